@@ -1,0 +1,103 @@
+"""The checker: decides, run by run, whether a report reaches the target within the allowed epochs.
+
+Everything the terminal view shows as a verdict is decided here; the view only draws it.
+"""
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from model.audit import MAX_PARAMS
+from reproduce.record import RunReport
+
+TARGET = 99.4
+MAX_EPOCHS = 19  # "fewer than 20 epochs"
+MAX_EPOCHS_RULE = 20
+
+
+@dataclass
+class RunCheck:
+    path: str
+    seed: int
+    params: int
+    status: str
+    test_accs: List[float]
+    first_reaching: Optional[int]   # first epoch <= max_epochs with test_acc >= target
+    peak: Optional[float]           # best test accuracy within max_epochs (picked on the test set)
+    peak_epoch: Optional[int]
+    final: Optional[float]          # last epoch within max_epochs
+    low_last3: Optional[float]      # lowest of the last three epochs within max_epochs
+    complete: bool
+    passed: bool                    # complete and reached the target
+
+
+@dataclass
+class ModelCheck:
+    model: str
+    params: int
+    rules: Dict[str, bool]          # the challenge's constraints, from the audit and the runs' epochs
+    runs: List[RunCheck] = field(default_factory=list)
+    passing: int = 0
+    final_mean: Optional[float] = None
+    final_sd: Optional[float] = None
+    peak_mean: Optional[float] = None
+    peak_sd: Optional[float] = None
+
+
+@dataclass
+class Verdict:
+    target: float
+    max_epochs: int
+    models: List[ModelCheck]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.passed for m in self.models for r in m.runs)
+
+
+def mean_sd(values: List[float]) -> Tuple[Optional[float], Optional[float]]:
+    if not values:
+        return None, None
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
+
+
+def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunCheck:
+    accs = r.test_accs[:max_epochs]
+    first = next((i + 1 for i, a in enumerate(accs) if a >= target), None)
+    peak = max(accs) if accs else None
+    complete = r.status == "complete"
+    return RunCheck(
+        path=path, seed=r.seed, params=r.params, status=r.status, test_accs=accs, first_reaching=first,
+        peak=peak, peak_epoch=accs.index(peak) + 1 if accs else None,
+        final=accs[-1] if accs else None, low_last3=min(accs[-3:]) if accs else None,
+        complete=complete, passed=complete and first is not None,
+    )
+
+
+def rules(r: RunReport, epochs_trained: int) -> Dict[str, bool]:
+    a = r.audit
+    return {
+        f"params < {MAX_PARAMS // 1000}k": r.params < MAX_PARAMS,
+        "BN": bool(a.get("batchnorm")),
+        "Dropout": bool(a.get("dropout")),
+        "FC": bool(a.get("fully_connected")),
+        "GAP": bool(a.get("global_avg_pool")),
+        f"epochs < {MAX_EPOCHS_RULE}": epochs_trained < MAX_EPOCHS_RULE,
+    }
+
+
+def check(reports: List[Tuple[Path, RunReport]], target: float = TARGET, max_epochs: int = MAX_EPOCHS) -> Verdict:
+    by_model: Dict[str, List[Tuple[Path, RunReport]]] = {}
+    for path, r in reports:
+        by_model.setdefault(r.model, []).append((path, r))
+    models = []
+    for name in sorted(by_model):
+        pairs = sorted(by_model[name], key=lambda pr: (pr[1].seed, str(pr[0])))
+        epochs_trained = max(int(r.config.get("epochs", len(r.epochs))) for _, r in pairs)
+        runs = [check_run(str(p), r, target, max_epochs) for p, r in pairs]
+        m = ModelCheck(name, pairs[0][1].params, rules(pairs[0][1], epochs_trained), runs,
+                       passing=sum(run.passed for run in runs))
+        m.final_mean, m.final_sd = mean_sd([run.final for run in runs if run.final is not None])
+        m.peak_mean, m.peak_sd = mean_sd([run.peak for run in runs if run.peak is not None])
+        models.append(m)
+    return Verdict(target, max_epochs, models)

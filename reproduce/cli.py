@@ -1,0 +1,144 @@
+"""`python -m reproduce data|run|report`: the suite's command line.
+
+Bad input of any kind ends in one line on stderr naming what is wrong, and exit code 2.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+import model as models
+from reproduce.check import MAX_EPOCHS, TARGET, check
+from reproduce.config import TrainConfig
+from reproduce.data import DataError, default_root, ensure_mnist
+from reproduce.record import ReportError, find_reports, load
+
+
+class UsageError(Exception):
+    """Bad flags or arguments, said in one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's default prints the whole usage; we say one line
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def parse_seeds(tokens) -> list:
+    """'0 1 2' or '0-4' (or both, mixed); duplicates are an error, order is kept."""
+    seeds = []
+    for tok in tokens:
+        for part in str(tok).replace(",", " ").split():
+            lo, sep, hi = part.partition("-")
+            try:
+                got = list(range(int(lo), int(hi) + 1)) if sep else [int(part)]
+            except ValueError:
+                raise UsageError(f"--seeds: {part!r} is not a seed or a range like 0-4") from None
+            if sep and int(hi) < int(lo):
+                raise UsageError(f"--seeds: range {part!r} is empty (end before start)")
+            if any(s < 0 for s in got):
+                raise UsageError(f"--seeds: seeds must be non-negative, got {part!r}")
+            seeds.extend(got)
+    if not seeds:
+        raise UsageError("--seeds: no seeds given")
+    if len(set(seeds)) != len(seeds):
+        raise UsageError(f"--seeds: a seed is repeated in {' '.join(map(str, tokens))!r}")
+    return seeds
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="python -m reproduce", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    d = sub.add_parser("data", help="fetch (if needed) and verify MNIST, print its source and hashes")
+    d.add_argument("--data-dir", type=Path, default=None, help="MNIST root (default $MNIST_DATA_DIR or ./data)")
+
+    r = sub.add_parser("run", help="train a model over seeds, one JSON report per run")
+    defaults = TrainConfig()
+    r.add_argument("--model", default=defaults.model, help=f"one of: {', '.join(sorted(models.MODELS))}")
+    r.add_argument("--seeds", nargs="+", default=["0-4"], help="seeds as a list '0 1 2' or a range '0-4'")
+    r.add_argument("--epochs", type=int, default=defaults.epochs)
+    r.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    r.add_argument("--lr", type=float, default=defaults.lr)
+    r.add_argument("--momentum", type=float, default=defaults.momentum)
+    r.add_argument("--train-limit", type=int, default=None, help="train on the first N training images only")
+    r.add_argument("--eval-batch-size", type=int, default=defaults.eval_batch_size)
+    r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    r.add_argument("--threads", type=int, default=None, help="torch CPU threads (recorded in the report)")
+    r.add_argument("--out", type=Path, default=None, help="output folder (default reports/<model>)")
+    r.add_argument("--data-dir", type=Path, default=None)
+    r.add_argument("--quiet", action="store_true", help="no progress bar and no epoch lines")
+
+    c = sub.add_parser("report", help="check run reports against the target and render them")
+    c.add_argument("paths", nargs="+", type=Path, help="report files or folders holding them")
+    c.add_argument("--target", type=float, default=TARGET, help="test accuracy to reach, in percent")
+    c.add_argument("--max-epochs", type=int, default=MAX_EPOCHS, help="epochs allowed to reach it")
+    return p
+
+
+def cmd_data(args, console: Console) -> int:
+    info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
+    console.print(f"MNIST at {info.root} (source: {info.source}), verified:", highlight=False)
+    for name, digest in info.sha256.items():
+        console.print(f"  {name:26s} sha256 {digest}", highlight=False, soft_wrap=True)
+    return 0
+
+
+def cmd_run(args, console: Console) -> int:
+    import torch
+    from reproduce.sweep import pick_device, run_sweep
+
+    cfg = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                      momentum=args.momentum, train_limit=args.train_limit, eval_batch_size=args.eval_batch_size)
+    if cfg.model not in models.MODELS:
+        raise UsageError(f"--model: unknown model {cfg.model!r}; known models: {', '.join(sorted(models.MODELS))}")
+    problems = cfg.problems()
+    if args.threads is not None and args.threads < 1:
+        problems.append(f"--threads must be at least 1, got {args.threads}")
+    if problems:
+        raise UsageError(problems[0])
+    seeds = parse_seeds(args.seeds)
+    try:
+        device = pick_device(args.device)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
+    out = args.out or Path("reports") / cfg.model
+    paths = run_sweep(cfg, seeds, device, info, out, console, args.quiet)
+    if not args.quiet:
+        console.print(f"wrote {len(paths)} report(s) to {out}/", highlight=False)
+    return 0
+
+
+def cmd_report(args, console: Console) -> int:
+    from reproduce.view import render
+
+    if args.max_epochs < 1:
+        raise UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}")
+    paths = find_reports(args.paths)
+    if not paths:
+        raise ReportError(f"no run reports (<model>-seed<k>.json) found in {' '.join(map(str, args.paths))}")
+    verdict = check([(p, load(p)) for p in paths], args.target, args.max_epochs)
+    render(verdict, console)
+    return 0 if verdict.ok else 1
+
+
+COMMANDS = {"data": cmd_data, "run": cmd_run, "report": cmd_report}
+
+
+def main(argv=None) -> int:
+    console = Console()
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args, console)
+    except (UsageError, DataError, ReportError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # an output folder that cannot be written, a full disk
+        print(f"error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

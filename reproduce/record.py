@@ -1,0 +1,139 @@
+"""The run report: one JSON file per (model, seed), typed here, versioned by SCHEMA_VERSION.
+
+Everything downstream (checker, view) reads reports only through `load`, which refuses anything that does not
+match the schema with one line naming the file and the field.
+"""
+import json
+import re
+import math
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import List, Optional
+
+from reproduce.atomic import write_text
+
+SCHEMA_VERSION = 1
+STATUSES = ("running", "complete")
+
+
+class ReportError(Exception):
+    """A report that cannot be read or does not match the schema."""
+
+
+@dataclass
+class EpochRecord:
+    epoch: int            # from 1
+    train_loss: float     # mean NLL over the epoch's training batches (train mode: dropout on)
+    train_acc: float      # percent correct over those batches
+    test_loss: float      # mean NLL on the 10,000 test images (eval mode)
+    test_acc: float       # percent correct on them; the seed document calls this "validation"
+    lr: float
+    seconds: float        # wall time of the epoch, training and evaluation
+
+
+@dataclass
+class RunReport:
+    model: str
+    params: int
+    audit: dict
+    seed: int
+    config: dict
+    device: str
+    environment: dict
+    data: dict
+    epochs: List[EpochRecord] = field(default_factory=list)
+    weights_sha256: Optional[str] = None   # set when the run is complete
+    train_seconds: float = 0.0
+    status: str = "running"
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=False) + "\n"
+
+    def save(self, path: Path) -> None:
+        write_text(Path(path), self.to_json())
+
+    @property
+    def test_accs(self) -> List[float]:
+        return [e.test_acc for e in self.epochs]
+
+
+RUN_FILE = re.compile(r"[A-Za-z0-9_.-]+-seed\d+\.json")
+
+
+def run_filename(model: str, seed: int) -> str:
+    return f"{model}-seed{seed}.json"
+
+
+# --- reading, with validation -------------------------------------------------------------------------------
+
+def _type_ok(value, kind) -> bool:
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+EPOCH_TYPES = {"epoch": int, "train_loss": float, "train_acc": float, "test_loss": float,
+               "test_acc": float, "lr": float, "seconds": float}
+REPORT_TYPES = {"schema_version": int, "model": str, "params": int, "audit": dict, "seed": int,
+                "config": dict, "device": str, "environment": dict, "data": dict, "epochs": list,
+                "train_seconds": float, "status": str}
+
+
+def from_dict(d, where: str) -> RunReport:
+    if not isinstance(d, dict):
+        raise ReportError(f"{where}: not a run report (top level is not an object)")
+    if d.get("schema_version") != SCHEMA_VERSION:
+        raise ReportError(f"{where}: schema_version {d.get('schema_version')!r} is not {SCHEMA_VERSION}")
+    for name, kind in REPORT_TYPES.items():
+        if name not in d:
+            raise ReportError(f"{where}: missing field {name!r}")
+        if not _type_ok(d[name], kind):
+            raise ReportError(f"{where}: field {name!r} should be {kind.__name__}, got {d[name]!r:.60}")
+    if d["status"] not in STATUSES:
+        raise ReportError(f"{where}: status {d['status']!r} is not one of {', '.join(STATUSES)}")
+    weights = d.get("weights_sha256")
+    if weights is not None and not isinstance(weights, str):
+        raise ReportError(f"{where}: field 'weights_sha256' should be a string or null")
+    epochs = []
+    for i, e in enumerate(d["epochs"]):
+        if not isinstance(e, dict):
+            raise ReportError(f"{where}: epochs[{i}] is not an object")
+        for name, kind in EPOCH_TYPES.items():
+            if not _type_ok(e.get(name), kind):
+                raise ReportError(f"{where}: epochs[{i}].{name} should be {kind.__name__}, got {e.get(name)!r:.60}")
+        if e["epoch"] != i + 1:
+            raise ReportError(f"{where}: epochs[{i}].epoch is {e['epoch']}, expected {i + 1}")
+        epochs.append(EpochRecord(**{k: e[k] for k in EPOCH_TYPES}))
+    known = {f.name for f in fields(RunReport)}
+    rest = {k: v for k, v in d.items() if k in known and k != "epochs"}
+    return RunReport(epochs=epochs, **rest)
+
+
+def load(path: Path) -> RunReport:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ReportError(f"{path}: cannot read ({e.__class__.__name__}: {e})") from None
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ReportError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    return from_dict(d, str(path))
+
+
+def find_reports(paths) -> List[Path]:
+    """Report files named directly, and every <model>-seed<k>.json under folders (recursively), in a stable order."""
+    found = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            # In folders only run reports count: reports/ also holds benchmark JSON.
+            found.extend(sorted(q for q in p.rglob("*-seed*.json") if RUN_FILE.fullmatch(q.name)))
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise ReportError(f"{p}: no such file or folder")
+    return found
