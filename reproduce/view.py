@@ -33,9 +33,9 @@ def mark(ok: bool) -> str:
 
 def model_table(m: ModelCheck, v: Verdict) -> Table:
     t = Table(title=f"{m.model}: {m.params:,} parameters — target {v.target}% within {v.max_epochs} epochs",
-              title_justify="left", box=box.SIMPLE_HEAD)
-    for col in ("seed", "params", "first≥", "peak@ep", "final", "min3", "test acc by epoch", "pass"):
-        t.add_column(col, justify="left" if col in ("test acc by epoch", "pass") else "right", no_wrap=True)
+              title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for col in ("seed", "params", "first≥", "peak@ep", "final", "min3", "test acc per epoch", "pass"):
+        t.add_column(col, justify="left" if col in ("test acc per epoch", "pass") else "right", no_wrap=True)
     every = [a for r in m.runs for a in r.test_accs]
     low = min(every + [v.target]) if every else 0.0
     high = max(every + [v.target]) if every else 1.0
