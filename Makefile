@@ -15,7 +15,17 @@ DEVICE ?= auto
 OUT ?= reports/$(MODEL)-$(EPOCHS)ep
 TARGET ?= 99.4
 
-.PHONY: reproduce report test data clean-venv
+# `make bench`: forward-pass and training benchmarks (bench/), saved as pytest-benchmark JSON, then a table.
+BENCH_DIR ?= reports/bench
+BENCH_FAIL ?= median:10%
+BENCH_THREADS ?=
+BENCH_ARGS ?=
+BENCH_PYTEST = BENCH_THREADS=$(BENCH_THREADS) $(PYTHON) -m pytest bench -q -p no:cacheprovider \
+	--benchmark-storage=file://$(BENCH_DIR) --benchmark-autosave --benchmark-sort=name \
+	--benchmark-warmup=on --benchmark-warmup-iterations=10 --benchmark-min-rounds=5 --benchmark-max-time=1.0 \
+	--benchmark-columns=median,iqr,rounds,iterations $(BENCH_ARGS)
+
+.PHONY: reproduce report test data clean-venv bench bench-compare
 
 reproduce: $(SETUP)
 	$(PYTHON) -m reproduce run --model $(MODEL) --seeds $(SEEDS) --epochs $(EPOCHS) --device $(DEVICE) --out $(OUT)
@@ -30,6 +40,17 @@ data: $(SETUP)
 
 test: $(SETUP)
 	$(PYTHON) -m pytest -q tests
+
+bench: $(SETUP)
+	$(BENCH_PYTEST)
+	$(PYTHON) -m bench.table $(BENCH_DIR)
+
+# Runs the benchmarks again, saves them, and fails if any median got worse than BENCH_FAIL against the
+# previous saved run (pytest-benchmark's --benchmark-compare-fail syntax, e.g. median:10% or mean:0.001).
+bench-compare: $(SETUP)
+	@$(PYTHON) -m bench.table --has-previous $(BENCH_DIR)
+	$(BENCH_PYTEST) --benchmark-compare --benchmark-compare-fail=$(BENCH_FAIL)
+	$(PYTHON) -m bench.table $(BENCH_DIR)
 
 .venv/.installed: pyproject.toml
 	python3 -m venv .venv

@@ -1,0 +1,159 @@
+"""Render a pytest-benchmark JSON written by `make bench` as two rich tables; computes nothing it does not show.
+
+    python -m bench.table [RUN.json | FOLDER]     (default: the newest *.json under reports/bench/)
+    python -m bench.table --has-previous FOLDER   (exit 0 if FOLDER holds a saved run for this machine, else
+                                                   one line and exit 2: what `make bench-compare` checks first)
+
+Forward pass: model, device, batch, variant, median latency, images/s, speed-up against eager (same model,
+device and batch, same run). Training: seconds per step, seconds per epoch (derived: per step x 469),
+images/s, speed-up against the reference loop (same device, same run). Exit 2 with one line on stderr when
+there is no run to show or the file is not a pytest-benchmark JSON.
+"""
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+DEFAULT_FOLDER = Path("reports/bench")
+
+
+class TableError(Exception):
+    pass
+
+
+def newest_run(path: Path) -> Path:
+    if path.is_file():
+        return path
+    runs = sorted(path.rglob("*.json"), key=lambda p: p.stat().st_mtime) if path.is_dir() else []
+    if not runs:
+        raise TableError(f"no benchmark run under {path}: run `make bench` first")
+    return runs[-1]
+
+
+def has_previous(folder: Path) -> bool:
+    """Whether pytest-benchmark's --benchmark-compare will find a run: it looks in FOLDER/<machine id>/."""
+    from pytest_benchmark.utils import get_machine_id
+    return any((folder / get_machine_id()).glob("*.json"))
+
+
+def load(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+        forward_rows(data["benchmarks"]), train_rows(data["benchmarks"])  # every field the tables need
+    except OSError as e:
+        raise TableError(f"cannot read {path}: {e.strerror}") from None
+    except (ValueError, KeyError, TypeError, ZeroDivisionError) as e:
+        raise TableError(f"{path} is not a pytest-benchmark JSON ({type(e).__name__}: {e})") from None
+    return data
+
+
+def _note(info: dict) -> str:
+    inf = info.get("inference") or {}
+    notes = []
+    if inf.get("fold_fallback"):
+        notes.append(f"not folded: {inf['fold_fallback']}")
+    if info.get("variant") == "compiled" and not inf.get("compiled"):
+        notes.append(f"compile fell back to folded: {inf.get('compile_fallback')}")
+    return "; ".join(notes)
+
+
+def forward_rows(benchmarks: List[dict]) -> List[dict]:
+    runs = [b for b in benchmarks if "variant" in b["extra_info"]]
+    eager = {(b["extra_info"]["model"], b["extra_info"]["device"], b["extra_info"]["batch"]): b["stats"]["median"]
+             for b in runs if b["extra_info"]["variant"] == "eager"}
+    rows = []
+    for b in runs:
+        info, median = b["extra_info"], b["stats"]["median"]
+        base = eager.get((info["model"], info["device"], info["batch"]))
+        rows.append({
+            "model": info["model"], "device": info["device"], "device_name": info.get("device_name", ""),
+            "batch": info["batch"], "variant": info["variant"], "median_s": median,
+            "images_per_s": info["batch"] / median, "speedup": base / median if base else None,
+            "note": _note(info),
+        })
+    order = {"eager": 0, "folded": 1, "compiled": 2, "cuda-graph": 3}
+    return sorted(rows, key=lambda r: (r["model"], r["device"], r["batch"], order.get(r["variant"], 9)))
+
+
+def train_rows(benchmarks: List[dict]) -> List[dict]:
+    runs = [b for b in benchmarks if "loop" in b["extra_info"]]
+    reference = {b["extra_info"]["device"]: b["stats"]["median"] / b["extra_info"]["steps_per_round"]
+                 for b in runs if b["extra_info"]["loop"] == "reference"}
+    rows = []
+    for b in runs:
+        info = b["extra_info"]
+        per_step = b["stats"]["median"] / info["steps_per_round"]
+        base = reference.get(info["device"])
+        rows.append({
+            "device": info["device"], "device_name": info.get("device_name", ""), "loop": info["loop"],
+            "steps": info["steps_per_round"], "batch": info["batch"], "seconds_per_step": per_step,
+            "seconds_per_epoch_derived": per_step * 469, "images_per_s": info["batch"] / per_step,
+            "speedup": base / per_step if base else None,
+        })
+    return sorted(rows, key=lambda r: (r["device"], r["loop"] != "reference"))
+
+
+def _latency(seconds: float) -> str:
+    return f"{seconds * 1e3:,.3f} ms" if seconds < 1 else f"{seconds:,.2f} s"
+
+
+def _speedup(x: Optional[float]) -> str:
+    return "-" if x is None else f"{x:.2f}x"
+
+
+def render(data: dict, source: Path, console) -> None:
+    from rich.table import Table
+    benchmarks = data["benchmarks"]
+    any_info = next((b["extra_info"] for b in benchmarks), {})
+    console.print(f"[bold]{source}[/] ({data.get('datetime', '?')}): torch {any_info.get('torch', '?')}, "
+                  f"{any_info.get('threads', '?')} CPU threads, fp32 (TF32 off)")
+
+    fwd = Table(title="Forward pass, eval mode (median of rounds; speed-up against eager in the same run)")
+    for col, just in [("model", "left"), ("device", "left"), ("batch", "right"), ("variant", "left"),
+                      ("median", "right"), ("images/s", "right"), ("vs eager", "right"), ("note", "left")]:
+        fwd.add_column(col, justify=just)
+    for r in forward_rows(benchmarks):
+        fwd.add_row(r["model"], r["device"], str(r["batch"]), r["variant"], _latency(r["median_s"]),
+                    f"{r['images_per_s']:,.0f}", _speedup(r["speedup"]), r["note"])
+    names = sorted({f"{r['device']}: {r['device_name']}" for r in forward_rows(benchmarks)})
+    if fwd.row_count:
+        console.print(fwd)
+        console.print("devices: " + "; ".join(names))
+
+    train = Table(title="Training, batch 128 (epoch = 469 steps, derived from s/step; speed-up against the "
+                        "reference loop in the same run)")
+    for col in ("device", "loop", "s/step", "s/epoch (derived)", "images/s", "vs reference"):
+        train.add_column(col, justify="left" if col in ("device", "loop") else "right")
+    for r in train_rows(benchmarks):
+        train.add_row(r["device"], r["loop"], f"{r['seconds_per_step']:.4f}", f"{r['seconds_per_epoch_derived']:.1f}",
+                      f"{r['images_per_s']:,.0f}", _speedup(r["speedup"]))
+    if train.row_count:
+        console.print(train)
+    if not fwd.row_count and not train.row_count:
+        console.print("this run holds no forward or training results")
+
+
+def main(argv=None) -> int:
+    from rich.console import Console
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 2 and argv[0] == "--has-previous":
+        if has_previous(Path(argv[1])):
+            return 0
+        print(f"bench-compare: no previous run under {argv[1]} to compare against: run `make bench` first",
+              file=sys.stderr)
+        return 2
+    if len(argv) > 1:
+        print("usage: python -m bench.table [RUN.json | FOLDER]", file=sys.stderr)
+        return 2
+    try:
+        source = newest_run(Path(argv[0]) if argv else DEFAULT_FOLDER)
+        data = load(source)
+    except TableError as e:
+        print(f"bench.table: {e}", file=sys.stderr)
+        return 2
+    render(data, source, Console())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Forward pass in eval mode: every registered model, batch 1/128/1024 (and 8192 on CUDA), eager fp32 against
+the suite's inference path (model/inference.py). Each variant is checked against eager on the same random
+input before it is timed; a variant that disagrees by more than 1e-4 fails instead of being timed.
+"""
+import pytest
+import torch
+
+import model
+from bench.common import common_info, devices, median_seconds, synchronizer
+from model.fold_bn import randomize_batchnorm
+from model.inference import optimize
+
+TOLERANCE = 1e-4  # max abs difference of log-probabilities, fp32
+CPU_BATCHES = (1, 128, 1024)
+CUDA_BATCHES = CPU_BATCHES + (8192,)
+
+
+def cases():
+    out = []
+    for name, marks in devices():
+        batches = CUDA_BATCHES if name == "cuda" else CPU_BATCHES
+        variants = ("eager", "folded", "compiled") + (("cuda-graph",) if name == "cuda" else ())
+        for batch in batches:
+            for variant in variants:
+                out.append(pytest.param(name, batch, variant, marks=marks, id=f"{name}-b{batch}-{variant}"))
+    return out
+
+
+@pytest.mark.parametrize("model_name", sorted(model.MODELS))
+@pytest.mark.parametrize("device,batch,variant", cases())
+def test_forward(benchmark, model_name, device, batch, variant):
+    benchmark.group = f"forward {model_name} {device} batch {batch}"
+    net = randomize_batchnorm(model.build(model_name), seed=0).to(device).eval()
+    gen = torch.Generator().manual_seed(batch)
+    x = torch.randn(batch, 1, 28, 28, generator=gen).to(device)
+    sync = synchronizer(device)
+    with torch.inference_mode():
+        expected = net(x)
+        run, report = optimize(net, x, variant)
+        diff = (run(x).float() - expected).abs().max().item()
+        assert diff <= TOLERANCE, f"{variant} differs from eager by {diff:.3g} > {TOLERANCE}"
+        run(x), sync()  # one more call outside the timed region: caches, allocator, lazy init
+
+        def forward():
+            run(x)
+            sync()  # the timed region ends when the device is done
+        benchmark(forward)
+
+    median = median_seconds(benchmark)
+    benchmark.extra_info.update(common_info(device))
+    benchmark.extra_info.update({
+        "model": model_name, "device": device, "batch": batch, "variant": variant,
+        "images_per_s": batch / median if median else None,
+        "max_abs_diff_vs_eager": diff,
+        "inference": report.to_dict(),
+    })
