@@ -18,3 +18,18 @@ def pytest_configure(config):
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
 
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_terminal_summary(terminalreporter):
+    """pytest-benchmark reports a --benchmark-compare-fail regression in its summary, then raises out of the
+    summary hook (a traceback). Keep its report, drop the traceback, and make the run exit 1."""
+    from pytest_benchmark.session import PerformanceRegression
+    try:
+        return (yield)
+    except PerformanceRegression:
+        terminalreporter.write_line("benchmark regression beyond --benchmark-compare-fail (listed above)", red=True)
+        session = getattr(terminalreporter, "_session", None)
+        if session is not None:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return None

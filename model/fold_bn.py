@@ -157,23 +157,32 @@ def fold_batchnorm(model: nn.Module, example: torch.Tensor) -> Tuple[fx.GraphMod
     return gm, report
 
 
-def randomize_batchnorm(net: nn.Module, seed: int, negative_scales: bool = False) -> nn.Module:
+def randomize_batchnorm(net: nn.Module, seed: int, negative_scales: bool = False,
+                        example_shape=(64, 1, 28, 28)) -> nn.Module:
     """Give every BatchNorm statistics and affine parameters like a trained model's (in place; returns net).
 
-    A freshly built BN is nearly the identity (mean 0, var 1, gamma 1, beta 0), so a fold that ignores one of
-    the four would still look exact; checks of a fold use this instead. negative_scales makes some gammas < 0.
+    A freshly built BN is nearly the identity (mean 0, var 1, gamma 1, beta 0), so a fold that ignored one of
+    the four would still look exact. Here the running statistics are measured on random input, as training
+    would measure them on data (so activations stay at unit scale and the output depends on the input), then
+    gamma and beta are drawn at random; negative_scales makes every third gamma negative.
     """
     g = torch.Generator().manual_seed(seed)
+    bns = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    was_training, momenta = net.training, [m.momentum for m in bns]
     with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                c = m.num_features
-                m.running_mean.copy_(torch.randn(c, generator=g) * 0.5)
-                m.running_var.copy_(torch.rand(c, generator=g) * 2.5 + 0.2)
-                if m.affine:
-                    gamma = torch.rand(c, generator=g) + 0.5
-                    if negative_scales:
-                        gamma[::3] *= -1
-                    m.weight.copy_(gamma)
-                    m.bias.copy_(torch.randn(c, generator=g) * 0.5)
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the calibration batches
+        net.train()
+        for _ in range(2):
+            net(torch.randn(*example_shape, generator=g))
+        for m, momentum in zip(bns, momenta):
+            m.momentum = momentum
+            if m.affine:
+                gamma = torch.rand(m.num_features, generator=g) + 0.5
+                if negative_scales:
+                    gamma[::3] *= -1
+                m.weight.copy_(gamma)
+                m.bias.copy_(torch.randn(m.num_features, generator=g) * 0.5)
+    net.train(was_training)
     return net

@@ -1,0 +1,70 @@
+"""bench/table.py reads pytest-benchmark JSON and shows speed-ups computed within one run."""
+import json
+
+import pytest
+
+from bench import table
+
+
+def result(median, **info):
+    return {"name": "x", "group": "g", "params": {}, "stats": {"median": median}, "extra_info": info}
+
+
+def forward(model, device, batch, variant, median):
+    return result(median, model=model, device=device, batch=batch, variant=variant, device_name="cpu0",
+                  torch="2.x", threads=2, inference={"compiled": variant == "compiled",
+                                                    "compile_fallback": None if variant != "compiled" else None})
+
+
+def train(loop, median, steps=4):
+    return result(median, loop=loop, device="cpu", batch=128, steps_per_round=steps, device_name="cpu0")
+
+
+@pytest.fixture
+def run_file(tmp_path):
+    data = {"datetime": "now", "benchmarks": [
+        forward("seed", "cpu", 128, "eager", 0.100), forward("seed", "cpu", 128, "compiled", 0.040),
+        forward("seed", "cpu", 1, "eager", 0.002), forward("seed-fc", "cpu", 128, "folded", 0.050),
+        train("reference", 2.0), train("trainer", 0.5)]}
+    path = tmp_path / "Linux-CPython-3.11-64bit" / "0001_run.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_speedup_is_against_eager_of_the_same_model_device_and_batch(run_file):
+    rows = {(r["model"], r["batch"], r["variant"]): r for r in table.forward_rows(table.load(run_file)["benchmarks"])}
+    assert rows[("seed", 128, "compiled")]["speedup"] == pytest.approx(2.5)
+    assert rows[("seed", 128, "compiled")]["images_per_s"] == pytest.approx(128 / 0.040)
+    assert rows[("seed", 1, "eager")]["speedup"] == pytest.approx(1.0)
+    assert rows[("seed-fc", 128, "folded")]["speedup"] is None  # no eager baseline for seed-fc in this run
+
+
+def test_training_ratio_is_reference_over_trainer_per_step(run_file):
+    rows = {r["loop"]: r for r in table.train_rows(table.load(run_file)["benchmarks"])}
+    assert rows["trainer"]["seconds_per_step"] == pytest.approx(0.125)
+    assert rows["trainer"]["seconds_per_epoch_derived"] == pytest.approx(0.125 * 469)
+    assert rows["trainer"]["speedup"] == pytest.approx(4.0)
+    assert rows["reference"]["speedup"] == pytest.approx(1.0)
+
+
+def test_renders_both_tables_from_the_newest_run_in_a_folder(run_file, capsys):
+    assert table.main([str(run_file.parent.parent)]) == 0
+    out = capsys.readouterr().out
+    assert "2.50x" in out and "4.00x" in out and "0001_run.json" in out
+
+
+def test_no_run_or_a_wrong_file_is_one_line_and_exit_2(tmp_path, capsys):
+    assert table.main([str(tmp_path / "empty")]) == 2
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"benchmarks": [{"stats": {}}]}))
+    assert table.main([str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "make bench" in err[0] and "not a pytest-benchmark JSON" in err[1]
+
+
+def test_has_previous_looks_where_benchmark_compare_looks(run_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("pytest_benchmark.utils.get_machine_id", lambda: "Linux-CPython-3.11-64bit")
+    assert table.main(["--has-previous", str(run_file.parent.parent)]) == 0
+    assert table.main(["--has-previous", str(tmp_path / "nothing")]) == 2
+    assert "no previous run" in capsys.readouterr().err
