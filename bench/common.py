@@ -37,6 +37,7 @@ def common_info(device: str) -> dict:
         "threads": torch.get_num_threads(),
         "python": platform.python_version(),
         "cudnn_benchmark": torch.backends.cudnn.benchmark,
+        "cudnn_deterministic": torch.backends.cudnn.deterministic,
         "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
         "tf32": False,
     }

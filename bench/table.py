@@ -1,6 +1,8 @@
 """Render a pytest-benchmark JSON written by `make bench` as two rich tables; computes nothing it does not show.
 
-    python -m bench.table [RUN.json | FOLDER]     (default: the newest *.json under reports/bench/)
+    python -m bench.table [RUN.json | FOLDER]...  (default: the newest *.json under reports/bench/; several
+                                                   runs are shown as one, a later one's result replacing an
+                                                   earlier one's for the same benchmark)
     python -m bench.table --has-previous FOLDER   (exit 0 if FOLDER holds a saved run for this machine, else
                                                    one line and exit 2: what `make bench-compare` checks first)
 
@@ -101,12 +103,21 @@ def _speedup(x: Optional[float]) -> str:
     return "-" if x is None else f"{x:.2f}x"
 
 
-def render(data: dict, source: Path, console) -> None:
+def merge(runs: List[dict]) -> dict:
+    """Several partial runs (e.g. the GPU check's two invocations) as one; later results win per benchmark."""
+    by_name = {}
+    for run in runs:
+        for b in run["benchmarks"]:
+            by_name[b.get("fullname", b.get("name"))] = b
+    return {"datetime": runs[-1].get("datetime", "?"), "benchmarks": list(by_name.values())}
+
+
+def render(data: dict, source: str, console) -> None:
     from rich.table import Table
     benchmarks = data["benchmarks"]
     any_info = next((b["extra_info"] for b in benchmarks), {})
     console.print(f"[bold]{source}[/] ({data.get('datetime', '?')}): torch {any_info.get('torch', '?')}, "
-                  f"{any_info.get('threads', '?')} CPU threads, fp32 (TF32 off)")
+                  f"{any_info.get('threads', '?')} CPU threads, fp32 (TF32 off)", soft_wrap=True)
 
     fwd = Table(title="Forward pass, eval mode (median of rounds; speed-up against eager in the same run)")
     for col, just in [("model", "left"), ("device", "left"), ("batch", "right"), ("variant", "left"),
@@ -142,15 +153,16 @@ def main(argv=None) -> int:
         print(f"bench-compare: no previous run under {argv[1]} to compare against: run `make bench` first",
               file=sys.stderr)
         return 2
-    if len(argv) > 1:
-        print("usage: python -m bench.table [RUN.json | FOLDER]", file=sys.stderr)
+    if any(a.startswith("-") for a in argv):
+        print("usage: python -m bench.table [RUN.json | FOLDER]... | --has-previous FOLDER", file=sys.stderr)
         return 2
     try:
-        source = newest_run(Path(argv[0]) if argv else DEFAULT_FOLDER)
-        data = load(source)
+        sources = [newest_run(Path(a)) for a in argv] or [newest_run(DEFAULT_FOLDER)]
+        data = merge([load(p) for p in sources])
     except TableError as e:
         print(f"bench.table: {e}", file=sys.stderr)
         return 2
+    source = ", ".join(str(p) for p in sources)
     render(data, source, Console())
     return 0
 

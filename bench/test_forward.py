@@ -26,9 +26,22 @@ def cases():
     return out
 
 
+@pytest.fixture
+def inference_flags():
+    """Inference needs no bitwise determinism: the forward pass runs with the fastest flags, eager and optimized
+    alike (the training benchmark keeps the trainer's own deterministic settings). Restored afterwards."""
+    saved = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.deterministic,
+             torch.backends.cudnn.benchmark)
+    torch.use_deterministic_algorithms(False)
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = False, True
+    yield
+    torch.use_deterministic_algorithms(saved[0])
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[1], saved[2]
+
+
 @pytest.mark.parametrize("model_name", sorted(model.MODELS))
 @pytest.mark.parametrize("device,batch,variant", cases())
-def test_forward(benchmark, model_name, device, batch, variant):
+def test_forward(benchmark, inference_flags, model_name, device, batch, variant):
     benchmark.group = f"forward {model_name} {device} batch {batch}"
     net = randomize_batchnorm(model.build(model_name), seed=0).to(device).eval()
     gen = torch.Generator().manual_seed(batch)

@@ -85,11 +85,13 @@ class _ChannelsLast(nn.Module):
 
 def fold(model: nn.Module, example: torch.Tensor, report: InferenceReport) -> nn.Module:
     """Steps 1 and 2. Falls back to the unfolded eval model, with the reason, if the model cannot be traced."""
+    # Folding is done on the CPU in float64 from one sample (shapes do not depend on the batch), then moved.
+    cpu_model = copy.deepcopy(model).cpu().eval()
     try:
-        net, fr = fold_batchnorm(model, example)
+        net, fr = fold_batchnorm(cpu_model, example[:1].detach().cpu())
         report.folded, report.kept = fr.folded, fr.kept
     except Exception as e:  # an untraceable model (data-dependent control flow) still runs, unfolded
-        net = copy.deepcopy(model).eval()
+        net = cpu_model
         report.fold_fallback = _one_line(e)
     net = net.to(example.device).to(memory_format=torch.channels_last)
     report.channels_last = True

@@ -7,7 +7,8 @@ from bench import table
 
 
 def result(median, **info):
-    return {"name": "x", "group": "g", "params": {}, "stats": {"median": median}, "extra_info": info}
+    name = "-".join(str(v) for k, v in sorted(info.items()) if k in ("model", "device", "batch", "variant", "loop"))
+    return {"name": name, "fullname": f"bench/x.py::{name}", "group": "g", "params": {}, "stats": {"median": median}, "extra_info": info}
 
 
 def forward(model, device, batch, variant, median):
@@ -68,3 +69,14 @@ def test_has_previous_looks_where_benchmark_compare_looks(run_file, tmp_path, ca
     assert table.main(["--has-previous", str(run_file.parent.parent)]) == 0
     assert table.main(["--has-previous", str(tmp_path / "nothing")]) == 2
     assert "no previous run" in capsys.readouterr().err
+
+
+def test_several_runs_show_as_one_with_the_later_result_winning(run_file, tmp_path):
+    first = table.load(run_file)
+    second = json.loads(json.dumps(first))
+    second["benchmarks"] = [b for b in second["benchmarks"] if b["extra_info"].get("variant") == "compiled"]
+    second["benchmarks"][0]["stats"]["median"] = 0.020
+    merged = table.merge([first, second])
+    rows = {(r["model"], r["batch"], r["variant"]): r for r in table.forward_rows(merged["benchmarks"])}
+    assert len(merged["benchmarks"]) == len(first["benchmarks"])
+    assert rows[("seed", 128, "compiled")]["speedup"] == pytest.approx(5.0)
