@@ -78,20 +78,23 @@ def forward_rows(benchmarks: List[dict]) -> List[dict]:
 
 
 def train_rows(benchmarks: List[dict]) -> List[dict]:
-    runs = [b for b in benchmarks if "loop" in b["extra_info"]]
-    reference = {b["extra_info"]["device"]: b["stats"]["median"] / b["extra_info"]["steps_per_round"]
-                 for b in runs if b["extra_info"]["loop"] == "reference"}
+    """Per device: the reference loop's row and the trainer's, both from the trainer's result (the two loops
+    alternate inside one benchmark; see bench/test_train_throughput.py)."""
     rows = []
-    for b in runs:
+    for b in benchmarks:
         info = b["extra_info"]
-        per_step = b["stats"]["median"] / info["steps_per_round"]
-        base = reference.get(info["device"])
-        rows.append({
-            "device": info["device"], "device_name": info.get("device_name", ""), "loop": info["loop"],
-            "steps": info["steps_per_round"], "batch": info["batch"], "seconds_per_step": per_step,
-            "seconds_per_epoch_derived": per_step * 469, "images_per_s": info["batch"] / per_step,
-            "speedup": base / per_step if base else None,
-        })
+        if info.get("loop") != "trainer":
+            continue
+        steps, batch = info["steps_per_round"], info["batch"]
+        trainer = b["stats"]["median"] / steps
+        reference = info["reference_seconds_per_step"]
+        for loop, per_step in (("reference", reference), ("trainer", trainer)):
+            rows.append({
+                "device": info["device"], "device_name": info.get("device_name", ""), "loop": loop,
+                "steps": steps, "batch": batch, "seconds_per_step": per_step,
+                "seconds_per_epoch_derived": per_step * 469, "images_per_s": batch / per_step,
+                "speedup": reference / per_step,
+            })
     return sorted(rows, key=lambda r: (r["device"], r["loop"] != "reference"))
 
 

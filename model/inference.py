@@ -122,6 +122,8 @@ def optimize(model: nn.Module, example: torch.Tensor, variant: str = "compiled")
     """
     if variant not in VARIANTS:
         raise ValueError(f"unknown inference variant {variant!r}; known: {', '.join(VARIANTS)}")
+    if variant == "cuda-graph" and example.device.type != "cuda":
+        raise ValueError("the cuda-graph variant needs a CUDA input")
     report = InferenceReport(variant)
     if variant == "eager":
         return model.eval(), report
@@ -130,8 +132,6 @@ def optimize(model: nn.Module, example: torch.Tensor, variant: str = "compiled")
         return net, report
     if variant == "compiled":
         return try_compile(net, example, report), report
-    if example.device.type != "cuda":
-        raise ValueError("the cuda-graph variant needs a CUDA input")
     runner = CudaGraphRunner(net, example)
     report.cuda_graph = True
     return runner, report

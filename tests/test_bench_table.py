@@ -17,8 +17,9 @@ def forward(model, device, batch, variant, median):
                                                     "compile_fallback": None if variant != "compiled" else None})
 
 
-def train(loop, median, steps=4):
-    return result(median, loop=loop, device="cpu", batch=128, steps_per_round=steps, device_name="cpu0")
+def train(median, reference_per_step, steps=4):
+    return result(median, loop="trainer", device="cpu", batch=128, steps_per_round=steps, device_name="cpu0",
+                  reference_seconds_per_step=reference_per_step)
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def run_file(tmp_path):
     data = {"datetime": "now", "benchmarks": [
         forward("seed", "cpu", 128, "eager", 0.100), forward("seed", "cpu", 128, "compiled", 0.040),
         forward("seed", "cpu", 1, "eager", 0.002), forward("seed-fc", "cpu", 128, "folded", 0.050),
-        train("reference", 2.0), train("trainer", 0.5)]}
+        train(0.5, reference_per_step=0.5)]}
     path = tmp_path / "Linux-CPython-3.11-64bit" / "0001_run.json"
     path.parent.mkdir()
     path.write_text(json.dumps(data))
