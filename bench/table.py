@@ -120,7 +120,7 @@ def render(data: dict, source: str, console) -> None:
     benchmarks = data["benchmarks"]
     any_info = next((b["extra_info"] for b in benchmarks), {})
     console.print(f"[bold]{source}[/] ({data.get('datetime', '?')}): torch {any_info.get('torch', '?')}, "
-                  f"{any_info.get('threads', '?')} CPU threads, fp32 (TF32 off)", soft_wrap=True)
+                  f"{any_info.get('threads', '?')} CPU threads; forward pass in fp32 with TF32 off", soft_wrap=True)
 
     fwd = Table(title="Forward pass, eval mode (median of rounds; speed-up against eager in the same run)")
     for col, just in [("model", "left"), ("device", "left"), ("batch", "right"), ("variant", "left"),

@@ -28,15 +28,21 @@ def cases():
 
 @pytest.fixture
 def inference_flags():
-    """Inference needs no bitwise determinism: the forward pass runs with the fastest flags, eager and optimized
-    alike (the training benchmark keeps the trainer's own deterministic settings). Restored afterwards."""
-    saved = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.deterministic,
-             torch.backends.cudnn.benchmark)
+    """The forward pass runs with the fastest exact flags, eager and optimized alike, restored afterwards:
+    inference needs no bitwise determinism (deterministic algorithms off, cuDNN autotuning on), but fp32 means
+    fp32, so TF32 is off and the 1e-4 check against eager means the same on a GPU as on the CPU. (The training
+    benchmark keeps the trainer's own settings.)"""
+    flags = [(torch.backends.cudnn, "deterministic", False), (torch.backends.cudnn, "benchmark", True),
+             (torch.backends.cudnn, "allow_tf32", False), (torch.backends.cuda.matmul, "allow_tf32", False)]
+    saved_det = torch.are_deterministic_algorithms_enabled()
+    saved = [getattr(owner, name) for owner, name, _ in flags]
     torch.use_deterministic_algorithms(False)
-    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = False, True
+    for owner, name, value in flags:
+        setattr(owner, name, value)
     yield
-    torch.use_deterministic_algorithms(saved[0])
-    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[1], saved[2]
+    torch.use_deterministic_algorithms(saved_det)
+    for (owner, name, _), value in zip(flags, saved):
+        setattr(owner, name, value)
 
 
 @pytest.mark.parametrize("model_name", sorted(model.MODELS))
