@@ -17,7 +17,7 @@ from typing import Callable, List, Optional
 import torch
 import torch.nn as nn
 
-from model.fold_bn import FoldReport, fold_batchnorm
+from model.fold_bn import fold_batchnorm
 
 VARIANTS = ("eager", "folded", "compiled", "cuda-graph")  # what bench/ times; eager is the baseline
 
