@@ -29,13 +29,21 @@ class RunCheck:
     low_last3: Optional[float]      # lowest of the last three epochs within max_epochs
     complete: bool
     passed: bool                    # complete and reached the target
+    stays_last3: Optional[bool] = None   # each of the last three epochs within max_epochs >= target
+    # Epoch selection without the test set (runs with --val-split): the epoch of best validation accuracy
+    # (earliest on ties) and the test accuracy at that epoch. None when the run has no validation figures.
+    val_epoch: Optional[int] = None
+    val_best: Optional[float] = None
+    test_at_val: Optional[float] = None
+    origin: str = "trained"
+    test_images: int = 10_000       # for the binomial spread of one accuracy
 
 
 @dataclass
 class ModelCheck:
     model: str
     params: int
-    rules: Dict[str, bool]          # the challenge's constraints, from the audit and the runs' epochs
+    rules: Dict[str, Optional[bool]]  # the challenge's constraints, from the audit and the runs' epochs
     runs: List[RunCheck] = field(default_factory=list)
     passing: int = 0
     final_mean: Optional[float] = None
@@ -66,22 +74,39 @@ def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunChe
     first = next((i + 1 for i, a in enumerate(accs) if a >= target), None)
     peak = max(accs) if accs else None
     complete = r.status == "complete"
+    vals = [e.val_acc for e in r.epochs[:max_epochs]]
+    val_epoch = None
+    if vals and all(v is not None for v in vals):
+        val_epoch = vals.index(max(vals)) + 1
     return RunCheck(
         path=path, seed=r.seed, params=r.params, status=r.status, test_accs=accs, first_reaching=first,
         peak=peak, peak_epoch=accs.index(peak) + 1 if accs else None,
         final=accs[-1] if accs else None, low_last3=min(accs[-3:]) if accs else None,
         complete=complete, passed=complete and first is not None,
+        stays_last3=min(accs[-3:]) >= target if accs else None,
+        val_epoch=val_epoch, val_best=vals[val_epoch - 1] if val_epoch else None,
+        test_at_val=accs[val_epoch - 1] if val_epoch else None,
+        origin=r.origin, test_images=test_images(r),
     )
 
 
-def rules(r: RunReport, epochs_trained: int) -> Dict[str, bool]:
+def test_images(r: RunReport) -> int:
+    n = r.data.get("test_images")   # written by import-log from the log's "k/N"; MNIST's test set otherwise
+    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 10_000
+
+
+def rules(r: RunReport, epochs_trained: int) -> Dict[str, Optional[bool]]:
+    """The constraints; None where the audit does not say (an imported log of a model the suite cannot build)."""
     a = r.audit
+
+    def said(key):
+        return bool(a[key]) if key in a else None
     return {
         f"params < {MAX_PARAMS // 1000}k": r.params < MAX_PARAMS,
-        "BN": bool(a.get("batchnorm")),
-        "Dropout": bool(a.get("dropout")),
-        "FC": bool(a.get("fully_connected")),
-        "GAP": bool(a.get("global_avg_pool")),
+        "BN": said("batchnorm"),
+        "Dropout": said("dropout"),
+        "FC": said("fully_connected"),
+        "GAP": said("global_avg_pool"),
         f"epochs < {MAX_EPOCHS_RULE}": epochs_trained < MAX_EPOCHS_RULE,
     }
 

@@ -13,6 +13,7 @@ from reproduce.check import MAX_EPOCHS, TARGET, check
 from reproduce.config import TrainConfig
 from reproduce.data import DataError, default_root, ensure_mnist
 from reproduce.record import ReportError, find_reports, load
+from reproduce.split import SplitError, plan as split_plan
 
 
 class UsageError(Exception):
@@ -63,6 +64,8 @@ def build_parser() -> Parser:
     r.add_argument("--momentum", type=float, default=defaults.momentum)
     r.add_argument("--train-limit", type=int, default=None, help="train on the first N training images only")
     r.add_argument("--eval-batch-size", type=int, default=defaults.eval_batch_size)
+    r.add_argument("--val-split", type=int, default=defaults.val_split,
+                   help="hold out the last N training images as validation, never trained on (default 0)")
     r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     r.add_argument("--threads", type=int, default=None, help="torch CPU threads (recorded in the report)")
     r.add_argument("--out", type=Path, default=None, help="output folder (default reports/<model>)")
@@ -89,7 +92,8 @@ def cmd_run(args, console: Console) -> int:
     from reproduce.sweep import pick_device, run_sweep
 
     cfg = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                      momentum=args.momentum, train_limit=args.train_limit, eval_batch_size=args.eval_batch_size)
+                      momentum=args.momentum, train_limit=args.train_limit, eval_batch_size=args.eval_batch_size,
+                      val_split=args.val_split)
     if cfg.model not in models.MODELS:
         raise UsageError(f"--model: unknown model {cfg.model!r}; known models: {', '.join(sorted(models.MODELS))}")
     problems = cfg.problems()
@@ -97,6 +101,10 @@ def cmd_run(args, console: Console) -> int:
         problems.append(f"--threads must be at least 1, got {args.threads}")
     if problems:
         raise UsageError(problems[0])
+    try:
+        split_plan(cfg)   # before any data is loaded: a split that leaves too little to train on is bad input
+    except SplitError as e:
+        raise UsageError(str(e)) from None
     seeds = parse_seeds(args.seeds)
     try:
         device = pick_device(args.device)

@@ -12,6 +12,7 @@ class TrainConfig:
     momentum: float = 0.9
     train_limit: Optional[int] = None   # train on the first N training images (smoke tests)
     eval_batch_size: int = 1000         # evaluation only; does not change any number
+    val_split: int = 0                  # hold out the last N training images as validation (reproduce/split.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -33,4 +34,6 @@ class TrainConfig:
             out.append(f"--momentum must be in [0, 1), got {self.momentum}")
         if self.train_limit is not None and self.train_limit < 1:
             out.append(f"--train-limit must be at least 1, got {self.train_limit}")
+        if self.val_split < 0:
+            out.append(f"--val-split must be 0 or more, got {self.val_split}")
         return out

@@ -22,13 +22,17 @@ class ReportError(Exception):
 
 @dataclass
 class EpochRecord:
-    epoch: int            # from 1
-    train_loss: float     # mean NLL over the epoch's training batches (train mode: dropout on)
-    train_acc: float      # percent correct over those batches
-    test_loss: float      # mean NLL on the 10,000 test images (eval mode)
-    test_acc: float       # percent correct on them; the seed document calls this "validation"
-    lr: float
-    seconds: float        # wall time of the epoch, training and evaluation
+    epoch: int                        # from 1
+    train_loss: Optional[float]       # mean NLL over the epoch's training batches (train mode: dropout on)
+    train_acc: Optional[float]        # percent correct over those batches
+    test_loss: float                  # mean NLL on the 10,000 test images (eval mode)
+    test_acc: float                   # percent correct on them; the seed document calls this "validation"
+    lr: Optional[float]
+    seconds: Optional[float]          # wall time of the epoch, training and evaluation
+    # Held-out validation (run --val-split N): None when the run held nothing out. Train figures, lr and
+    # seconds are None only in imported logs, which do not print them (see reproduce/importlog.py).
+    val_loss: Optional[float] = None
+    val_acc: Optional[float] = None
 
 
 @dataclass
@@ -46,6 +50,8 @@ class RunReport:
     train_seconds: float = 0.0
     status: str = "running"
     schema_version: int = SCHEMA_VERSION
+    origin: str = "trained"                # "imported": read from someone's log by `import-log`
+    source: Optional[dict] = None          # imported only: {"file": name, "sha256": hex} of the log
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=False) + "\n"
@@ -77,9 +83,13 @@ def _type_ok(value, kind) -> bool:
 
 EPOCH_TYPES = {"epoch": int, "train_loss": float, "train_acc": float, "test_loss": float,
                "test_acc": float, "lr": float, "seconds": float}
+# Epoch fields that may be absent or null: validation (runs without --val-split) and what an imported log lacks.
+EPOCH_OPTIONAL = {"train_loss", "train_acc", "lr", "seconds", "val_loss", "val_acc"}
 REPORT_TYPES = {"schema_version": int, "model": str, "params": int, "audit": dict, "seed": int,
                 "config": dict, "device": str, "environment": dict, "data": dict, "epochs": list,
                 "train_seconds": float, "status": str}
+REPORT_OPTIONAL = {"train_seconds"}   # null in imported logs
+ORIGINS = ("trained", "imported")
 
 
 def from_dict(d, where: str) -> RunReport:
@@ -90,6 +100,8 @@ def from_dict(d, where: str) -> RunReport:
     for name, kind in REPORT_TYPES.items():
         if name not in d:
             raise ReportError(f"{where}: missing field {name!r}")
+        if d[name] is None and name in REPORT_OPTIONAL:
+            continue
         if not _type_ok(d[name], kind):
             raise ReportError(f"{where}: field {name!r} should be {kind.__name__}, got {d[name]!r:.60}")
     if d["status"] not in STATUSES:
@@ -97,16 +109,22 @@ def from_dict(d, where: str) -> RunReport:
     weights = d.get("weights_sha256")
     if weights is not None and not isinstance(weights, str):
         raise ReportError(f"{where}: field 'weights_sha256' should be a string or null")
+    if d.get("origin", "trained") not in ORIGINS:
+        raise ReportError(f"{where}: origin {d.get('origin')!r} is not one of {', '.join(ORIGINS)}")
+    if d.get("source") is not None and not isinstance(d["source"], dict):
+        raise ReportError(f"{where}: field 'source' should be an object or null")
     epochs = []
     for i, e in enumerate(d["epochs"]):
         if not isinstance(e, dict):
             raise ReportError(f"{where}: epochs[{i}] is not an object")
-        for name, kind in EPOCH_TYPES.items():
+        for name, kind in {**EPOCH_TYPES, "val_loss": float, "val_acc": float}.items():
+            if e.get(name) is None and name in EPOCH_OPTIONAL:
+                continue
             if not _type_ok(e.get(name), kind):
                 raise ReportError(f"{where}: epochs[{i}].{name} should be {kind.__name__}, got {e.get(name)!r:.60}")
         if e["epoch"] != i + 1:
             raise ReportError(f"{where}: epochs[{i}].epoch is {e['epoch']}, expected {i + 1}")
-        epochs.append(EpochRecord(**{k: e[k] for k in EPOCH_TYPES}))
+        epochs.append(EpochRecord(**{k: e.get(k) for k in [*EPOCH_TYPES, "val_loss", "val_acc"]}))
     known = {f.name for f in fields(RunReport)}
     rest = {k: v for k, v in d.items() if k in known and k != "epochs"}
     return RunReport(epochs=epochs, **rest)

@@ -13,6 +13,7 @@ from reproduce.config import TrainConfig
 from reproduce.data import DataInfo, load_tensors
 from reproduce.progress import RunProgress
 from reproduce.record import RunReport, run_filename
+from reproduce.split import plan
 from reproduce.trainer import train
 
 
@@ -30,7 +31,8 @@ def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo
     (cfg, seed, device kind, software, threads): the trainer re-seeds everything at the start of a run."""
     out.mkdir(parents=True, exist_ok=True)
     data = load_tensors(Path(data_info.root), device)
-    n_train = min(cfg.train_limit or data.train_x.shape[0], data.train_x.shape[0])
+    split = plan(cfg, data.train_x.shape[0])
+    n_train = split.n_train
     batches = math.ceil(n_train / cfg.batch_size)
     env = environment.capture(device)
     audited = audit(models.build(cfg.model)).to_dict()
@@ -39,7 +41,8 @@ def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo
         path = out / run_filename(cfg.model, seed)
         report = RunReport(model=cfg.model, params=audited["params"], audit=audited, seed=seed,
                            config=cfg.to_dict(), device=device.type, environment=env,
-                           data={"source": data_info.source, "sha256": data_info.sha256, "train_images": n_train})
+                           data={"source": data_info.source, "sha256": data_info.sha256, "train_images": n_train,
+                                 "val_images": split.n_val})
         report.save(path)
         t0 = time.perf_counter()
 

@@ -18,6 +18,7 @@ from reproduce.config import TrainConfig
 from reproduce.data import MNISTTensors
 from reproduce.determinism import seed_everything
 from reproduce.record import EpochRecord
+from reproduce.split import plan
 
 
 def weights_sha256(net: nn.Module) -> str:
@@ -77,15 +78,17 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
           on_batch: Callable[[], None] = lambda: None):
     """Train one run; call on_epoch after each epoch. Returns (epochs, final weights sha256, model)."""
     net, opt, order = make_model(cfg, seed, device)
-    limit = cfg.train_limit or data.train_x.shape[0]
-    x, y = data.train_x[:limit], data.train_y[:limit]
+    split = plan(cfg, data.train_x.shape[0])
+    x, y = data.train_x[split.train], data.train_y[split.train]
+    val_x, val_y = data.train_x[split.val], data.train_y[split.val]
     epochs: List[EpochRecord] = []
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
         train_loss, train_acc = train_epoch(net, opt, x, y, cfg.batch_size, order, on_batch)
         test_loss, test_acc = evaluate(net, data.test_x, data.test_y, cfg.eval_batch_size)
+        val_loss, val_acc = evaluate(net, val_x, val_y, cfg.eval_batch_size) if split.n_val else (None, None)
         record = EpochRecord(epoch, train_loss, train_acc, test_loss, test_acc,
-                             opt.param_groups[0]["lr"], time.perf_counter() - t0)
+                             opt.param_groups[0]["lr"], time.perf_counter() - t0, val_loss, val_acc)
         epochs.append(record)
         on_epoch(record)
     return epochs, weights_sha256(net), net

@@ -6,10 +6,15 @@ from rich.console import Console
 from rich.table import Table
 
 from reproduce.check import ModelCheck, Verdict
+from reproduce.summary import ModelSummary, summarise
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 NOTE = ('"validation" in the challenge is MNIST\'s 10,000-image test set; "peak" picks the best epoch on that '
         'same set, so it is an optimistic figure. "final" is the last epoch within the limit.')
+
+
+VAL_NOTE = ('val@ep / "test at val-picked epoch": the epoch with the best accuracy on the held-out validation '
+            'images (run --val-split N), and the test accuracy at that epoch: no selection on the test set.')
 
 
 def sparkline(values: List[float], low: float, high: float) -> str:
@@ -27,32 +32,73 @@ def mean_sd(mean: Optional[float], sd: Optional[float]) -> str:
     return f"{mean:.2f} ± {sd:.2f}" if sd is not None else f"{mean:.2f} (one run)"
 
 
-def mark(ok: bool) -> str:
+def mark(ok: Optional[bool]) -> str:
+    if ok is None:   # not known (an imported log of a model the suite cannot audit)
+        return "[yellow]?[/]"
     return "[green]✓[/]" if ok else "[red]✗[/]"
 
 
 def model_table(m: ModelCheck, v: Verdict) -> Table:
     t = Table(title=f"{m.model}: {m.params:,} parameters — target {v.target}% within {v.max_epochs} epochs",
               title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for col in ("seed", "params", "first≥", "peak@ep", "final", "min3", "test acc per epoch", "pass"):
+    with_val = any(r.val_epoch is not None for r in m.runs)
+    cols = ["seed", "params", "first≥", "peak@ep", "final", "min3"] + (["val@ep"] if with_val else [])
+    for col in cols + ["test acc per epoch", "pass"]:
         t.add_column(col, justify="left" if col in ("test acc per epoch", "pass") else "right", no_wrap=True)
     every = [a for r in m.runs for a in r.test_accs]
     low = min(every + [v.target]) if every else 0.0
     high = max(every + [v.target]) if every else 1.0
     for r in m.runs:
+        val = [f"{pct(r.test_at_val)}@{r.val_epoch}" if r.val_epoch else "—"] if with_val else []
         t.add_row(str(r.seed), f"{r.params:,}", str(r.first_reaching or "—"),
                   f"{pct(r.peak)}@{r.peak_epoch}" if r.peak is not None else "—", pct(r.final), pct(r.low_last3),
-                  sparkline(r.test_accs, low, high), mark(r.passed) + ("" if r.complete else f" {r.status}"))
+                  *val, sparkline(r.test_accs, low, high), mark(r.passed) + ("" if r.complete else f" {r.status}"))
+    return t
+
+
+def summary_rows(s: ModelSummary, target: float) -> List[tuple]:
+    """(label, value) pairs: the summary figures as the terminal and markdown show them."""
+    first = "—" if s.first_median is None else f"median {s.first_median:g}, worst {s.first_worst}"
+    if s.never_reaching:
+        first += f" ({s.never_reaching} never)"
+    rows = [
+        ("runs passing", f"{s.passing}/{s.runs}  (Wilson 95%: {100 * s.pass_low:.0f}–{100 * s.pass_high:.0f}%)"),
+        (f"first epoch ≥ {target}", first),
+        ("final: mean ± sd, min", f"{mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}"),
+        ("peak on test: mean ± sd", mean_sd(s.peak_mean, s.peak_sd) + "  (picked on the test set)"),
+        (f"last 3 epochs all ≥ {target}", f"{s.stay_last3}/{s.runs} runs"),
+        ("one run's sampling spread", "—" if s.spread_at_mean is None else
+         f"±{s.spread_at_mean:.2f} points  (binomial at the final mean, n = {s.test_images:,})"),
+        ("test at val-picked epoch", "—  (no run has --val-split)" if not s.val_runs else
+         f"{mean_sd(s.val_pick_mean, s.val_pick_sd)}, min {pct(s.val_pick_min)}  ({s.val_runs} runs)"),
+    ]
+    if s.imported:
+        rows.append(("imported from logs", f"{s.imported}/{s.runs} runs (no environment, no weights hash)"))
+    return rows
+
+
+def summary_table(s: ModelSummary, target: float) -> Table:
+    t = Table(title=f"{s.model}: summary over {s.runs} run(s)", title_justify="left", box=box.SIMPLE_HEAD,
+              pad_edge=False, show_header=False)
+    t.add_column("figure", style="bold", no_wrap=True)
+    t.add_column("value")
+    for label, value in summary_rows(s, target):
+        t.add_row(label, value)
     return t
 
 
 def render(v: Verdict, console: Console) -> None:
+    summaries = {s.model: s for s in summarise(v)}
     for m in v.models:
         console.print(model_table(m, v))
         console.print("constraints: " + "  ".join(f"{name} {mark(ok)}" for name, ok in m.rules.items()))
         console.print(f"runs passing {m.passing}/{len(m.runs)}   final {mean_sd(m.final_mean, m.final_sd)}   "
                       f"peak {mean_sd(m.peak_mean, m.peak_sd)}", highlight=False)
+        if m.model in summaries:
+            console.print(summary_table(summaries[m.model], v.target), highlight=False)
         console.print()
     console.print("first≥: first epoch reaching the target; peak@ep: best epoch; min3: lowest of the last three "
                   "epochs.", style="dim")
     console.print(NOTE, style="dim")
+    if any(s.val_runs for s in summaries.values()):
+        console.print(VAL_NOTE, style="dim")

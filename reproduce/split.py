@@ -1,0 +1,41 @@
+"""Which training images are trained on and which are held out for validation (run --val-split N).
+
+The validation set is always the LAST N of the 60,000 training images; training uses the first
+min(train_limit, 60,000 - N). So --train-limit only ever shrinks the training part, the two never overlap,
+and the validation set of a given N is the same whatever the limit. The test set is never touched.
+"""
+from dataclasses import dataclass
+
+from reproduce.config import TrainConfig
+
+MNIST_TRAIN_IMAGES = 60_000
+
+
+class SplitError(ValueError):
+    """A split that leaves too few training images, said in one line."""
+
+
+@dataclass(frozen=True)
+class Split:
+    train: slice          # indices into the training tensors that are trained on
+    val: slice            # indices held out for validation (empty when val_split is 0)
+
+    @property
+    def n_train(self) -> int:
+        return self.train.stop - self.train.start
+
+    @property
+    def n_val(self) -> int:
+        return self.val.stop - self.val.start
+
+
+def plan(cfg: TrainConfig, n_total: int = MNIST_TRAIN_IMAGES) -> Split:
+    """The split for cfg over n_total training images. A validation split must leave at least one full
+    batch to train on (--train-limit alone may go lower, as before: it is for smoke tests)."""
+    n_val = cfg.val_split
+    available = n_total - n_val
+    n_train = min(cfg.train_limit or available, available)
+    if n_val and available < cfg.batch_size:
+        raise SplitError(f"--val-split {n_val}: leaves {max(available, 0)} of {n_total} training images; "
+                         f"training needs at least one batch ({cfg.batch_size})")
+    return Split(train=slice(0, n_train), val=slice(n_total - n_val, n_total))

@@ -1,0 +1,71 @@
+"""Per-model summary figures, computed from the checker's per-run results (the checker decides, this counts).
+
+Every figure here is a plain number or None, so the terminal view, the exports and the plot share one source.
+"""
+from dataclasses import asdict, dataclass
+from typing import List, Optional
+
+from reproduce import stats
+from reproduce.check import ModelCheck, Verdict
+
+
+@dataclass
+class ModelSummary:
+    model: str
+    params: int
+    runs: int
+    passing: int                         # complete runs reaching the target within max_epochs
+    pass_rate: float                     # passing / runs, as a fraction
+    pass_low: float                      # Wilson 95% interval for the pass rate, as fractions
+    pass_high: float
+    first_median: Optional[float]        # first epoch reaching the target, over the runs that reach it
+    first_worst: Optional[int]
+    never_reaching: int                  # runs that never reach the target within max_epochs
+    final_mean: Optional[float]          # test accuracy at the last epoch within max_epochs (percent)
+    final_sd: Optional[float]
+    final_min: Optional[float]
+    peak_mean: Optional[float]           # best test accuracy within max_epochs: picked on the test set
+    peak_sd: Optional[float]
+    stay_last3: int                      # runs whose last three epochs are all >= target
+    spread_at_mean: Optional[float]      # sqrt(p(1-p)/n) in points at p = final_mean, n = test images
+    test_images: int
+    val_runs: int                        # runs with a held-out validation split
+    val_pick_mean: Optional[float]       # test accuracy at the epoch chosen by validation accuracy
+    val_pick_sd: Optional[float]
+    val_pick_min: Optional[float]
+    imported: int                        # runs read from someone's log (import-log)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarise_model(m: ModelCheck) -> ModelSummary:
+    runs = m.runs
+    n = len(runs)
+    low, high = stats.wilson(m.passing, n)
+    firsts = [r.first_reaching for r in runs if r.first_reaching is not None]
+    finals = [r.final for r in runs if r.final is not None]
+    peaks = [r.peak for r in runs if r.peak is not None]
+    picks = [r.test_at_val for r in runs if r.test_at_val is not None]
+    final_mean, final_sd = stats.mean_sd(finals)
+    peak_mean, peak_sd = stats.mean_sd(peaks)
+    pick_mean, pick_sd = stats.mean_sd(picks)
+    n_test = min(r.test_images for r in runs)
+    return ModelSummary(
+        model=m.model, params=m.params, runs=n, passing=m.passing, pass_rate=m.passing / n,
+        pass_low=low, pass_high=high,
+        first_median=stats.median(firsts), first_worst=max(firsts) if firsts else None,
+        never_reaching=n - len(firsts),
+        final_mean=final_mean, final_sd=final_sd, final_min=min(finals) if finals else None,
+        peak_mean=peak_mean, peak_sd=peak_sd,
+        stay_last3=sum(bool(r.stays_last3) for r in runs),
+        spread_at_mean=stats.binomial_spread(final_mean, n_test) if final_mean is not None else None,
+        test_images=n_test,
+        val_runs=len(picks), val_pick_mean=pick_mean, val_pick_sd=pick_sd,
+        val_pick_min=min(picks) if picks else None,
+        imported=sum(r.origin == "imported" for r in runs),
+    )
+
+
+def summarise(v: Verdict) -> List[ModelSummary]:
+    return [summarise_model(m) for m in v.models if m.runs]
