@@ -14,6 +14,7 @@ EPOCHS ?= 19
 DEVICE ?= auto
 OUT ?= reports/$(MODEL)-$(EPOCHS)ep
 TARGET ?= 99.4
+FORMAT ?= table
 
 # `make bench`: forward-pass and training benchmarks (bench/), saved as pytest-benchmark JSON, then a table.
 BENCH_DIR ?= reports/bench
@@ -33,7 +34,7 @@ reproduce: $(SETUP)
 	$(PYTHON) -m reproduce report $(OUT) --target $(TARGET) || [ $$? -eq 1 ]
 
 report: $(SETUP)
-	$(PYTHON) -m reproduce report reports --target $(TARGET)
+	$(PYTHON) -m reproduce report reports --target $(TARGET) --format $(FORMAT)
 
 data: $(SETUP)
 	$(PYTHON) -m reproduce data

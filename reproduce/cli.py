@@ -14,6 +14,10 @@ from reproduce.config import TrainConfig
 from reproduce.data import DataError, default_root, ensure_mnist
 from reproduce.record import ReportError, find_reports, load
 from reproduce.split import SplitError, plan as split_plan
+from reproduce import export, plot
+from reproduce.compare import METRICS, compare, compare_json, render_comparison
+from reproduce.export import FORMATS
+from reproduce.importlog import import_log
 
 
 class UsageError(Exception):
@@ -76,6 +80,26 @@ def build_parser() -> Parser:
     c.add_argument("paths", nargs="+", type=Path, help="report files or folders holding them")
     c.add_argument("--target", type=float, default=TARGET, help="test accuracy to reach, in percent")
     c.add_argument("--max-epochs", type=int, default=MAX_EPOCHS, help="epochs allowed to reach it")
+    c.add_argument("--format", choices=FORMATS, default="table",
+                   help="table (rich, default), markdown, csv or json (the summary as data)")
+    c.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
+                   help="also draw test accuracy per epoch and a histogram of final accuracies (needs matplotlib)")
+
+    i = sub.add_parser("import-log", help="read a notebook-style training log into a report marked as imported")
+    i.add_argument("log", type=Path, help="the log: lines like 'Test set: Average loss: L, Accuracy: K/N (P%%)'")
+    i.add_argument("--model", required=True, help="a name for the model (a suite model's name is audited)")
+    i.add_argument("--params", required=True, type=int, help="its claimed parameter count")
+    i.add_argument("--seed", type=int, default=0, help="the seed to file it under (default 0)")
+    i.add_argument("--out", required=True, type=Path, help="folder to write <model>-seed<k>.json into")
+
+    k = sub.add_parser("compare", help="two sweeps side by side, with the difference in mean final accuracy")
+    k.add_argument("a", type=Path, help="sweep A: a folder of run reports (or one report)")
+    k.add_argument("b", type=Path, help="sweep B")
+    k.add_argument("--metric", choices=METRICS, default="final",
+                   help="final (last epoch), peak (best on test) or val-pick (test at the val-chosen epoch)")
+    k.add_argument("--target", type=float, default=TARGET)
+    k.add_argument("--max-epochs", type=int, default=MAX_EPOCHS)
+    k.add_argument("--format", choices=("table", "json"), default="table")
     return p
 
 
@@ -128,12 +152,39 @@ def cmd_report(args, console: Console) -> int:
     paths = find_reports(args.paths)
     if not paths:
         raise ReportError(f"no run reports (<model>-seed<k>.json) found in {' '.join(map(str, args.paths))}")
+    if args.plot is not None:
+        plot.require_matplotlib()   # before any output: a missing extra is bad input, not a half-done report
+        plot.check_writable(args.plot)
     verdict = check([(p, load(p)) for p in paths], args.target, args.max_epochs)
-    render(verdict, console)
+    if args.format == "table":
+        render(verdict, console)
+    else:
+        sys.stdout.write(export.render(verdict, args.format))
+    if args.plot is not None:
+        plot.plot(verdict, args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
     return 0 if verdict.ok else 1
 
 
-COMMANDS = {"data": cmd_data, "run": cmd_run, "report": cmd_report}
+def cmd_import_log(args, console: Console) -> int:
+    path = import_log(args.log, args.model, args.params, args.seed, args.out)
+    console.print(f"imported {args.log} -> {path}", highlight=False)
+    return 0
+
+
+def cmd_compare(args, console: Console) -> int:
+    if args.max_epochs < 1:
+        raise UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}")
+    result = compare(args.a, args.b, args.metric, args.target, args.max_epochs)
+    if args.format == "json":
+        sys.stdout.write(compare_json(result))
+    else:
+        render_comparison(result, console)
+    return 0
+
+
+COMMANDS = {"data": cmd_data, "run": cmd_run, "report": cmd_report, "import-log": cmd_import_log,
+            "compare": cmd_compare}
 
 
 def main(argv=None) -> int:

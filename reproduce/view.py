@@ -68,7 +68,7 @@ def summary_rows(s: ModelSummary, target: float) -> List[tuple]:
         ("peak on test: mean ± sd", mean_sd(s.peak_mean, s.peak_sd) + "  (picked on the test set)"),
         (f"last 3 epochs all ≥ {target}", f"{s.stay_last3}/{s.runs} runs"),
         ("one run's sampling spread", "—" if s.spread_at_mean is None else
-         f"±{s.spread_at_mean:.2f} points  (binomial at the final mean, n = {s.test_images:,})"),
+         f"±{s.spread_at_mean:.2f} points  (binomial, n = {s.test_images:,})"),
         ("test at val-picked epoch", "—  (no run has --val-split)" if not s.val_runs else
          f"{mean_sd(s.val_pick_mean, s.val_pick_sd)}, min {pct(s.val_pick_min)}  ({s.val_runs} runs)"),
     ]

@@ -1,0 +1,134 @@
+"""`compare A B`: two sweeps side by side (two models, CPU vs GPU, two recipes) on one metric.
+
+Shows each side's pass rate and the metric's mean ± sd, the difference in means (B − A) with Welch's 95%
+interval (unequal variances; no assumption that the sweeps share seeds), and, for seeds present in both, the
+per-seed differences with a paired t interval.
+"""
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from reproduce import stats
+from reproduce.check import RunCheck, check
+from reproduce.record import ReportError, find_reports, load
+from reproduce.summary import summarise_model
+
+METRICS = ("final", "peak", "val-pick")
+METRIC_NAMES = {"final": "final test accuracy (last epoch)", "peak": "peak test accuracy (picked on test)",
+                "val-pick": "test accuracy at the epoch picked on validation"}
+
+
+class CompareError(ReportError):
+    """Two sweeps that cannot be compared, said in one line."""
+
+
+def metric_of(r: RunCheck, metric: str) -> Optional[float]:
+    return {"final": r.final, "peak": r.peak, "val-pick": r.test_at_val}[metric]
+
+
+@dataclass
+class Side:
+    path: str
+    model: str
+    runs: int
+    passing: int
+    pass_low: float
+    pass_high: float
+    values: List[Tuple[int, float]]      # (seed, metric) for runs that have the metric
+    mean: Optional[float]
+    sd: Optional[float]
+    min: Optional[float]
+
+
+@dataclass
+class Comparison:
+    metric: str
+    target: float
+    max_epochs: int
+    a: Side
+    b: Side
+    diff: float                           # mean(B) - mean(A), points
+    welch: Optional[Tuple[float, float, float]]   # (low, high, degrees of freedom), 95%
+    per_seed: List[Tuple[int, float, float, float]]   # (seed, A, B, B - A) for seeds in both
+    paired: Optional[Tuple[float, float, float]]  # (mean difference, low, high), 95%
+
+
+def load_side(path: Path, metric: str, target: float, max_epochs: int) -> Side:
+    paths = find_reports([path])
+    if not paths:
+        raise CompareError(f"{path}: no run reports (<model>-seed<k>.json) found")
+    verdict = check([(p, load(p)) for p in paths], target, max_epochs)
+    if len(verdict.models) != 1:
+        names = ", ".join(m.model for m in verdict.models)
+        raise CompareError(f"{path}: holds runs of {len(verdict.models)} models ({names}); a sweep is one model")
+    m = verdict.models[0]
+    seeds = [r.seed for r in m.runs]
+    if len(set(seeds)) != len(seeds):
+        raise CompareError(f"{path}: a seed appears twice; a sweep has one run per seed")
+    s = summarise_model(m)
+    values = [(r.seed, metric_of(r, metric)) for r in m.runs if metric_of(r, metric) is not None]
+    mean, sd = stats.mean_sd([v for _, v in values])
+    return Side(str(path), m.model, s.runs, s.passing, s.pass_low, s.pass_high, values, mean, sd,
+                min((v for _, v in values), default=None))
+
+
+def compare(a: Path, b: Path, metric: str = "final", target: float = 99.4, max_epochs: int = 19) -> Comparison:
+    sa, sb = (load_side(p, metric, target, max_epochs) for p in (a, b))
+    for side in (sa, sb):
+        if not side.values:
+            why = " (no run has --val-split)" if metric == "val-pick" else " (no run has an epoch)"
+            raise CompareError(f"no common metric: {side.path} has no {METRIC_NAMES[metric]}{why}")
+    welch = None
+    if len(sa.values) > 1 and len(sb.values) > 1:
+        _, low, high, df = stats.welch([v for _, v in sa.values], [v for _, v in sb.values])
+        welch = (low, high, df)
+    in_b = dict(sb.values)
+    per_seed = [(seed, va, in_b[seed], in_b[seed] - va) for seed, va in sa.values if seed in in_b]
+    return Comparison(metric, target, max_epochs, sa, sb, sb.mean - sa.mean, welch, per_seed,
+                      stats.paired([d for *_, d in per_seed]))
+
+
+def compare_json(c: Comparison) -> str:
+    return json.dumps(asdict(c), indent=2) + "\n"
+
+
+def signed(x: float) -> str:
+    return f"{x:+.3f}"
+
+
+def render_comparison(c: Comparison, console: Console) -> None:
+    t = Table(title=f"{METRIC_NAMES[c.metric]}: A vs B", title_justify="left", box=box.SIMPLE_HEAD,
+              pad_edge=False)
+    for col in ("", "sweep", "model", "passing (Wilson 95%)", "mean ± sd", "min", "runs"):
+        t.add_column(col, no_wrap=col != "sweep")
+    for name, s in (("A", c.a), ("B", c.b)):
+        sd = f"{s.sd:.3f}" if s.sd is not None else "—"
+        t.add_row(name, s.path, s.model,
+                  f"{s.passing}/{s.runs} ({100 * s.pass_low:.0f}–{100 * s.pass_high:.0f}%)",
+                  f"{s.mean:.3f} ± {sd}", f"{s.min:.2f}", str(len(s.values)))
+    console.print(t, highlight=False)
+    line = f"difference B − A in mean: {signed(c.diff)} points"
+    if c.welch:
+        low, high, df = c.welch
+        line += f"; Welch 95% interval [{signed(low)}, {signed(high)}] (df {df:.1f})"
+    else:
+        line += "; no interval (Welch needs at least two runs on each side)"
+    console.print(line, highlight=False)
+    if c.per_seed:
+        seeds = Table(title="seeds in both sweeps", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        for col in ("seed", "A", "B", "B − A"):
+            seeds.add_column(col, justify="right")
+        for seed, va, vb, d in c.per_seed:
+            seeds.add_row(str(seed), f"{va:.2f}", f"{vb:.2f}", signed(d))
+        console.print(seeds, highlight=False)
+        if c.paired:
+            m, low, high = c.paired
+            console.print(f"paired over {len(c.per_seed)} common seeds: mean B − A {signed(m)} points, "
+                          f"t 95% interval [{signed(low)}, {signed(high)}]", highlight=False)
+    else:
+        console.print("no seed is in both sweeps: no per-seed differences", highlight=False)

@@ -1,0 +1,67 @@
+"""The report as text for other tools: markdown (to paste into a README), csv (one row per model summary) and
+json (the whole summary and every run's checked figures, as data for scripts). The table format is view.py's."""
+import csv
+import io
+import json
+from dataclasses import asdict, fields
+
+from reproduce.check import Verdict
+from reproduce.summary import ModelSummary, summarise
+from reproduce.view import NOTE, VAL_NOTE, pct, summary_rows
+
+FORMATS = ("table", "markdown", "csv", "json")
+
+
+def to_json(v: Verdict) -> str:
+    summaries = {s.model: s for s in summarise(v)}
+    models = []
+    for m in v.models:
+        models.append({"summary": summaries[m.model].to_dict() if m.model in summaries else None,
+                       "rules": m.rules, "runs": [asdict(r) for r in m.runs]})
+    return json.dumps({"target": v.target, "max_epochs": v.max_epochs, "ok": v.ok, "models": models},
+                      indent=2) + "\n"
+
+
+def to_csv(v: Verdict) -> str:
+    """One row per model: target and max_epochs, then every ModelSummary field; empty cells are None."""
+    names = ["target", "max_epochs"] + [f.name for f in fields(ModelSummary)]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=names, lineterminator="\n")
+    w.writeheader()
+    for s in summarise(v):
+        w.writerow({"target": v.target, "max_epochs": v.max_epochs, **s.to_dict()})
+    return buf.getvalue()
+
+
+def _md_row(cells) -> str:
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+
+def to_markdown(v: Verdict) -> str:
+    summaries = {s.model: s for s in summarise(v)}
+    out = []
+    for m in v.models:
+        out.append(f"### {m.model}: {m.params:,} parameters, target {v.target}% within {v.max_epochs} epochs\n")
+        out.append("constraints: " + ", ".join(
+            f"{name} {'?' if ok is None else '✓' if ok else '✗'}" for name, ok in m.rules.items()) + "\n")
+        if m.model in summaries:
+            out += [_md_row(["figure", "value"]), _md_row(["---", "---"])]
+            out += [_md_row(row) for row in summary_rows(summaries[m.model], v.target)]
+            out.append("")
+        with_val = any(r.val_epoch is not None for r in m.runs)
+        head = ["seed", "first≥", "peak@ep", "final", "min3"] + (["val@ep"] if with_val else []) + ["pass"]
+        out += [_md_row(head), _md_row(["---:"] * (len(head) - 1) + [":---:"])]
+        for r in m.runs:
+            val = [f"{pct(r.test_at_val)}@{r.val_epoch}" if r.val_epoch else "—"] if with_val else []
+            out.append(_md_row([r.seed, r.first_reaching or "—",
+                                f"{pct(r.peak)}@{r.peak_epoch}" if r.peak is not None else "—",
+                                pct(r.final), pct(r.low_last3), *val,
+                                ("✓" if r.passed else "✗") + ("" if r.complete else f" {r.status}")]))
+        out.append("")
+    out.append("first≥: first epoch reaching the target; peak@ep: best epoch; min3: lowest of the last three "
+               "epochs. " + NOTE + (" " + VAL_NOTE if any(s.val_runs for s in summaries.values()) else ""))
+    return "\n".join(out) + "\n"
+
+
+def render(v: Verdict, fmt: str) -> str:
+    return {"markdown": to_markdown, "csv": to_csv, "json": to_json}[fmt](v)
