@@ -21,7 +21,8 @@ def wilson(k: int, n: int, z: float = Z95) -> Tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At k = 0 or k = n one end is exactly 0 or 1; say so rather than leave a rounding residue.
+    return (0.0 if k == 0 else centre - half), (1.0 if k == n else centre + half)
 
 
 def mean_sd(values: Sequence[float]) -> Tuple[Optional[float], Optional[float]]:

@@ -1,0 +1,80 @@
+"""The per-model summary and the validation-picked view, on hand-made records with known answers."""
+import json
+from pathlib import Path
+
+import pytest
+
+from reproduce.check import check
+from reproduce.record import from_dict
+from reproduce.stats import wilson
+from reproduce.summary import summarise
+from test_report_tool import record, write
+
+# Five runs, target 99.4. Seeds 0-2 stay above it; seed 3 touches it then ends below; seed 4 never reaches it.
+ACCS = {
+    0: [99.0, 99.41, 99.45, 99.44, 99.50],   # first 2, final 99.50, last three all >= 99.4
+    1: [99.2, 99.30, 99.40, 99.42, 99.40],   # first 3, final 99.40
+    2: [99.4, 99.45, 99.46, 99.47, 99.48],   # first 1, final 99.48
+    3: [99.1, 99.44, 99.41, 99.35, 99.38],   # first 2, final 99.38: ends below
+    4: [99.0, 99.10, 99.20, 99.30, 99.30],   # never
+}
+
+
+def verdict(recs):
+    return check([(Path(f"r{i}.json"), from_dict(r, "test")) for i, r in enumerate(recs)])
+
+
+def test_summary_figures():
+    (s,) = summarise(verdict([record(seed, accs) for seed, accs in ACCS.items()]))
+    assert (s.runs, s.passing, s.never_reaching) == (5, 4, 1)
+    assert (s.pass_low, s.pass_high) == wilson(4, 5)     # wilson itself is checked in test_stats
+    assert s.first_median == 2 and s.first_worst == 3
+    assert s.final_mean == pytest.approx(99.412) and s.final_min == 99.30
+    # deviations from 99.412: .088 -.012 .068 -.032 -.112 -> squares sum .02608 -> sd sqrt(.02608 / 4)
+    assert s.final_sd == pytest.approx((0.02608 / 4) ** 0.5)
+    assert s.peak_mean == pytest.approx((99.50 + 99.42 + 99.48 + 99.44 + 99.30) / 5)
+    assert s.stay_last3 == 3                                       # seeds 0, 1 and 2
+    assert s.spread_at_mean == pytest.approx(100 * (0.99412 * 0.00588 / 10_000) ** 0.5)
+    assert s.val_runs == 0 and s.val_pick_mean is None and s.imported == 0
+
+
+def with_val(rec, vals):
+    for e, v in zip(rec["epochs"], vals):
+        e["val_acc"], e["val_loss"] = v, 0.02
+    return rec
+
+
+def test_the_epoch_is_picked_on_validation_and_its_test_accuracy_shown():
+    a = with_val(record(0, [99.0, 99.50, 99.30]), [98.9, 99.1, 99.3])    # val picks epoch 3 -> test 99.30
+    b = with_val(record(1, [99.0, 99.45, 99.40]), [98.9, 99.4, 99.4])    # tie: the earliest, epoch 2 -> 99.45
+    v = verdict([a, b])
+    runs = v.models[0].runs
+    assert [(r.val_epoch, r.test_at_val) for r in runs] == [(3, 99.30), (2, 99.45)]
+    assert [r.peak for r in runs] == [99.50, 99.45]        # the test-picked view stays beside it
+    (s,) = summarise(v)
+    assert s.val_runs == 2 and s.val_pick_mean == pytest.approx(99.375) and s.val_pick_min == 99.30
+
+
+def test_the_report_shows_both_views_labelled(cli, tmp_path):
+    write(tmp_path, with_val(record(0, [99.0, 99.50, 99.30]), [98.9, 99.1, 99.3]))
+    write(tmp_path, record(1, [99.0, 99.45, 99.41]))
+    done = cli("report", tmp_path, env_extra={"COLUMNS": "100"})
+    assert done.returncode == 0, done.stderr
+    assert "99.30@3" in done.stdout and "val@ep" in done.stdout                     # the val-picked epoch
+    assert "peak on test" in done.stdout and "picked on the test set" in done.stdout
+    assert "test at val-picked epoch" in done.stdout and "(1 runs)" in done.stdout
+    assert "Wilson 95%: 34–100%" in done.stdout and "binomial, n = 10,000" in done.stdout
+
+
+def test_a_bad_val_field_is_named(cli, tmp_path):
+    rec = with_val(record(0, [99.5]), ["high"])
+    write(tmp_path, rec)
+    done = cli("report", tmp_path)
+    assert done.returncode == 2 and "epochs[0].val_acc should be float" in done.stderr
+
+
+def test_old_reports_without_val_or_origin_still_load(tmp_path):
+    rec = record(0, [99.5])
+    assert "origin" not in rec and "val_acc" not in rec["epochs"][0]
+    r = from_dict(json.loads(json.dumps(rec)), "old")
+    assert r.origin == "trained" and r.epochs[0].val_acc is None
