@@ -118,7 +118,7 @@ def render_comparison(c: Comparison, console: Console) -> None:
         line += f"; Welch 95% interval [{signed(low)}, {signed(high)}] (df {df:.1f})"
     else:
         line += "; no interval (Welch needs at least two runs on each side)"
-    console.print(line, highlight=False)
+    console.print(line, highlight=False, soft_wrap=True)
     if c.per_seed:
         seeds = Table(title="seeds in both sweeps", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
         for col in ("seed", "A", "B", "B − A"):
@@ -129,6 +129,6 @@ def render_comparison(c: Comparison, console: Console) -> None:
         if c.paired:
             m, low, high = c.paired
             console.print(f"paired over {len(c.per_seed)} common seeds: mean B − A {signed(m)} points, "
-                          f"t 95% interval [{signed(low)}, {signed(high)}]", highlight=False)
+                          f"t 95% interval [{signed(low)}, {signed(high)}]", highlight=False, soft_wrap=True)
     else:
-        console.print("no seed is in both sweeps: no per-seed differences", highlight=False)
+        console.print("no seed is in both sweeps: no per-seed differences", highlight=False, soft_wrap=True)
