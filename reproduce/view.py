@@ -42,15 +42,18 @@ def model_table(m: ModelCheck, v: Verdict) -> Table:
     t = Table(title=f"{m.model}: {m.params:,} parameters — target {v.target}% within {v.max_epochs} epochs",
               title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     with_val = any(r.val_epoch is not None for r in m.runs)
-    cols = ["seed", "params", "first≥", "peak@ep", "final", "min3"] + (["val@ep"] if with_val else [])
+    # With validation the val@ep column takes the place of params (already in the title), to fit 80 columns.
+    cols = ["seed", "first≥", "peak@ep", "final", "min3", "val@ep"] if with_val else \
+        ["seed", "params", "first≥", "peak@ep", "final", "min3"]
     for col in cols + ["test acc per epoch", "pass"]:
         t.add_column(col, justify="left" if col in ("test acc per epoch", "pass") else "right", no_wrap=True)
     every = [a for r in m.runs for a in r.test_accs]
     low = min(every + [v.target]) if every else 0.0
     high = max(every + [v.target]) if every else 1.0
     for r in m.runs:
+        params = [] if with_val else [f"{r.params:,}"]
         val = [f"{pct(r.test_at_val)}@{r.val_epoch}" if r.val_epoch else "—"] if with_val else []
-        t.add_row(str(r.seed), f"{r.params:,}", str(r.first_reaching or "—"),
+        t.add_row(str(r.seed), *params, str(r.first_reaching or "—"),
                   f"{pct(r.peak)}@{r.peak_epoch}" if r.peak is not None else "—", pct(r.final), pct(r.low_last3),
                   *val, sparkline(r.test_accs, low, high), mark(r.passed) + ("" if r.complete else f" {r.status}"))
     return t

@@ -78,3 +78,13 @@ def test_old_reports_without_val_or_origin_still_load(tmp_path):
     assert "origin" not in rec and "val_acc" not in rec["epochs"][0]
     r = from_dict(json.loads(json.dumps(rec)), "old")
     assert r.origin == "trained" and r.epochs[0].val_acc is None
+
+
+def test_the_table_with_validation_fits_80_columns_at_19_epochs(capsys, monkeypatch, tmp_path):
+    from reproduce.cli import main
+    monkeypatch.setenv("COLUMNS", "80")
+    for seed in range(2):
+        write(tmp_path, with_val(record(seed, [99.41 + 0.01 * i for i in range(19)]), [99.0 + 0.01 * i for i in range(19)]))
+    assert main(["report", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out and "99.59@19" in out and max(len(l.rstrip()) for l in out.splitlines()) <= 80

@@ -62,7 +62,9 @@ def test_run_with_val_split_records_validation_every_epoch(cli, mnist_root, tmp_
     (["--val-split", "59950"], "--val-split 59950: leaves 50 of 60000 training images"),
     (["--val-split", "-1"], "--val-split must be 0 or more"),
 ])
-def test_bad_val_split_is_one_line_and_exit_2(cli, tmp_path, args, says):
-    done = cli("run", "--seeds", "0", "--epochs", "1", "--device", "cpu", "--out", tmp_path, *args)
-    assert done.returncode == 2 and says in done.stderr and done.stderr.count("\n") == 1
+def test_bad_val_split_is_one_line_and_exit_2(capsys, tmp_path, args, says):
+    from reproduce.cli import main   # in-process: the same path as `python -m reproduce`, no subprocess start
+    assert main(["run", "--seeds", "0", "--epochs", "1", "--device", "cpu", "--out", str(tmp_path), *args]) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1
     assert not any(tmp_path.iterdir())   # refused before anything was written
