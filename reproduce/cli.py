@@ -3,6 +3,7 @@
 Bad input of any kind ends in one line on stderr naming what is wrong, and exit code 2.
 """
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import model as models
 from reproduce.check import MAX_EPOCHS, TARGET, check
 from reproduce.config import TrainConfig
 from reproduce.data import DataError, default_root, ensure_mnist
+from reproduce.interrupt import Stopped
 from reproduce.record import ReportError, find_reports, load
 from reproduce.split import SplitError, plan as split_plan
 from reproduce import export, plot
@@ -75,6 +77,8 @@ def build_parser() -> Parser:
     r.add_argument("--out", type=Path, default=None, help="output folder (default reports/<model>)")
     r.add_argument("--data-dir", type=Path, default=None)
     r.add_argument("--quiet", action="store_true", help="no progress bar and no epoch lines")
+    r.add_argument("--force", action="store_true",
+                   help="a report or checkpoint of another config in --out is moved aside (kept), not refused")
 
     c = sub.add_parser("report", help="check run reports against the target and render them")
     c.add_argument("paths", nargs="+", type=Path, help="report files or folders holding them")
@@ -100,6 +104,12 @@ def build_parser() -> Parser:
     k.add_argument("--target", type=float, default=TARGET)
     k.add_argument("--max-epochs", type=int, default=MAX_EPOCHS)
     k.add_argument("--format", choices=("table", "json"), default="table")
+
+    v = sub.add_parser("verify", help="re-run a report's config and seed here; exit 0 when bit-identical")
+    v.add_argument("report", type=Path, help="a run report <model>-seed<k>.json")
+    v.add_argument("--epochs", type=int, default=None, help="re-run only the first K epochs (default: all recorded)")
+    v.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: the report's)")
+    v.add_argument("--data-dir", type=Path, default=None)
     return p
 
 
@@ -138,7 +148,7 @@ def cmd_run(args, console: Console) -> int:
         torch.set_num_threads(args.threads)
     info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
     out = args.out or Path("reports") / cfg.model
-    paths = run_sweep(cfg, seeds, device, info, out, console, args.quiet)
+    paths = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force)
     if not args.quiet:
         console.print(f"wrote {len(paths)} report(s) to {out}/", highlight=False)
     return 0
@@ -183,15 +193,31 @@ def cmd_compare(args, console: Console) -> int:
     return 0
 
 
+
+def cmd_verify(args, console: Console) -> int:
+    from reproduce.verify import verify
+
+    if args.threads is not None and args.threads < 1:
+        raise UsageError(f"--threads must be at least 1, got {args.threads}")
+    try:
+        return verify(args.report, args.epochs, args.data_dir, args.threads, console)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
 COMMANDS = {"data": cmd_data, "run": cmd_run, "report": cmd_report, "import-log": cmd_import_log,
-            "compare": cmd_compare}
+            "compare": cmd_compare, "verify": cmd_verify}
 
 
 def main(argv=None) -> int:
     console = Console()
+    argv = sys.argv[1:] if argv is None else list(map(str, argv))
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args, console)
+    except Stopped as e:  # Ctrl-C or SIGTERM during a sweep: say where, and the command that resumes it
+        print(e.line("python -m reproduce " + shlex.join(argv)), file=sys.stderr)
+        return e.exit_code
     except (UsageError, DataError, ReportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from reproduce.atomic import write_text
+from reproduce.integrity import seal, seal_problem
 
 SCHEMA_VERSION = 1
 STATUSES = ("running", "complete")
@@ -52,9 +53,13 @@ class RunReport:
     schema_version: int = SCHEMA_VERSION
     origin: str = "trained"                # "imported": read from someone's log by `import-log`
     source: Optional[dict] = None          # imported only: {"file": name, "sha256": hex} of the log
+    fingerprint: Optional[str] = None      # sha256 of (config, seed, device kind): see integrity.py
+    record_sha256: Optional[str] = None    # seal over every other field, recomputed on every save
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=False) + "\n"
+        d = seal(asdict(self))
+        self.record_sha256 = d["record_sha256"]
+        return json.dumps(d, indent=2, sort_keys=False) + "\n"
 
     def save(self, path: Path) -> None:
         write_text(Path(path), self.to_json())
@@ -125,6 +130,10 @@ def from_dict(d, where: str) -> RunReport:
         if e["epoch"] != i + 1:
             raise ReportError(f"{where}: epochs[{i}].epoch is {e['epoch']}, expected {i + 1}")
         epochs.append(EpochRecord(**{k: e.get(k) for k in [*EPOCH_TYPES, "val_loss", "val_acc"]}))
+    # Last, so that a malformed report is named by its first wrong field, not by its (then also wrong) seal.
+    problem = seal_problem(d)
+    if problem:
+        raise ReportError(f"{where}: {problem}")
     known = {f.name for f in fields(RunReport)}
     rest = {k: v for k, v in d.items() if k in known and k != "epochs"}
     return RunReport(epochs=epochs, **rest)

@@ -1,4 +1,9 @@
-"""Run one model over many seeds, writing each run's report after every epoch."""
+"""Run one model over many seeds, writing each run's report after every epoch.
+
+Reliable by construction: a run is trained only under its lock (locks.py); after every epoch its checkpoint is
+written, then its report, both atomically (checkpoint.py, atomic.py); rerunning the same command skips finished
+runs and resumes an unfinished one bit-identically (resume.py); Ctrl-C / SIGTERM stop cleanly (interrupt.py).
+"""
 import math
 import time
 from pathlib import Path
@@ -8,13 +13,16 @@ from rich.console import Console
 
 import model as models
 from model.audit import audit
-from reproduce import environment
+from reproduce import checkpoint, environment, resume
 from reproduce.config import TrainConfig
 from reproduce.data import DataInfo, load_tensors
+from reproduce.integrity import fingerprint
+from reproduce.interrupt import Stopped, stop_on_signals
+from reproduce.locks import holder, try_lock
 from reproduce.progress import RunProgress
-from reproduce.record import RunReport, run_filename
+from reproduce.record import ReportError, RunReport, run_filename
 from reproduce.split import plan
-from reproduce.trainer import train
+from reproduce.trainer import start_run, train
 
 
 def pick_device(name: str) -> torch.device:
@@ -25,37 +33,104 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+class Where:
+    """Where a sweep is, for the line printed when it is stopped."""
+
+    def __init__(self, total_epochs: int):
+        self.total, self.path, self.saved = total_epochs, None, 0
+
+    def __str__(self):
+        if self.path is None:
+            return "before any run started"
+        return f"{self.path} has {self.saved} of {self.total} epochs saved"
+
+
 def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo, out: Path,
-              console: Console, quiet: bool = False) -> list:
-    """Train every seed in order; returns the report paths. Each seed's result depends on nothing but
-    (cfg, seed, device kind, software, threads): the trainer re-seeds everything at the start of a run."""
+              console: Console, quiet: bool = False, force: bool = False) -> list:
+    """Train every seed in order; returns the paths of the complete reports it wrote or found. Each seed's result
+    depends on nothing but (cfg, seed, device kind, software, threads): a run re-seeds everything at its start."""
+    out = Path(out)
+    paths = {seed: out / run_filename(cfg.model, seed) for seed in seeds}
+    if not force:  # refuse before touching anything, so a refused command leaves the folder exactly as it was
+        for seed, path in paths.items():
+            found = resume.inspect(path, cfg, seed, device.type)
+            if found.action == "refuse":
+                raise ReportError(found.why)
     out.mkdir(parents=True, exist_ok=True)
     data = load_tensors(Path(data_info.root), device)
     split = plan(cfg, data.train_x.shape[0])
     n_train = split.n_train
-    batches = math.ceil(n_train / cfg.batch_size)
-    env = environment.capture(device)
-    audited = audit(models.build(cfg.model)).to_dict()
-    paths = []
-    for seed in seeds:
-        path = out / run_filename(cfg.model, seed)
-        report = RunReport(model=cfg.model, params=audited["params"], audit=audited, seed=seed,
-                           config=cfg.to_dict(), device=device.type, environment=env,
-                           data={"source": data_info.source, "sha256": data_info.sha256, "train_images": n_train,
-                                 "val_images": split.n_val})
-        report.save(path)
-        t0 = time.perf_counter()
+    context = dict(env=environment.capture(device), audited=audit(models.build(cfg.model)).to_dict(),
+                   data={"source": data_info.source, "sha256": data_info.sha256, "train_images": n_train,
+                         "val_images": split.n_val},
+                   batches=math.ceil(n_train / cfg.batch_size))
+    done, where = [], Where(cfg.epochs)
+    with stop_on_signals():
+        try:
+            for seed, path in paths.items():
+                lock = try_lock(path)
+                if lock is None:
+                    console.print(f"skipped {path}: another process (pid {holder(path) or '?'}) holds its lock",
+                                  highlight=False, soft_wrap=True)
+                    continue
+                with lock:
+                    if run_one(cfg, seed, device, data, path, context, console, quiet, force, where):
+                        done.append(path)
+        except Stopped as stop:
+            stop.where = str(where)
+            raise
+    return done
 
-        def on_epoch(e, report=report, path=path, t0=t0):
-            report.epochs.append(e)
-            report.train_seconds = time.perf_counter() - t0
-            report.save(path)
-            progress.epoch(e)
 
-        with RunProgress(console, f"{cfg.model} seed {seed}", cfg.epochs, batches, quiet) as progress:
-            _, report.weights_sha256, _ = train(cfg, seed, data, device, on_epoch, progress.batch)
+def run_one(cfg, seed, device, data, path: Path, context: dict, console: Console, quiet: bool, force: bool,
+            where: Where) -> bool:
+    """One run under its lock: skip, resume or train it. True when its report is complete."""
+    say = (lambda m: None) if quiet else (lambda m: console.print(m, highlight=False, soft_wrap=True))
+    ck_path = checkpoint.checkpoint_path(path)
+    found = resume.inspect(path, cfg, seed, device.type)  # again, under the lock: another sweep may have moved on
+    if found.action == "refuse":
+        if not force:
+            raise ReportError(found.why)
+        for p in (path, ck_path):
+            moved = resume.move_aside(p)
+            if moved:
+                console.print(f"--force: moved {p} aside to {moved}", highlight=False, soft_wrap=True)
+        found = resume.Found("new")
+    resume.remove_stale_temporaries(path)
+    if found.action == "skip":
+        ck_path.unlink(missing_ok=True)  # left over by a stop between the final report and its removal
+        say(f"{path}: complete with the same config, skipped")
+        return True
+
+    fp = fingerprint(cfg.to_dict(), seed, device.type)
+    if found.action == "resume":
+        state = checkpoint.resume(found.ckpt, cfg, seed, device)
+        seconds_before = found.ckpt["train_seconds"]
+        say(f"{path}: resuming after epoch {len(state.epochs)} of {cfg.epochs}")
+    else:
+        state, seconds_before = start_run(cfg, seed, device), 0.0
+    where.path, where.saved = path, len(state.epochs)
+    audited = context["audited"]
+    report = RunReport(model=cfg.model, params=audited["params"], audit=audited, seed=seed, config=cfg.to_dict(),
+                       device=device.type, environment=context["env"], data=context["data"],
+                       epochs=state.epochs, train_seconds=seconds_before, fingerprint=fp)
+    report.save(path)
+    t0 = time.perf_counter() - seconds_before
+
+    def on_epoch(e):
+        # report.epochs is state.epochs: train() has appended e already.
         report.train_seconds = time.perf_counter() - t0
-        report.status = "complete"
+        checkpoint.save(ck_path, state, fp, device, report.train_seconds)  # first: never behind the report
+        where.saved = len(state.epochs)
         report.save(path)
-        paths.append(path)
-    return paths
+        progress.epoch(e)
+
+    with RunProgress(console, f"{cfg.model} seed {seed}", cfg.epochs, context["batches"], quiet) as progress:
+        if progress.bar and state.epochs:
+            progress.bar.advance(progress.epoch_task, len(state.epochs))
+        _, report.weights_sha256, _ = train(cfg, seed, data, device, on_epoch, progress.batch, start=state)
+    report.train_seconds = time.perf_counter() - t0
+    report.status = "complete"
+    report.save(path)
+    ck_path.unlink(missing_ok=True)  # the complete report is the record; see checkpoint.py
+    return True

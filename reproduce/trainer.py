@@ -7,7 +7,8 @@ running loss and accuracy stay on the device until the epoch ends.
 """
 import hashlib
 import time
-from typing import Callable, List
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional
 
 import torch
 import torch.nn as nn
@@ -37,6 +38,21 @@ def make_model(cfg: TrainConfig, seed: int, device: torch.device):
     net = models.build(cfg.model).to(device)
     opt = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum)
     return net, opt, order
+
+
+@dataclass
+class RunState:
+    """A run between two epochs: what `train` continues from. checkpoint.py saves and restores it (with the
+    process-wide RNG states, which live outside it) so that an interrupted run resumes bit-identically."""
+    net: nn.Module
+    opt: torch.optim.Optimizer
+    order: torch.Generator                  # decides the data order, nothing else
+    epochs: List[EpochRecord] = field(default_factory=list)
+
+
+def start_run(cfg: TrainConfig, seed: int, device: torch.device) -> RunState:
+    net, opt, order = make_model(cfg, seed, device)
+    return RunState(net, opt, order)
 
 
 def train_epoch(net, opt, x, y, batch_size: int, order: torch.Generator, on_batch: Callable[[], None]):
@@ -75,14 +91,18 @@ def evaluate(net, x, y, batch_size: int):
 
 def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
           on_epoch: Callable[[EpochRecord], None] = lambda e: None,
-          on_batch: Callable[[], None] = lambda: None):
-    """Train one run; call on_epoch after each epoch. Returns (epochs, final weights sha256, model)."""
-    net, opt, order = make_model(cfg, seed, device)
+          on_batch: Callable[[], None] = lambda: None,
+          start: Optional[RunState] = None, stop_after: Optional[int] = None):
+    """Train one run; call on_epoch after each epoch. Returns (epochs, final weights sha256, model).
+
+    start: continue that state (a resumed run) instead of a fresh one; it is updated in place, so on_epoch
+    can checkpoint it. stop_after: end after that epoch (verify re-runs a prefix of a run)."""
+    state = start if start is not None else start_run(cfg, seed, device)
+    net, opt, order, epochs = state.net, state.opt, state.order, state.epochs
     split = plan(cfg, data.train_x.shape[0])
     x, y = data.train_x[split.train], data.train_y[split.train]
     val_x, val_y = data.train_x[split.val], data.train_y[split.val]
-    epochs: List[EpochRecord] = []
-    for epoch in range(1, cfg.epochs + 1):
+    for epoch in range(len(epochs) + 1, min(cfg.epochs, stop_after or cfg.epochs) + 1):
         t0 = time.perf_counter()
         train_loss, train_acc = train_epoch(net, opt, x, y, cfg.batch_size, order, on_batch)
         test_loss, test_acc = evaluate(net, data.test_x, data.test_y, cfg.eval_batch_size)

@@ -34,3 +34,17 @@ def run_cli(*args, cwd=REPO, env_extra=None, timeout=600):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+# One small complete run, made once by the CLI and shared (read-only: copy it before changing anything).
+SMALL_RUN = ["--model", "seed", "--seeds", "0", "--epochs", "2", "--train-limit", "512", "--device", "cpu",
+             "--threads", "1", "--quiet"]
+
+
+@pytest.fixture(scope="session")
+def small_report(tmp_path_factory, mnist_root) -> Path:
+    """seed-seed0.json of `run SMALL_RUN`: 2 epochs on 512 images, complete."""
+    out = tmp_path_factory.mktemp("small")
+    done = run_cli("run", *SMALL_RUN, "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})
+    assert done.returncode == 0, done.stderr
+    return out / "seed-seed0.json"

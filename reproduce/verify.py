@@ -1,0 +1,97 @@
+"""`python -m reproduce verify REPORT.json [--epochs K]`: re-run a report's (config, seed) here and compare.
+
+Every per-epoch number except wall time must be equal bit for bit (JSON floats round-trip exactly), and for a
+full run the final weights sha256 too. On a mismatch the first differing epoch is shown, with the environment
+fields that differ from the report's: those (torch version, device, threads...) explain most mismatches.
+"""
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from rich.console import Console
+
+from reproduce import environment
+from reproduce.config import TrainConfig
+from reproduce.data import default_root, ensure_mnist, load_tensors
+from reproduce.record import ReportError, load
+from reproduce.trainer import train
+
+NOT_COMPARED = {"seconds"}  # wall time: differs on every run
+
+
+def flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def environment_differences(recorded: dict, here: dict) -> list:
+    a, b = flatten(recorded), flatten(here)
+    return [f"{k} {a.get(k)!r} -> {b.get(k)!r}" for k in list(b) + [k for k in a if k not in b]
+            if a.get(k) != b.get(k)]
+
+
+def epoch_differences(recorded, rerun) -> list:
+    a = {k: v for k, v in asdict(recorded).items() if k not in NOT_COMPARED}
+    b = {k: v for k, v in asdict(rerun).items() if k not in NOT_COMPARED}
+    return [f"{k} {a.get(k)!r} (report) vs {b.get(k)!r} (here)" for k in list(a) + [k for k in b if k not in a]
+            if a.get(k) != b.get(k)]
+
+
+def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Console = None) -> int:
+    """0 when the re-run matches bit for bit, 1 when it does not. ValueError for a flag that cannot apply to
+    this report; ReportError for a report that cannot be read."""
+    console = console or Console()
+    say = lambda m: console.print(m, highlight=False, soft_wrap=True)
+    report = load(path)
+    cfg = TrainConfig.from_dict(report.config)
+    recorded = len(report.epochs)
+    if recorded == 0:
+        raise ReportError(f"{path}: records no epoch, nothing to verify")
+    k = recorded if epochs is None else epochs
+    if not 1 <= k <= recorded:
+        raise ValueError(f"--epochs must be between 1 and {recorded} (the epochs {path} records), got {k}")
+    if report.device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{path} was made on cuda; no CUDA device is available here")
+    device = torch.device(report.device)
+    # The report's thread count, unless told otherwise: CPU kernels may split sums differently with another.
+    torch.set_num_threads(threads or report.environment.get("torch_threads") or torch.get_num_threads())
+    info = ensure_mnist(Path(data_dir) if data_dir else default_root(), log=say)
+    data = load_tensors(Path(info.root), device)
+    full = report.status == "complete" and k == cfg.epochs
+    say(f"verifying {path}: {report.model} seed {report.seed}, epochs 1..{k} of {cfg.epochs} on {device.type}, "
+        f"{torch.get_num_threads()} threads")
+
+    first_bad = []
+
+    def on_epoch(e):
+        diff = epoch_differences(report.epochs[e.epoch - 1], e)
+        say(f"  epoch {e.epoch:2d} {'identical' if not diff else 'DIFFERS'}")
+        if diff and not first_bad:
+            first_bad.append((e.epoch, diff))
+
+    _, digest, _ = train(cfg, report.seed, data, device, on_epoch, stop_after=k)
+    here = environment.capture(device)
+    env_diff = environment_differences(report.environment, here)
+    data_diff = [] if report.data.get("sha256") == info.sha256 else ["data sha256"]
+    hash_bad = full and digest != report.weights_sha256
+    if not first_bad and not hash_bad:
+        what = "weights sha256 and " if full else ""
+        say(f"match: {what}metrics of epochs 1..{k} identical bit for bit"
+            + ("" if full else " (a prefix: weights not compared)"))
+        if env_diff:
+            say(f"  (environment differs from the report's, without effect: {'; '.join(env_diff)})")
+        return 0
+    if first_bad:
+        epoch, diff = first_bad[0]
+        say(f"MISMATCH: first differing epoch {epoch}: {'; '.join(diff)}")
+    if hash_bad:
+        say(f"MISMATCH: weights sha256 {report.weights_sha256} (report) vs {digest} (here)")
+    differing = env_diff + data_diff
+    say("environment differs from the report's: " + ("; ".join(differing) if differing else
+                                                       "nothing recorded differs"))
+    return 1
