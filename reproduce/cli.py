@@ -123,7 +123,7 @@ def cmd_data(args, console: Console) -> int:
 
 def cmd_run(args, console: Console) -> int:
     import torch
-    from reproduce.sweep import pick_device, run_sweep
+    from reproduce.sweep import pick_device, refuse_conflicts, run_sweep
 
     cfg = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       momentum=args.momentum, train_limit=args.train_limit, eval_batch_size=args.eval_batch_size,
@@ -146,8 +146,10 @@ def cmd_run(args, console: Console) -> int:
         raise UsageError(str(e)) from None
     if args.threads:
         torch.set_num_threads(args.threads)
-    info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
     out = args.out or Path("reports") / cfg.model
+    if not args.force:
+        refuse_conflicts(cfg, seeds, device, out)  # at once, before the data is read and verified
+    info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
     paths = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force)
     if not args.quiet:
         console.print(f"wrote {len(paths)} report(s) to {out}/", highlight=False)

@@ -45,29 +45,35 @@ class Where:
         return f"{self.path} has {self.saved} of {self.total} epochs saved"
 
 
+def refuse_conflicts(cfg: TrainConfig, seeds, device: torch.device, out: Path) -> None:
+    """ReportError for the first run file in `out` that cannot be continued or skipped (another config, or
+    unreadable). Reads only: a refused command leaves the folder exactly as it was."""
+    for seed in seeds:
+        found = resume.inspect(Path(out) / run_filename(cfg.model, seed), cfg, seed, device.type)
+        if found.action == "refuse":
+            raise ReportError(found.why)
+
+
 def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo, out: Path,
               console: Console, quiet: bool = False, force: bool = False) -> list:
     """Train every seed in order; returns the paths of the complete reports it wrote or found. Each seed's result
     depends on nothing but (cfg, seed, device kind, software, threads): a run re-seeds everything at its start."""
     out = Path(out)
-    paths = {seed: out / run_filename(cfg.model, seed) for seed in seeds}
-    if not force:  # refuse before touching anything, so a refused command leaves the folder exactly as it was
-        for seed, path in paths.items():
-            found = resume.inspect(path, cfg, seed, device.type)
-            if found.action == "refuse":
-                raise ReportError(found.why)
-    out.mkdir(parents=True, exist_ok=True)
-    data = load_tensors(Path(data_info.root), device)
-    split = plan(cfg, data.train_x.shape[0])
-    n_train = split.n_train
-    context = dict(env=environment.capture(device), audited=audit(models.build(cfg.model)).to_dict(),
-                   data={"source": data_info.source, "sha256": data_info.sha256, "train_images": n_train,
-                         "val_images": split.n_val},
-                   batches=math.ceil(n_train / cfg.batch_size))
     done, where = [], Where(cfg.epochs)
     with stop_on_signals():
         try:
-            for seed, path in paths.items():
+            if not force:
+                refuse_conflicts(cfg, seeds, device, out)
+            out.mkdir(parents=True, exist_ok=True)
+            data = load_tensors(Path(data_info.root), device)
+            split = plan(cfg, data.train_x.shape[0])
+            n_train = split.n_train
+            context = dict(env=environment.capture(device), audited=audit(models.build(cfg.model)).to_dict(),
+                           data={"source": data_info.source, "sha256": data_info.sha256, "train_images": n_train,
+                                 "val_images": split.n_val},
+                           batches=math.ceil(n_train / cfg.batch_size))
+            for seed in seeds:
+                path = out / run_filename(cfg.model, seed)
                 lock = try_lock(path)
                 if lock is None:
                     console.print(f"skipped {path}: another process (pid {holder(path) or '?'}) holds its lock",
