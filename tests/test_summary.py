@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from reproduce.check import check
+from reproduce.integrity import seal
 from reproduce.record import from_dict
 from reproduce.stats import wilson
 from reproduce.summary import summarise
@@ -21,7 +22,7 @@ ACCS = {
 
 
 def verdict(recs):
-    return check([(Path(f"r{i}.json"), from_dict(r, "test")) for i, r in enumerate(recs)])
+    return check([(Path(f"r{i}.json"), from_dict(seal(r), "test")) for i, r in enumerate(recs)])
 
 
 def test_summary_figures():
@@ -76,7 +77,7 @@ def test_a_bad_val_field_is_named(cli, tmp_path):
 def test_old_reports_without_val_or_origin_still_load(tmp_path):
     rec = record(0, [99.5])
     assert "origin" not in rec and "val_acc" not in rec["epochs"][0]
-    r = from_dict(json.loads(json.dumps(rec)), "old")
+    r = from_dict(json.loads(json.dumps(seal(rec))), "old")
     assert r.origin == "trained" and r.epochs[0].val_acc is None
 
 
