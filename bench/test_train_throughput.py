@@ -1,4 +1,5 @@
-"""Training throughput: seconds per step (batch 128) of the suite's trainer against the textbook loop in
+"""Training throughput: seconds per step (batch 128) of the suite's trainer (its default, fast execution:
+reproduce/execution.py) against the textbook loop in
 bench/reference_loop.py, on the same slice of real MNIST, the same model and the same run.
 
 Each timed round is one pass over BENCH_TRAIN_BATCHES batches (default 16); reference and trainer rounds
@@ -15,8 +16,12 @@ import torch
 
 from bench import reference_loop
 from bench.common import common_info, devices, median_seconds, synchronizer
+from reproduce import execution
 from reproduce.config import TrainConfig
 from reproduce.trainer import make_model, train_epoch
+
+TRAINER = TrainConfig()            # the suite's default execution ("fast")
+REFERENCE = TrainConfig(execution="plain")
 
 BATCH = 128
 STEPS_PER_EPOCH = 469  # ceil(60000 / 128)
@@ -43,9 +48,9 @@ def mnist_train():
     return data.train_x, data.train_y
 
 
-def fresh_run(device: str):
-    """A fresh model and optimizer (seed 0, the suite's recipe) and the generator of its batch order."""
-    return make_model(TrainConfig(), seed=0, device=torch.device(device))
+def fresh_run(device: str, cfg: TrainConfig):
+    """A fresh model and optimizer (seed 0, the suite's recipe, cfg's execution) and its batch order."""
+    return make_model(cfg, seed=0, device=torch.device(device))
 
 
 @pytest.mark.parametrize("device", [pytest.param(d, marks=m) for d, m in devices()])
@@ -57,8 +62,9 @@ def test_train_throughput(benchmark, mnist_train, device):
     steps = batches_per_round()
     x, y = (t[:steps * BATCH].to(device) for t in mnist_train)
     sync = synchronizer(device)
-    net, opt, order = fresh_run(device)
-    ref_net, ref_opt, ref_order = fresh_run(device)
+    net, opt, order = fresh_run(device, TRAINER)
+    ref_net, ref_opt, ref_order = fresh_run(device, REFERENCE)
+    fast_x = execution.place_images(x, TRAINER.execution)
     reference_rounds = []
 
     def reference_round():
@@ -68,7 +74,8 @@ def test_train_throughput(benchmark, mnist_train, device):
         reference_rounds.append(time.perf_counter() - start)
 
     def trainer_round():
-        train_epoch(net, opt, x, y, BATCH, order, lambda: None)
+        with execution.kernels(TRAINER.execution):
+            train_epoch(net, opt, fast_x, y, BATCH, order, lambda: None)
         sync()
     # A round is seconds long: a fixed number of rounds after one warm-up round of each loop, not
     # pytest-benchmark's calibration (which would spend a minute per loop finding out that one is enough).
@@ -79,7 +86,8 @@ def test_train_throughput(benchmark, mnist_train, device):
     reference = statistics.median(timed_reference) if median else None
     benchmark.extra_info.update(common_info(device))
     benchmark.extra_info.update({
-        "loop": "trainer", "device": device, "batch": BATCH, "steps_per_round": steps,
+        "loop": "trainer", "execution": execution.describe(TRAINER.execution),
+        "device": device, "batch": BATCH, "steps_per_round": steps,
         "seconds_per_step": median / steps if median else None,
         "seconds_per_epoch_derived": median / steps * STEPS_PER_EPOCH if median else None,
         "images_per_s": BATCH * steps / median if median else None,

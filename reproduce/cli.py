@@ -72,6 +72,9 @@ def build_parser() -> Parser:
     r.add_argument("--eval-batch-size", type=int, default=defaults.eval_batch_size)
     r.add_argument("--val-split", type=int, default=defaults.val_split,
                    help="hold out the last N training images as validation, never trained on (default 0)")
+    r.add_argument("--execution", choices=["plain", "fast"], default=defaults.execution,
+                   help="fast (default): channels_last, foreach SGD, no NaN-fill; plain: the textbook loop's "
+                        "kernels. Part of the run's identity: results differ in the last bits")
     r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     r.add_argument("--threads", type=int, default=None, help="torch CPU threads (recorded in the report)")
     r.add_argument("--out", type=Path, default=None, help="output folder (default reports/<model>)")
@@ -127,7 +130,7 @@ def cmd_run(args, console: Console) -> int:
 
     cfg = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       momentum=args.momentum, train_limit=args.train_limit, eval_batch_size=args.eval_batch_size,
-                      val_split=args.val_split)
+                      val_split=args.val_split, execution=args.execution)
     if cfg.model not in models.MODELS:
         raise UsageError(f"--model: unknown model {cfg.model!r}; known models: {', '.join(sorted(models.MODELS))}")
     problems = cfg.problems()

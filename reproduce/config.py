@@ -13,6 +13,7 @@ class TrainConfig:
     train_limit: Optional[int] = None   # train on the first N training images (smoke tests)
     eval_batch_size: int = 1000         # evaluation only; does not change any number
     val_split: int = 0                  # hold out the last N training images as validation (reproduce/split.py)
+    execution: str = "fast"             # "plain" | "fast": layout and kernels, see reproduce/execution.py
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -20,7 +21,8 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        # Reports written before `execution` existed were trained by the plain loop.
+        return cls(**{"execution": "plain", **{k: v for k, v in d.items() if k in known}})
 
     def problems(self) -> list:
         """What is out of range, as lines for the user; empty when the config can run."""
@@ -36,4 +38,6 @@ class TrainConfig:
             out.append(f"--train-limit must be at least 1, got {self.train_limit}")
         if self.val_split < 0:
             out.append(f"--val-split must be 0 or more, got {self.val_split}")
+        if self.execution not in ("plain", "fast"):
+            out.append(f"--execution must be plain or fast, got {self.execution!r}")
         return out

@@ -54,6 +54,7 @@ class RunReport:
     origin: str = "trained"                # "imported": read from someone's log by `import-log`
     source: Optional[dict] = None          # imported only: {"file": name, "sha256": hex} of the log
     fingerprint: Optional[str] = None      # sha256 of (config, seed, device kind): see integrity.py
+    execution: Optional[dict] = None       # how it ran: layout, kernels, threads (reproduce/execution.py)
     record_sha256: Optional[str] = None    # seal over every other field, recomputed on every save
 
     def to_json(self) -> str:

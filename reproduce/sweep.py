@@ -13,7 +13,7 @@ from rich.console import Console
 
 import model as models
 from model.audit import audit
-from reproduce import checkpoint, environment, resume
+from reproduce import checkpoint, environment, execution, resume
 from reproduce.config import TrainConfig
 from reproduce.data import DataInfo, load_tensors
 from reproduce.integrity import fingerprint
@@ -119,7 +119,8 @@ def run_one(cfg, seed, device, data, path: Path, context: dict, console: Console
     audited = context["audited"]
     report = RunReport(model=cfg.model, params=audited["params"], audit=audited, seed=seed, config=cfg.to_dict(),
                        device=device.type, environment=context["env"], data=context["data"],
-                       epochs=state.epochs, train_seconds=seconds_before, fingerprint=fp)
+                       epochs=state.epochs, train_seconds=seconds_before, fingerprint=fp,
+                       execution=execution.describe(cfg.execution))
     report.save(path)
     t0 = time.perf_counter() - seconds_before
 

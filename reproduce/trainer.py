@@ -15,6 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import model as models
+from reproduce import execution
 from reproduce.config import TrainConfig
 from reproduce.data import MNISTTensors
 from reproduce.determinism import seed_everything
@@ -35,8 +36,8 @@ def weights_sha256(net: nn.Module) -> str:
 def make_model(cfg: TrainConfig, seed: int, device: torch.device):
     """Seed every RNG, then build the model on the CPU (so its initial weights do not depend on the device)."""
     order = seed_everything(seed)
-    net = models.build(cfg.model).to(device)
-    opt = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+    net = execution.place_model(models.build(cfg.model).to(device), cfg.execution)
+    opt = execution.optimizer(net, cfg.lr, cfg.momentum, cfg.execution)
     return net, opt, order
 
 
@@ -100,13 +101,16 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
     state = start if start is not None else start_run(cfg, seed, device)
     net, opt, order, epochs = state.net, state.opt, state.order, state.epochs
     split = plan(cfg, data.train_x.shape[0])
-    x, y = data.train_x[split.train], data.train_y[split.train]
-    val_x, val_y = data.train_x[split.val], data.train_y[split.val]
+    place = lambda images: execution.place_images(images, cfg.execution)
+    x, y = place(data.train_x[split.train]), data.train_y[split.train]
+    val_x, val_y = place(data.train_x[split.val]), data.train_y[split.val]
+    test_x = place(data.test_x)
     for epoch in range(len(epochs) + 1, min(cfg.epochs, stop_after or cfg.epochs) + 1):
         t0 = time.perf_counter()
-        train_loss, train_acc = train_epoch(net, opt, x, y, cfg.batch_size, order, on_batch)
-        test_loss, test_acc = evaluate(net, data.test_x, data.test_y, cfg.eval_batch_size)
-        val_loss, val_acc = evaluate(net, val_x, val_y, cfg.eval_batch_size) if split.n_val else (None, None)
+        with execution.kernels(cfg.execution):
+            train_loss, train_acc = train_epoch(net, opt, x, y, cfg.batch_size, order, on_batch)
+            test_loss, test_acc = evaluate(net, test_x, data.test_y, cfg.eval_batch_size)
+            val_loss, val_acc = evaluate(net, val_x, val_y, cfg.eval_batch_size) if split.n_val else (None, None)
         record = EpochRecord(epoch, train_loss, train_acc, test_loss, test_acc,
                              opt.param_groups[0]["lr"], time.perf_counter() - t0, val_loss, val_acc)
         epochs.append(record)

@@ -80,6 +80,7 @@ def test_stopped_during_epoch_2_then_resumed_is_bit_identical(sig, uninterrupted
     assert "epoch  1 " not in again.stdout and "epoch  2 " in again.stdout  # epoch 1 was not trained again
     assert numbers(report) == uninterrupted
     assert load(report).status == "complete"
+    assert load(report).execution["name"] == "fast"  # the default, fast path is what resumes bit-identically
     assert not checkpoint.checkpoint_path(report).exists() and not stale.exists()
 
 
