@@ -2,13 +2,13 @@
 
 Everything the terminal view shows as a verdict is decided here; the view only draws it.
 """
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from model.audit import MAX_PARAMS
 from reproduce.record import RunReport
+from reproduce.stats import mean_sd
 
 TARGET = 99.4
 MAX_EPOCHS = 19  # "fewer than 20 epochs"
@@ -61,12 +61,6 @@ class Verdict:
     @property
     def ok(self) -> bool:
         return all(r.passed for m in self.models for r in m.runs)
-
-
-def mean_sd(values: List[float]) -> Tuple[Optional[float], Optional[float]]:
-    if not values:
-        return None, None
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
 
 
 def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunCheck:
