@@ -8,7 +8,9 @@
 
 Forward pass: model, device, batch, variant, median latency, images/s, speed-up against eager (same model,
 device and batch, same run). Training: seconds per step, seconds per epoch (derived: per step x 469),
-images/s, speed-up against the reference loop (same device, same run). Exit 2 with one line on stderr when
+images/s, speed-up against the reference loop (same device, same run); a third row, "convolutions only", is
+the trainer's convolutions alone (bench/conv_floor.py): its speed-up is the ceiling of any fp32 trainer that
+keeps torch's convolutions (runs from before it was measured have no such row). Exit 2 with one line on stderr when
 there is no run to show or the file is not a pytest-benchmark JSON.
 """
 import json
@@ -88,14 +90,18 @@ def train_rows(benchmarks: List[dict]) -> List[dict]:
         steps, batch = info["steps_per_round"], info["batch"]
         trainer = b["stats"]["median"] / steps
         reference = info["reference_seconds_per_step"]
-        for loop, per_step in (("reference", reference), ("trainer", trainer)):
+        loops = [("reference", reference), ("trainer", trainer)]
+        if info.get("convolutions_seconds_per_step"):
+            loops.append(("convolutions only", info["convolutions_seconds_per_step"]))
+        for loop, per_step in loops:
             rows.append({
                 "device": info["device"], "device_name": info.get("device_name", ""), "loop": loop,
                 "steps": steps, "batch": batch, "seconds_per_step": per_step,
                 "seconds_per_epoch_derived": per_step * 469, "images_per_s": batch / per_step,
                 "speedup": reference / per_step,
             })
-    return sorted(rows, key=lambda r: (r["device"], r["loop"] != "reference"))
+    order = {"reference": 0, "trainer": 1, "convolutions only": 2}
+    return sorted(rows, key=lambda r: (r["device"], order[r["loop"]]))
 
 
 def _latency(seconds: float) -> str:
@@ -137,7 +143,7 @@ def render(data: dict, source: str, console) -> None:
     train = Table(title="Training, batch 128 (epoch = 469 steps, derived from s/step; speed-up against the "
                         "reference loop in the same run)")
     for col in ("device", "loop", "s/step", "s/epoch (derived)", "images/s", "vs reference"):
-        train.add_column(col, justify="left" if col in ("device", "loop") else "right")
+        train.add_column(col, justify="left" if col in ("device", "loop") else "right", no_wrap=col == "loop")
     for r in train_rows(benchmarks):
         train.add_row(r["device"], r["loop"], f"{r['seconds_per_step']:.4f}", f"{r['seconds_per_epoch_derived']:.1f}",
                       f"{r['images_per_s']:,.0f}", _speedup(r["speedup"]))

@@ -6,6 +6,10 @@ Each timed round is one pass over BENCH_TRAIN_BATCHES batches (default 16); refe
 alternate. Seconds per epoch is derived as seconds per step x 469 (60,000 images / 128, rounded up) and
 labelled as derived wherever it is shown. The ratio of the medians, reference / trainer, is the trainer's
 speed-up: extra_info "speedup_vs_reference", the last column of `python -m bench.table`'s training table.
+
+A third loop alternates with them: the trainer's convolutions alone (bench/conv_floor.py), the same number of
+steps with the trainer's shapes and layout. reference / convolutions is the most any fp32 trainer that keeps
+torch's convolutions could reach on this machine: extra_info "ceiling_vs_reference".
 """
 import os
 import statistics
@@ -15,6 +19,7 @@ import pytest
 import torch
 
 from bench import reference_loop
+from bench.conv_floor import convolutions_only, step_convolutions
 from bench.common import common_info, devices, median_seconds, synchronizer
 from reproduce import execution
 from reproduce.config import TrainConfig
@@ -65,13 +70,21 @@ def test_train_throughput(benchmark, mnist_train, device):
     net, opt, order = fresh_run(device, TRAINER)
     ref_net, ref_opt, ref_order = fresh_run(device, REFERENCE)
     fast_x = execution.place_images(x, TRAINER.execution)
-    reference_rounds = []
+    with execution.kernels(TRAINER.execution):
+        conv_step = convolutions_only(step_convolutions(net, fast_x[:BATCH]))
+    reference_rounds, conv_rounds = [], []
 
     def reference_round():
         start = time.perf_counter()
         reference_loop.train_one_epoch(ref_net, ref_opt, x, y, BATCH, ref_order)
         sync()
         reference_rounds.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        with execution.kernels(TRAINER.execution):
+            for _ in range(steps):
+                conv_step()
+        sync()
+        conv_rounds.append(time.perf_counter() - start)
 
     def trainer_round():
         with execution.kernels(TRAINER.execution):
@@ -83,7 +96,9 @@ def test_train_throughput(benchmark, mnist_train, device):
 
     median = median_seconds(benchmark)
     timed_reference = reference_rounds[1:]  # the first ran before the warm-up round
+    timed_conv = conv_rounds[1:]
     reference = statistics.median(timed_reference) if median else None
+    conv = statistics.median(timed_conv) if median else None
     benchmark.extra_info.update(common_info(device))
     benchmark.extra_info.update({
         "loop": "trainer", "execution": execution.describe(TRAINER.execution),
@@ -94,4 +109,7 @@ def test_train_throughput(benchmark, mnist_train, device):
         "reference_rounds_s": timed_reference,
         "reference_seconds_per_step": reference / steps if reference else None,
         "speedup_vs_reference": reference / median if median else None,
+        "convolutions_rounds_s": timed_conv,
+        "convolutions_seconds_per_step": conv / steps if conv else None,
+        "ceiling_vs_reference": reference / conv if conv else None,
     })

@@ -81,3 +81,18 @@ def test_several_runs_show_as_one_with_the_later_result_winning(run_file, tmp_pa
     rows = {(r["model"], r["batch"], r["variant"]): r for r in table.forward_rows(merged["benchmarks"])}
     assert len(merged["benchmarks"]) == len(first["benchmarks"])
     assert rows[("seed", 128, "compiled")]["speedup"] == pytest.approx(5.0)
+
+
+def test_the_convolutions_only_row_shows_the_ceiling_and_older_runs_have_none(run_file, tmp_path, capsys):
+    data = table.load(run_file)
+    rows = [r["loop"] for r in table.train_rows(data["benchmarks"])]
+    assert rows == ["reference", "trainer"]  # a run from before the floor was measured
+    data["benchmarks"][-1]["extra_info"]["convolutions_seconds_per_step"] = 0.05
+    rows = {r["loop"]: r for r in table.train_rows(data["benchmarks"])}
+    assert list(rows) == ["reference", "trainer", "convolutions only"]
+    assert rows["convolutions only"]["speedup"] == pytest.approx(0.5 / 0.05)
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps(data))
+    assert table.main([str(newer)]) == 0
+    out = capsys.readouterr().out
+    assert "convolutions only" in out and "10.00x" in out
