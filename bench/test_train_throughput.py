@@ -10,6 +10,9 @@ speed-up: extra_info "speedup_vs_reference", the last column of `python -m bench
 A third loop alternates with them: the trainer's convolutions alone (bench/conv_floor.py), the same number of
 steps with the trainer's shapes and layout. reference / convolutions is the most any fp32 trainer that keeps
 torch's convolutions could reach on this machine: extra_info "ceiling_vs_reference".
+
+The fast execution's allocator setting (freed memory kept: reproduce/execution.py) is process-wide, so from the
+trainer's first round on the reference loop has it too: the measured speed-up is, if anything, an underestimate.
 """
 import os
 import statistics

@@ -1,8 +1,13 @@
 """The fast execution (reproduce/execution.py, the default) keeps the determinism contract: same seed twice ->
 identical metrics and weights; a seed's result does not depend on the run before it in the process; it is part
 of the run's identity, recorded in the report, and restores the process-wide settings it changes.
+It also keeps freed memory in the process, so a step takes no fresh pages from the kernel.
 (Resume after a kill with the fast default: tests/test_resume.py.)"""
+import platform
+import subprocess
+import sys
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -80,3 +85,38 @@ def test_the_report_records_the_execution(cli, mnist_root, tmp_path):
     refused = cli("run", "--model", "seed", "--seeds", "0", "--epochs", "1", "--train-limit", "256", "--device",
                   "cpu", "--quiet", "--out", tmp_path)  # the default (fast) would mix another identity in
     assert refused.returncode == 2 and "execution" in refused.stderr
+
+
+FAULTS_PER_STEP = r"""
+import resource, statistics, sys, torch
+from reproduce import execution
+from reproduce.config import TrainConfig
+from reproduce.trainer import make_model, train_epoch
+torch.set_num_threads(1)
+cfg = TrainConfig(execution=sys.argv[1])
+net, opt, order = make_model(cfg, 0, torch.device("cpu"))
+x = execution.place_images(torch.rand(512, 1, 28, 28), cfg.execution)
+y = torch.randint(0, 10, (512,))
+def faults_per_step():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    with execution.kernels(cfg.execution):
+        train_epoch(net, opt, x, y, 128, order, lambda: None)
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 4
+for _ in range(3):
+    faults_per_step()  # the heap grows to what the steps need (now and then it grows again, later)
+print(statistics.median(faults_per_step() for _ in range(5)), execution.describe(cfg.execution)["malloc_keeps_freed_memory"])
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the allocator setting exists in glibc only")
+def test_fast_keeps_freed_memory_so_a_step_takes_no_fresh_pages():
+    counts = {}
+    for name in ("plain", "fast"):  # a process each: the setting is process-wide and stays
+        done = subprocess.run([sys.executable, "-c", FAULTS_PER_STEP, name], capture_output=True, text=True,
+                              timeout=300, cwd=Path(__file__).resolve().parent.parent)
+        assert done.returncode == 0, done.stderr[-2000:]
+        faults, kept = done.stdout.split()  # median fresh pages per step over five rounds, and the setting
+        counts[name] = (float(faults), kept)
+    assert counts["plain"][1] == "False" and counts["fast"][1] == "True"
+    assert counts["plain"][0] > 1000      # ~3,000 fresh pages per step when glibc hands the blocks back
+    assert counts["fast"][0] < 100        # ~0 once freed memory stays in the process
