@@ -3,6 +3,7 @@
 Bad input of any kind ends in one line on stderr naming what is wrong, and exit code 2.
 """
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -214,8 +215,17 @@ COMMANDS = {"data": cmd_data, "run": cmd_run, "report": cmd_report, "import-log"
             "compare": cmd_compare, "verify": cmd_verify}
 
 
+class ReaderConsole(Console):
+    """rich's Console, but when the reader stops early (`report ... | head`) the rest of the output goes to
+    /dev/null and the command carries on to its own exit code (the report's verdict; a sweep's runs are not
+    cut short), where rich would exit 1 at once."""
+
+    def on_broken_pipe(self) -> None:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv=None) -> int:
-    console = Console()
+    console = ReaderConsole()
     argv = sys.argv[1:] if argv is None else list(map(str, argv))
     try:
         args = build_parser().parse_args(argv)

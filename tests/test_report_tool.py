@@ -1,5 +1,8 @@
 """The checker and its view on hand-made records with known answers."""
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -101,3 +104,17 @@ def test_a_folder_without_reports_is_bad_input(cli, tmp_path):
     (tmp_path / "bench.json").write_text("{}")  # not a run report: folders only yield <model>-seed<k>.json
     done = cli("report", tmp_path)
     assert done.returncode == 2 and "no run reports" in done.stderr
+
+
+@pytest.mark.parametrize("accs, verdict", [([99.0, 99.45, 99.5], 0), ([99.0, 99.1, 99.2], 1)])
+def test_a_reader_that_stops_early_leaves_the_verdict_and_no_error(tmp_path, accs, verdict):
+    # `report | head`: 400 runs make far more output than a pipe holds, so the pipe does break
+    from tests.conftest import REPO
+    for seed in range(400):
+        write(tmp_path, record(seed, accs))
+    proc = subprocess.Popen([sys.executable, "-m", "reproduce", "report", str(tmp_path)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    assert proc.stdout.readline()
+    proc.stdout.close()
+    assert proc.wait(timeout=120) == verdict
+    assert proc.stderr.read() == ""
