@@ -73,9 +73,10 @@ def build_parser() -> Parser:
     r.add_argument("--eval-batch-size", type=int, default=defaults.eval_batch_size)
     r.add_argument("--val-split", type=int, default=defaults.val_split,
                    help="hold out the last N training images as validation, never trained on (default 0)")
-    r.add_argument("--execution", choices=["plain", "fast"], default=defaults.execution,
+    r.add_argument("--execution", choices=["plain", "fast", "graph"], default=defaults.execution,
                    help="fast (default): channels_last, foreach SGD, no NaN-fill; plain: the textbook loop's "
-                        "kernels. Part of the run's identity: results differ in the last bits")
+                        "kernels; graph (CUDA only): fast with each step replayed from a CUDA graph. Part of "
+                        "the run's identity: results differ in the last bits")
     r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     r.add_argument("--threads", type=int, default=None, help="torch CPU threads (recorded in the report)")
     r.add_argument("--out", type=Path, default=None, help="output folder (default reports/<model>)")
@@ -148,6 +149,9 @@ def cmd_run(args, console: Console) -> int:
         device = pick_device(args.device)
     except ValueError as e:
         raise UsageError(str(e)) from None
+    if cfg.execution == "graph" and device.type != "cuda":
+        raise UsageError(f"--execution graph replays CUDA graphs: it needs a CUDA device (this run is on "
+                         f"{device.type}; --execution fast is the CPU's fastest)")
     if args.threads:
         torch.set_num_threads(args.threads)
     out = args.out or Path("reports") / cfg.model

@@ -13,7 +13,7 @@ class TrainConfig:
     train_limit: Optional[int] = None   # train on the first N training images (smoke tests)
     eval_batch_size: int = 1000         # evaluation only; does not change any number
     val_split: int = 0                  # hold out the last N training images as validation (reproduce/split.py)
-    execution: str = "fast"             # "plain" | "fast": layout and kernels, see reproduce/execution.py
+    execution: str = "fast"             # "plain" | "fast" | "graph" (CUDA): see reproduce/execution.py
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -38,6 +38,6 @@ class TrainConfig:
             out.append(f"--train-limit must be at least 1, got {self.train_limit}")
         if self.val_split < 0:
             out.append(f"--val-split must be 0 or more, got {self.val_split}")
-        if self.execution not in ("plain", "fast"):
-            out.append(f"--execution must be plain or fast, got {self.execution!r}")
+        if self.execution not in ("plain", "fast", "graph"):
+            out.append(f"--execution must be plain, fast or graph, got {self.execution!r}")
         return out

@@ -27,11 +27,16 @@ from typing import Optional
 
 import torch
 
-EXECUTIONS = ("plain", "fast")
+EXECUTIONS = ("plain", "fast", "graph")   # graph: fast, with the whole step captured as a CUDA graph (graph_step.py)
+
+
+def is_fast(execution: str) -> bool:
+    """fast and graph share layout, optimizer kernels and process settings; graph adds the capture."""
+    return execution in ("fast", "graph")
 
 
 def memory_format(execution: str) -> torch.memory_format:
-    return torch.channels_last if execution == "fast" else torch.contiguous_format
+    return torch.channels_last if is_fast(execution) else torch.contiguous_format
 
 
 def place_model(net: torch.nn.Module, execution: str) -> torch.nn.Module:
@@ -44,7 +49,7 @@ def place_images(x: torch.Tensor, execution: str) -> torch.Tensor:
 
 
 def optimizer(net: torch.nn.Module, lr: float, momentum: float, execution: str) -> torch.optim.Optimizer:
-    return torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, foreach=execution == "fast")
+    return torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, foreach=is_fast(execution))
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # glibc's malloc.h
@@ -72,7 +77,7 @@ def keep_freed_memory() -> bool:
 def kernels(execution: str):
     """The process-wide kernel settings of the execution, restored on leaving (the plain loop runs with torch's),
     but for the allocator's, which stays (keep_freed_memory)."""
-    if execution != "fast":
+    if not is_fast(execution):
         yield
         return
     keep_freed_memory()
@@ -86,7 +91,11 @@ def kernels(execution: str):
 
 def describe(execution: str) -> dict:
     """What the report records about how the run was executed (threads: environment.torch_threads)."""
-    fast = execution == "fast"
+    fast = is_fast(execution)
+    graph = {}
+    if execution == "graph":
+        from reproduce.graph_step import describe as graph_describe
+        graph = graph_describe()
     return {
         "name": execution,
         "memory_format": "channels_last" if fast else "contiguous",
@@ -95,6 +104,7 @@ def describe(execution: str) -> dict:
         # the process's state, which a fast run sets for good (never a value of the run depends on it)
         "malloc_keeps_freed_memory": keep_freed_memory() if fast else bool(_freed_memory_kept),
         "compiled": False,
-        "cuda_graphs": False,
+        "cuda_graphs": execution == "graph",
+        **graph,
         "threads": torch.get_num_threads(),
     }

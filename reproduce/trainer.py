@@ -18,6 +18,7 @@ import model as models
 from reproduce import execution
 from reproduce.config import TrainConfig
 from reproduce.data import MNISTTensors
+from reproduce.graph_step import GraphedTraining
 from reproduce.determinism import seed_everything
 from reproduce.record import EpochRecord
 from reproduce.split import plan
@@ -105,10 +106,15 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
     x, y = place(data.train_x[split.train]), data.train_y[split.train]
     val_x, val_y = place(data.train_x[split.val]), data.train_y[split.val]
     test_x = place(data.test_x)
+    graphed = None  # the graph execution's captured step, made before its first epoch
     for epoch in range(len(epochs) + 1, min(cfg.epochs, stop_after or cfg.epochs) + 1):
         t0 = time.perf_counter()
         with execution.kernels(cfg.execution):
-            train_loss, train_acc = train_epoch(net, opt, x, y, cfg.batch_size, order, on_batch)
+            if cfg.execution == "graph":
+                graphed = graphed or GraphedTraining(net, opt, x, y, cfg.batch_size, capture=device.type == "cuda")
+                train_loss, train_acc = graphed.train_epoch(order, on_batch)
+            else:
+                train_loss, train_acc = train_epoch(net, opt, x, y, cfg.batch_size, order, on_batch)
             test_loss, test_acc = evaluate(net, test_x, data.test_y, cfg.eval_batch_size)
             val_loss, val_acc = evaluate(net, val_x, val_y, cfg.eval_batch_size) if split.n_val else (None, None)
         record = EpochRecord(epoch, train_loss, train_acc, test_loss, test_acc,
