@@ -6,10 +6,13 @@
 #     mkdir -p data/MNIST && cp -r /work/main/data/MNIST/raw data/MNIST/     # 53 MB, git-ignored
 #     run(command="bash bench/gpu_check.sh", carry=["data"], timeout_s=600)
 #
-# CUDA cases only (`-k cuda`): the CPU figures come from `make bench` on the development machine. Two
-# invocations, so that a slow torch.compile cannot cost the rest: first eager, folded, cuda-graph and the
-# training throughput; then the compiled variant, within what is left of BENCH_BUDGET_S. Writes under $OUT
-# (5 files): env.txt, bench-1.json, bench-2.json (if the second run finished), bench.log, table.txt.
+# First the training check (bench/sweep_check.py, within SWEEP_BUDGET_S, default 240): 16 seeds x 19 epochs with
+# the graph execution in 8 processes at once, then seeds 0 and 15 alone, which must equal the sweep bit for bit.
+# Then the benchmarks, CUDA cases only (`-k cuda`): the CPU figures come from `make bench` on the development
+# machine. Two invocations, so that a slow torch.compile cannot cost the rest: first eager, folded, cuda-graph
+# and the training throughput; then the compiled variant, within what is left of BENCH_BUDGET_S (default 300).
+# Writes under $OUT (7 files): env.txt, sweep_check.json, sweep.log, bench-1.json, bench-2.json (if the second
+# run finished), bench.log, table.txt.
 set -u
 SELF="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$SELF")/.."
@@ -32,8 +35,8 @@ fi
 : "${OUT:?set OUT to the folder the results go to}"
 export MNIST_DATA_DIR="${MNIST_DATA_DIR:-$PWD/data}"
 export COLUMNS=160            # rich and pytest-benchmark tables at full width in the text files
-BUDGET=${BENCH_BUDGET_S:-500}
-START=$SECONDS
+SWEEP_BUDGET=${SWEEP_BUDGET_S:-240}
+BUDGET=${BENCH_BUDGET_S:-300}
 export STORE="$(mktemp -d)/bench"   # a fresh store: the newest file in it is the run just made
 
 {
@@ -54,6 +57,14 @@ EOF
   ls -l "$MNIST_DATA_DIR/MNIST/raw" 2>&1
 } > "$OUT/env.txt" 2>&1
 
+SWEEP="$(mktemp -d)/sweep"
+timeout "$SWEEP_BUDGET" python3 -m bench.sweep_check --out "$SWEEP" --device cuda --execution graph \
+  --seeds "${SWEEP_SEEDS:-16}" --procs "${SWEEP_PROCS:-8}" --time-limit $((SWEEP_BUDGET - 10)) > "$OUT/sweep.log" 2>&1
+echo "sweep_check exit $?" >> "$OUT/sweep.log"
+[ -f "$SWEEP/sweep_check.json" ] && cp "$SWEEP/sweep_check.json" "$OUT/"
+for log in "$SWEEP"/*.log; do [ -f "$log" ] && { echo "== $log"; tail -c 3000 "$log"; }; done >> "$OUT/sweep.log" 2>&1
+
+START=$SECONDS
 newest() { ls -t "$STORE"/*/*.json 2>/dev/null | head -1; }
 
 echo "== run 1: eager, folded, cuda-graph, training ==" > "$OUT/bench.log"

@@ -1,0 +1,141 @@
+"""A whole sweep, timed, and the determinism contract checked on it: the GPU machine's training check.
+
+    python -m bench.sweep_check --out DIR [--device cuda] [--execution graph] [--seeds 16] [--procs 8]
+                                [--epochs 19] [--threads N] [--train-limit N] [--time-limit S]
+
+1. The sweep: --procs processes of `python -m reproduce run --seeds 0-(S-1)` on one folder, started together.
+   The per-run locks share the seeds out between them (reproduce/locks.py), so this is the suite's own
+   multi-process sweep; wall time / seeds is the seconds per seed-run.
+2. Alone: the first and the last seed again, each by itself in a fresh process and folder. Its metrics and
+   weights must equal the sweep's bit for bit: same seed twice, and a seed alone vs beside others.
+3. One JSON line on stdout (and DIR/sweep_check.json): wall and per-seed-run seconds, each alone run's
+   training seconds, the determinism verdicts. Exit 0 when every check holds, 1 when one does not, 2 on bad
+   input or when a run fails or overruns --time-limit (each process's output is kept in DIR/*.log).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import List, Optional
+
+from reproduce.atomic import write_text
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class CheckError(Exception):
+    pass
+
+
+def run_args(args, seeds: str, out: Path) -> List[str]:
+    cmd = [sys.executable, "-m", "reproduce", "run", "--seeds", seeds, "--epochs", str(args.epochs),
+           "--device", args.device, "--execution", args.execution, "--quiet", "--out", str(out)]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
+    if args.train_limit:
+        cmd += ["--train-limit", str(args.train_limit)]
+    return cmd
+
+
+def launch(cmds: List[List[str]], logs: List[Path], deadline: float) -> float:
+    """Start every command at once, wait for all; wall seconds. CheckError naming the log of a failure."""
+    start = time.perf_counter()
+    procs = []
+    for cmd, log in zip(cmds, logs):
+        with open(log, "w") as f:
+            procs.append(subprocess.Popen(cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT, env=dict(os.environ)))
+    try:
+        for p, log in zip(procs, logs):
+            code = p.wait(timeout=max(1.0, deadline - time.monotonic()))
+            if code != 0:
+                raise CheckError(f"a run exited {code}: see {log}")
+    except subprocess.TimeoutExpired:
+        raise CheckError(f"past --time-limit: see {logs[0].parent}/*.log") from None
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    return time.perf_counter() - start
+
+
+def numbers(report: Path) -> dict:
+    from reproduce.record import load
+    r = load(report)
+    if r.status != "complete":
+        raise CheckError(f"{report} is {r.status}, not complete")
+    epochs = [{k: v for k, v in asdict(e).items() if k != "seconds"} for e in r.epochs]
+    return {"epochs": epochs, "weights_sha256": r.weights_sha256, "train_seconds": r.train_seconds,
+            "epoch_seconds": [e.seconds for e in r.epochs], "execution": r.execution}
+
+
+def check(args) -> dict:
+    out = args.out
+    if out.exists() and any(out.iterdir()):
+        raise CheckError(f"--out {out} is not empty: give a new folder")
+    out.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + args.time_limit
+    last = args.seeds - 1
+    sweep = out / "sweep"
+    wall = launch([run_args(args, f"0-{last}", sweep)] * args.procs,
+                  [out / f"sweep-{i}.log" for i in range(args.procs)], deadline)
+    result = {"device": args.device, "execution": args.execution, "seeds": args.seeds, "procs": args.procs,
+              "epochs": args.epochs, "sweep_wall_s": wall, "seconds_per_seed_run": wall / args.seeds,
+              "alone": {}}
+    in_sweep = {k: numbers(sweep / f"seed-seed{k}.json") for k in range(args.seeds)}
+    result["sweep_train_seconds"] = [in_sweep[k]["train_seconds"] for k in range(args.seeds)]
+    result["execution_recorded"] = in_sweep[0]["execution"]
+    for k in sorted({0, last}):
+        folder = out / f"alone-{k}"
+        launch([run_args(args, str(k), folder)], [out / f"alone-{k}.log"], deadline)
+        alone = numbers(folder / f"seed-seed{k}.json")
+        result["alone"][str(k)] = {
+            "train_seconds": alone["train_seconds"], "epoch_seconds": alone["epoch_seconds"],
+            "identical_to_sweep": alone["epochs"] == in_sweep[k]["epochs"]
+                                  and alone["weights_sha256"] == in_sweep[k]["weights_sha256"]}
+    result["deterministic"] = all(a["identical_to_sweep"] for a in result["alone"].values())
+    return result
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        raise CheckError(message)
+
+
+def parse(argv: Optional[List[str]]):
+    p = Parser(prog="python -m bench.sweep_check", description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cuda")
+    p.add_argument("--execution", choices=["plain", "fast", "graph"], default="graph")
+    p.add_argument("--seeds", type=int, default=16)
+    p.add_argument("--procs", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=19)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--train-limit", type=int, default=None)
+    p.add_argument("--time-limit", type=float, default=3600.0, help="seconds for the whole check")
+    args = p.parse_args(argv)
+    for name in ("seeds", "procs", "epochs", "threads", "train_limit"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise CheckError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    return args
+
+
+def main(argv=None) -> int:
+    try:
+        args = parse(argv)
+        result = check(args)
+    except CheckError as e:
+        print(f"sweep_check: {e}", file=sys.stderr)
+        return 2
+    line = json.dumps(result)
+    write_text(args.out / "sweep_check.json", line + "\n")
+    print(line)
+    return 0 if result["deterministic"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
