@@ -14,11 +14,9 @@
 """
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import List, Optional
 
@@ -47,7 +45,7 @@ def launch(cmds: List[List[str]], logs: List[Path], deadline: float) -> float:
     procs = []
     for cmd, log in zip(cmds, logs):
         with open(log, "w") as f:
-            procs.append(subprocess.Popen(cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT, env=dict(os.environ)))
+            procs.append(subprocess.Popen(cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT))
     try:
         for p, log in zip(procs, logs):
             code = p.wait(timeout=max(1.0, deadline - time.monotonic()))
@@ -62,14 +60,19 @@ def launch(cmds: List[List[str]], logs: List[Path], deadline: float) -> float:
     return time.perf_counter() - start
 
 
-def numbers(report: Path) -> dict:
+def complete_report(path: Path):
     from reproduce.record import load
-    r = load(report)
+    r = load(path)
     if r.status != "complete":
-        raise CheckError(f"{report} is {r.status}, not complete")
-    epochs = [{k: v for k, v in asdict(e).items() if k != "seconds"} for e in r.epochs]
-    return {"epochs": epochs, "weights_sha256": r.weights_sha256, "train_seconds": r.train_seconds,
-            "epoch_seconds": [e.seconds for e in r.epochs], "execution": r.execution}
+        raise CheckError(f"{path} is {r.status}, not complete")
+    return r
+
+
+def same_bytes(a, b) -> bool:
+    """Two reports of one seed: every epoch's metrics (verify's comparison: all but wall time) and the weights."""
+    from reproduce.verify import epoch_differences
+    return (len(a.epochs) == len(b.epochs) and a.weights_sha256 == b.weights_sha256
+            and not any(epoch_differences(x, y) for x, y in zip(a.epochs, b.epochs)))
 
 
 def check(args) -> dict:
@@ -85,17 +88,16 @@ def check(args) -> dict:
     result = {"device": args.device, "execution": args.execution, "seeds": args.seeds, "procs": args.procs,
               "epochs": args.epochs, "sweep_wall_s": wall, "seconds_per_seed_run": wall / args.seeds,
               "alone": {}}
-    in_sweep = {k: numbers(sweep / f"seed-seed{k}.json") for k in range(args.seeds)}
-    result["sweep_train_seconds"] = [in_sweep[k]["train_seconds"] for k in range(args.seeds)]
-    result["execution_recorded"] = in_sweep[0]["execution"]
+    in_sweep = [complete_report(sweep / f"seed-seed{k}.json") for k in range(args.seeds)]
+    result["sweep_train_seconds"] = [r.train_seconds for r in in_sweep]
+    result["execution_recorded"] = in_sweep[0].execution
     for k in sorted({0, last}):
         folder = out / f"alone-{k}"
         launch([run_args(args, str(k), folder)], [out / f"alone-{k}.log"], deadline)
-        alone = numbers(folder / f"seed-seed{k}.json")
+        alone = complete_report(folder / f"seed-seed{k}.json")
         result["alone"][str(k)] = {
-            "train_seconds": alone["train_seconds"], "epoch_seconds": alone["epoch_seconds"],
-            "identical_to_sweep": alone["epochs"] == in_sweep[k]["epochs"]
-                                  and alone["weights_sha256"] == in_sweep[k]["weights_sha256"]}
+            "train_seconds": alone.train_seconds, "epoch_seconds": [e.seconds for e in alone.epochs],
+            "identical_to_sweep": same_bytes(alone, in_sweep[k])}
     result["deterministic"] = all(a["identical_to_sweep"] for a in result["alone"].values())
     return result
 

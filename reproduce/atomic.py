@@ -4,9 +4,19 @@ import tempfile
 from pathlib import Path
 
 
+def _prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def temporaries(path: Path):
+    """The temporary files write_bytes makes for path (left behind only if the writer was killed)."""
+    path = Path(path)
+    return path.parent.glob(f"{_prefix(path)}*.tmp")
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

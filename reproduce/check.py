@@ -8,7 +8,6 @@ from typing import Dict, List, Optional, Tuple
 
 from model.audit import MAX_PARAMS
 from reproduce.record import RunReport
-from reproduce.stats import mean_sd
 
 TARGET = 99.4
 MAX_EPOCHS = 19  # "fewer than 20 epochs"
@@ -46,10 +45,6 @@ class ModelCheck:
     rules: Dict[str, Optional[bool]]  # the challenge's constraints, from the audit and the runs' epochs
     runs: List[RunCheck] = field(default_factory=list)
     passing: int = 0
-    final_mean: Optional[float] = None
-    final_sd: Optional[float] = None
-    peak_mean: Optional[float] = None
-    peak_sd: Optional[float] = None
 
 
 @dataclass
@@ -72,12 +67,13 @@ def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunChe
     val_epoch = None
     if vals and all(v is not None for v in vals):
         val_epoch = vals.index(max(vals)) + 1
+    low_last3 = min(accs[-3:]) if accs else None
     return RunCheck(
         path=path, seed=r.seed, params=r.params, status=r.status, test_accs=accs, first_reaching=first,
         peak=peak, peak_epoch=accs.index(peak) + 1 if accs else None,
-        final=accs[-1] if accs else None, low_last3=min(accs[-3:]) if accs else None,
+        final=accs[-1] if accs else None, low_last3=low_last3,
         complete=complete, passed=complete and first is not None,
-        stays_last3=min(accs[-3:]) >= target if accs else None,
+        stays_last3=low_last3 >= target if accs else None,
         val_epoch=val_epoch, val_best=vals[val_epoch - 1] if val_epoch else None,
         test_at_val=accs[val_epoch - 1] if val_epoch else None,
         origin=r.origin, test_images=test_images(r),
@@ -116,7 +112,5 @@ def check(reports: List[Tuple[Path, RunReport]], target: float = TARGET, max_epo
         runs = [check_run(str(p), r, target, max_epochs) for p, r in pairs]
         m = ModelCheck(name, pairs[0][1].params, rules(pairs[0][1], epochs_trained), runs,
                        passing=sum(run.passed for run in runs))
-        m.final_mean, m.final_sd = mean_sd([run.final for run in runs if run.final is not None])
-        m.peak_mean, m.peak_sd = mean_sd([run.peak for run in runs if run.peak is not None])
-        models.append(m)
+        models.append(m)  # means and spreads: summary.py, from these runs
     return Verdict(target, max_epochs, models)

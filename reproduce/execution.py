@@ -27,6 +27,8 @@ from typing import Optional
 
 import torch
 
+from reproduce import graph_step
+
 EXECUTIONS = ("plain", "fast", "graph")   # graph: fast, with the whole step captured as a CUDA graph (graph_step.py)
 
 
@@ -92,10 +94,6 @@ def kernels(execution: str):
 def describe(execution: str) -> dict:
     """What the report records about how the run was executed (threads: environment.torch_threads)."""
     fast = is_fast(execution)
-    graph = {}
-    if execution == "graph":
-        from reproduce.graph_step import describe as graph_describe
-        graph = graph_describe()
     return {
         "name": execution,
         "memory_format": "channels_last" if fast else "contiguous",
@@ -105,6 +103,6 @@ def describe(execution: str) -> dict:
         "malloc_keeps_freed_memory": keep_freed_memory() if fast else bool(_freed_memory_kept),
         "compiled": False,
         "cuda_graphs": execution == "graph",
-        **graph,
+        **(graph_step.describe() if execution == "graph" else {}),
         "threads": torch.get_num_threads(),
     }

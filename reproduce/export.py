@@ -16,7 +16,7 @@ def to_json(v: Verdict) -> str:
     summaries = {s.model: s for s in summarise(v)}
     models = []
     for m in v.models:
-        models.append({"summary": summaries[m.model].to_dict() if m.model in summaries else None,
+        models.append({"summary": summaries[m.model].to_dict(),
                        "rules": m.rules, "runs": [asdict(r) for r in m.runs]})
     return json.dumps({"target": v.target, "max_epochs": v.max_epochs, "ok": v.ok, "models": models},
                       indent=2) + "\n"
@@ -44,10 +44,9 @@ def to_markdown(v: Verdict) -> str:
         out.append(f"### {m.model}: {m.params:,} parameters, target {v.target}% within {v.max_epochs} epochs\n")
         out.append("constraints: " + ", ".join(
             f"{name} {'?' if ok is None else '✓' if ok else '✗'}" for name, ok in m.rules.items()) + "\n")
-        if m.model in summaries:
-            out += [_md_row(["figure", "value"]), _md_row(["---", "---"])]
-            out += [_md_row(row) for row in summary_rows(summaries[m.model], v.target)]
-            out.append("")
+        out += [_md_row(["figure", "value"]), _md_row(["---", "---"])]
+        out += [_md_row(row) for row in summary_rows(summaries[m.model], v.target)]
+        out.append("")
         with_val = any(r.val_epoch is not None for r in m.runs)
         head = ["seed", "first≥", "peak@ep", "final", "min3"] + (["val@ep"] if with_val else []) + ["pass"]
         out += [_md_row(head), _md_row(["---:"] * (len(head) - 1) + [":---:"])]

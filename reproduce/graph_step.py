@@ -68,8 +68,8 @@ class GraphedTraining:
         self.net, self.opt, self.x, self.y, self.batch_size = net, opt, x, y, batch_size
         device = x.device
         self.idx = torch.zeros(batch_size, dtype=torch.long, device=device)
-        self.xb = torch.empty((batch_size, *x.shape[1:]), dtype=x.dtype, device=device)
-        self.xb = self.xb.contiguous(memory_format=_layout(x))
+        # x's layout (channels_last in graph): a row's strides do not depend on the number of rows
+        self.xb = torch.empty_strided((batch_size, *x.shape[1:]), x.stride(), dtype=x.dtype, device=device)
         self.yb = torch.empty(batch_size, dtype=y.dtype, device=device)
         self.loss_sum = torch.zeros((), device=device)
         self.correct = torch.zeros((), dtype=torch.long, device=device)
@@ -140,11 +140,6 @@ class GraphedTraining:
             self._step(self.x[idx], self.y[idx])
             on_batch()
         return self.loss_sum.item() / n, 100.0 * self.correct.item() / n
-
-
-def _layout(x: torch.Tensor) -> torch.memory_format:
-    return torch.channels_last if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) \
-        else torch.contiguous_format
 
 
 def describe() -> Dict[str, object]:

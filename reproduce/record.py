@@ -88,7 +88,7 @@ def _type_ok(value, kind) -> bool:
 
 
 EPOCH_TYPES = {"epoch": int, "train_loss": float, "train_acc": float, "test_loss": float,
-               "test_acc": float, "lr": float, "seconds": float}
+               "test_acc": float, "lr": float, "seconds": float, "val_loss": float, "val_acc": float}
 # Epoch fields that may be absent or null: validation (runs without --val-split) and what an imported log lacks.
 EPOCH_OPTIONAL = {"train_loss", "train_acc", "lr", "seconds", "val_loss", "val_acc"}
 REPORT_TYPES = {"schema_version": int, "model": str, "params": int, "audit": dict, "seed": int,
@@ -123,14 +123,14 @@ def from_dict(d, where: str) -> RunReport:
     for i, e in enumerate(d["epochs"]):
         if not isinstance(e, dict):
             raise ReportError(f"{where}: epochs[{i}] is not an object")
-        for name, kind in {**EPOCH_TYPES, "val_loss": float, "val_acc": float}.items():
+        for name, kind in EPOCH_TYPES.items():
             if e.get(name) is None and name in EPOCH_OPTIONAL:
                 continue
             if not _type_ok(e.get(name), kind):
                 raise ReportError(f"{where}: epochs[{i}].{name} should be {kind.__name__}, got {e.get(name)!r:.60}")
         if e["epoch"] != i + 1:
             raise ReportError(f"{where}: epochs[{i}].epoch is {e['epoch']}, expected {i + 1}")
-        epochs.append(EpochRecord(**{k: e.get(k) for k in [*EPOCH_TYPES, "val_loss", "val_acc"]}))
+        epochs.append(EpochRecord(**{k: e.get(k) for k in EPOCH_TYPES}))
     # Last, so that a malformed report is named by its first wrong field, not by its (then also wrong) seal.
     problem = seal_problem(d)
     if problem:

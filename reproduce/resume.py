@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from reproduce import checkpoint
+from reproduce import atomic, checkpoint
 from reproduce.config import TrainConfig
 from reproduce.integrity import differing_fields, fingerprint
 from reproduce.record import ReportError, RunReport, load
@@ -79,8 +79,8 @@ def move_aside(path: Path) -> Optional[Path]:
 
 
 def remove_stale_temporaries(path: Path) -> None:
-    """Temporary files a killed writer left behind (atomic.py names them `.<name>.<random>.tmp`). Only the
-    holder of the run's lock writes these files, so under the lock any that exist are dead."""
+    """Temporary files a killed writer left behind (atomic.temporaries). Only the holder of the run's lock
+    writes these files, so under the lock any that exist are dead."""
     for target in (path, checkpoint.checkpoint_path(path)):
-        for tmp in target.parent.glob(f".{target.name}.*.tmp"):
+        for tmp in atomic.temporaries(target):
             tmp.unlink(missing_ok=True)

@@ -62,8 +62,6 @@ def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo
     done, where = [], Where(cfg.epochs)
     with stop_on_signals():
         try:
-            if not force:
-                refuse_conflicts(cfg, seeds, device, out)
             out.mkdir(parents=True, exist_ok=True)
             data = load_tensors(Path(data_info.root), device)
             split = plan(cfg, data.train_x.shape[0])
@@ -80,8 +78,8 @@ def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo
                                   highlight=False, soft_wrap=True)
                     continue
                 with lock:
-                    if run_one(cfg, seed, device, data, path, context, console, quiet, force, where):
-                        done.append(path)
+                    run_one(cfg, seed, device, data, path, context, console, quiet, force, where)
+                done.append(path)
         except Stopped as stop:
             stop.where = str(where)
             raise
@@ -89,8 +87,9 @@ def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo
 
 
 def run_one(cfg, seed, device, data, path: Path, context: dict, console: Console, quiet: bool, force: bool,
-            where: Where) -> bool:
-    """One run under its lock: skip, resume or train it. True when its report is complete."""
+            where: Where) -> None:
+    """One run under its lock: skip, resume or train it; its report is complete when this returns (a refusal
+    raises). The caller refuses conflicts for the whole sweep first (refuse_conflicts), before any training."""
     say = (lambda m: None) if quiet else (lambda m: console.print(m, highlight=False, soft_wrap=True))
     ck_path = checkpoint.checkpoint_path(path)
     found = resume.inspect(path, cfg, seed, device.type)  # again, under the lock: another sweep may have moved on
@@ -106,7 +105,7 @@ def run_one(cfg, seed, device, data, path: Path, context: dict, console: Console
     if found.action == "skip":
         ck_path.unlink(missing_ok=True)  # left over by a stop between the final report and its removal
         say(f"{path}: complete with the same config, skipped")
-        return True
+        return
 
     fp = fingerprint(cfg.to_dict(), seed, device.type)
     if found.action == "resume":
@@ -140,4 +139,3 @@ def run_one(cfg, seed, device, data, path: Path, context: dict, console: Console
     report.status = "complete"
     report.save(path)
     ck_path.unlink(missing_ok=True)  # the complete report is the record; see checkpoint.py
-    return True

@@ -95,10 +95,10 @@ def render(v: Verdict, console: Console) -> None:
     for m in v.models:
         console.print(model_table(m, v))
         console.print("constraints: " + "  ".join(f"{name} {mark(ok)}" for name, ok in m.rules.items()))
-        console.print(f"runs passing {m.passing}/{len(m.runs)}   final {mean_sd(m.final_mean, m.final_sd)}   "
-                      f"peak {mean_sd(m.peak_mean, m.peak_sd)}", highlight=False)
-        if m.model in summaries:
-            console.print(summary_table(summaries[m.model], v.target), highlight=False)
+        s = summaries[m.model]  # check() makes a model only from its runs, so each has a summary
+        console.print(f"runs passing {s.passing}/{s.runs}   final {mean_sd(s.final_mean, s.final_sd)}   "
+                      f"peak {mean_sd(s.peak_mean, s.peak_sd)}", highlight=False)
+        console.print(summary_table(s, v.target), highlight=False)
         console.print()
     console.print("first≥: first epoch reaching the target; peak@ep: best epoch; min3: lowest of the last three "
                   "epochs.", style="dim")
