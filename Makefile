@@ -13,7 +13,7 @@ SEEDS ?= 0-4
 EPOCHS ?= 19
 DEVICE ?= auto
 # EXECUTION=plain: the textbook loop's layout and kernels instead of the fast path; EXECUTION=graph (CUDA only):
-# the fast path with each step replayed from a CUDA graph (reproduce/execution.py, reproduce/graph_step.py)
+# the fast path with each step replayed from a CUDA graph (reproduce/training/execution.py, reproduce/training/graph_step.py)
 EXECUTION ?= fast
 OUT ?= reports/$(MODEL)-$(EPOCHS)ep
 TARGET ?= 99.4

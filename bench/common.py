@@ -21,7 +21,7 @@ def devices():
 def device_name(device: str) -> str:
     if device == "cuda":
         return torch.cuda.get_device_name(0)
-    from reproduce.environment import cpu_model
+    from reproduce.training.environment import cpu_model
     return cpu_model()
 
 

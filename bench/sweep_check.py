@@ -4,7 +4,7 @@
                                 [--epochs 19] [--threads N] [--train-limit N] [--time-limit S]
 
 1. The sweep: --procs processes of `python -m reproduce run --seeds 0-(S-1)` on one folder, started together.
-   The per-run locks share the seeds out between them (reproduce/locks.py), so this is the suite's own
+   The per-run locks share the seeds out between them (reproduce/record/locks.py), so this is the suite's own
    multi-process sweep; wall time / seeds is the seconds per seed-run.
 2. Alone: the first and the last seed again, each by itself in a fresh process and folder. Its metrics and
    weights must equal the sweep's bit for bit: same seed twice, and a seed alone vs beside others.
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-from reproduce.atomic import write_text
+from reproduce.files.atomic import write_text
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -61,7 +61,7 @@ def launch(cmds: List[List[str]], logs: List[Path], deadline: float) -> float:
 
 
 def complete_report(path: Path):
-    from reproduce.record import load
+    from reproduce.record.schema import load
     r = load(path)
     if r.status != "complete":
         raise CheckError(f"{path} is {r.status}, not complete")
@@ -70,7 +70,7 @@ def complete_report(path: Path):
 
 def same_bytes(a, b) -> bool:
     """Two reports of one seed: every epoch's metrics (verify's comparison: all but wall time) and the weights."""
-    from reproduce.verify import epoch_differences
+    from reproduce.sweep.verify import epoch_differences
     return (len(a.epochs) == len(b.epochs) and a.weights_sha256 == b.weights_sha256
             and not any(epoch_differences(x, y) for x, y in zip(a.epochs, b.epochs)))
 

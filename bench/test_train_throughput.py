@@ -1,5 +1,5 @@
 """Training throughput: seconds per step (batch 128) of the suite's trainer (its default, fast execution:
-reproduce/execution.py) against the textbook loop in
+reproduce/training/execution.py) against the textbook loop in
 bench/reference_loop.py, on the same slice of real MNIST, the same model and the same run.
 
 Each timed round is one pass over BENCH_TRAIN_BATCHES batches (default 16); reference and trainer rounds
@@ -11,7 +11,7 @@ A third loop alternates with them: the trainer's convolutions alone (bench/conv_
 steps with the trainer's shapes and layout. reference / convolutions is the most any fp32 trainer that keeps
 torch's convolutions could reach on this machine: extra_info "ceiling_vs_reference".
 
-The fast execution's allocator setting (freed memory kept: reproduce/execution.py) is process-wide, so from the
+The fast execution's allocator setting (freed memory kept: reproduce/training/execution.py) is process-wide, so from the
 trainer's first round on the reference loop has it too: the measured speed-up is, if anything, an underestimate.
 """
 import os
@@ -24,9 +24,9 @@ import torch
 from bench import reference_loop
 from bench.conv_floor import convolutions_only, step_convolutions
 from bench.common import common_info, devices, median_seconds, synchronizer
-from reproduce import execution
-from reproduce.config import TrainConfig
-from reproduce.trainer import make_model, train_epoch
+from reproduce.training import execution
+from reproduce.training.config import TrainConfig
+from reproduce.training.trainer import make_model, train_epoch
 
 TRAINER = TrainConfig()            # the suite's default execution ("fast")
 REFERENCE = TrainConfig(execution="plain")
@@ -46,7 +46,7 @@ def batches_per_round() -> int:
 @pytest.fixture(scope="session")
 def mnist_train():
     """The real training set, read from disk only: nothing is downloaded at bench time."""
-    from reproduce.data import DataError, default_root, load_tensors, raw_dir, verify
+    from reproduce.data.mnist import DataError, default_root, load_tensors, raw_dir, verify
     root = default_root()
     try:
         verify(raw_dir(root))

@@ -1,4 +1,4 @@
 """Verified MNIST, seeded deterministic training, JSON run reports and the checker that reads them."""
-from reproduce.determinism import prepare_process
+from reproduce.training.determinism import prepare_process
 
 prepare_process()

@@ -11,16 +11,17 @@ from pathlib import Path
 from rich.console import Console
 
 import model as models
-from reproduce.check import MAX_EPOCHS, TARGET, check
-from reproduce.config import TrainConfig
-from reproduce.data import DataError, default_root, ensure_mnist
-from reproduce.interrupt import Stopped
-from reproduce.record import ReportError, find_reports, load
-from reproduce.split import SplitError, plan as split_plan
-from reproduce import export, plot
-from reproduce.compare import METRICS, compare, compare_json, render_comparison
-from reproduce.export import FORMATS
-from reproduce.importlog import import_log
+from reproduce.report.check import MAX_EPOCHS, TARGET, check
+from reproduce.training.config import TrainConfig
+from reproduce.data.mnist import DataError, default_root, ensure_mnist
+from reproduce.sweep.interrupt import Stopped
+from reproduce.record.schema import ReportError, find_reports, load
+from reproduce.data.split import SplitError, plan as split_plan
+from reproduce.report import export
+from reproduce.report import plot
+from reproduce.report.compare import METRICS, compare, compare_json, render_comparison
+from reproduce.report.export import FORMATS
+from reproduce.report.importlog import import_log
 
 
 class UsageError(Exception):
@@ -128,7 +129,7 @@ def cmd_data(args, console: Console) -> int:
 
 def cmd_run(args, console: Console) -> int:
     import torch
-    from reproduce.sweep import pick_device, refuse_conflicts, run_sweep
+    from reproduce.sweep.local import pick_device, refuse_conflicts, run_sweep
 
     cfg = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       momentum=args.momentum, train_limit=args.train_limit, eval_batch_size=args.eval_batch_size,
@@ -165,7 +166,7 @@ def cmd_run(args, console: Console) -> int:
 
 
 def cmd_report(args, console: Console) -> int:
-    from reproduce.view import render
+    from reproduce.report.view import render
 
     if args.max_epochs < 1:
         raise UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}")
@@ -205,7 +206,7 @@ def cmd_compare(args, console: Console) -> int:
 
 
 def cmd_verify(args, console: Console) -> int:
-    from reproduce.verify import verify
+    from reproduce.sweep.verify import verify
 
     if args.threads is not None and args.threads < 1:
         raise UsageError(f"--threads must be at least 1, got {args.threads}")

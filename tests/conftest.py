@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def mnist_root() -> Path:
     """The real, verified MNIST (fetched once into ./data or $MNIST_DATA_DIR if it is not there yet)."""
-    from reproduce.data import default_root, ensure_mnist
+    from reproduce.data.mnist import default_root, ensure_mnist
     root = Path(os.environ.get("MNIST_DATA_DIR", REPO / "data"))
     ensure_mnist(root)
     return root
@@ -19,7 +19,7 @@ def mnist_root() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist_cpu(mnist_root):
-    from reproduce.data import load_tensors
+    from reproduce.data.mnist import load_tensors
     return load_tensors(mnist_root, "cpu")
 
 

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from reproduce.cli import parse_seeds, UsageError
-from reproduce.record import load
+from reproduce.record.schema import load
 
 
 def test_seed_lists_and_ranges():

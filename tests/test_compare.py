@@ -5,7 +5,7 @@ import math
 import pytest
 
 from reproduce.cli import main
-from reproduce.stats import t_quantile
+from reproduce.report.stats import t_quantile
 from test_report_tool import record, write
 
 A = {0: 99.30, 1: 99.40, 2: 99.50}               # final accuracies by seed

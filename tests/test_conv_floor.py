@@ -5,7 +5,7 @@ import torch.nn as nn
 
 import model as models
 from bench.conv_floor import convolutions_only, step_convolutions
-from reproduce import execution
+from reproduce.training import execution
 
 
 def test_records_every_convolution_of_a_step_with_its_shape_and_layout():

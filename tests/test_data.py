@@ -5,8 +5,8 @@ import pickle
 import numpy as np
 import pytest
 
-from reproduce import data
-from reproduce.data import DataError, ensure_mnist, idx_from_pickle, read_idx, verify
+from reproduce.data import mnist as data
+from reproduce.data.mnist import DataError, ensure_mnist, idx_from_pickle, read_idx, verify
 
 
 def test_real_mnist_verifies_and_loads(mnist_root, mnist_cpu):

@@ -1,4 +1,4 @@
-"""The fast execution (reproduce/execution.py, the default) keeps the determinism contract: same seed twice ->
+"""The fast execution (reproduce/training/execution.py, the default) keeps the determinism contract: same seed twice ->
 identical metrics and weights; a seed's result does not depend on the run before it in the process; it is part
 of the run's identity, recorded in the report, and restores the process-wide settings it changes.
 It also keeps freed memory in the process, so a step takes no fresh pages from the kernel.
@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from reproduce import execution
-from reproduce.config import TrainConfig
-from reproduce.integrity import fingerprint
-from reproduce.trainer import make_model, train
+from reproduce.training import execution
+from reproduce.training.config import TrainConfig
+from reproduce.record.seal import fingerprint
+from reproduce.training.trainer import make_model, train
 
 FAST = TrainConfig(model="seed", epochs=1, train_limit=512, eval_batch_size=2000)
 CPU = torch.device("cpu")
@@ -74,7 +74,7 @@ def test_execution_is_part_of_the_run_identity():
 
 
 def test_the_report_records_the_execution(cli, mnist_root, tmp_path):
-    from reproduce.record import load
+    from reproduce.record.schema import load
     done = cli("run", "--model", "seed", "--seeds", "0", "--epochs", "1", "--train-limit", "256", "--device",
                "cpu", "--threads", "1", "--quiet", "--execution", "plain", "--out", tmp_path,
                env_extra={"MNIST_DATA_DIR": str(mnist_root)})
@@ -89,9 +89,9 @@ def test_the_report_records_the_execution(cli, mnist_root, tmp_path):
 
 FAULTS_PER_STEP = r"""
 import resource, sys, torch
-from reproduce import execution
-from reproduce.config import TrainConfig
-from reproduce.trainer import make_model, train_epoch
+from reproduce.training import execution
+from reproduce.training.config import TrainConfig
+from reproduce.training.trainer import make_model, train_epoch
 torch.set_num_threads(1)
 cfg = TrainConfig(execution=sys.argv[1])
 net, opt, order = make_model(cfg, 0, torch.device("cpu"))

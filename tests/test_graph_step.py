@@ -1,4 +1,4 @@
-"""The graph execution's step (reproduce/graph_step.py) without CUDA: the same static buffers, warm-up and
+"""The graph execution's step (reproduce/training/graph_step.py) without CUDA: the same static buffers, warm-up and
 restore as on a GPU, with the capture left out. On the CPU it must give the fast execution's bytes exactly,
 so everything but the capture itself is checked here (the capture: bench/gpu_check.sh on a GPU)."""
 from dataclasses import asdict, replace
@@ -6,10 +6,10 @@ from dataclasses import asdict, replace
 import pytest
 import torch
 
-from reproduce import execution
-from reproduce.config import TrainConfig
-from reproduce.graph_step import GraphedTraining
-from reproduce.trainer import make_model, start_run, train
+from reproduce.training import execution
+from reproduce.training.config import TrainConfig
+from reproduce.training.graph_step import GraphedTraining
+from reproduce.training.trainer import make_model, start_run, train
 
 CPU = torch.device("cpu")
 # 600 images: four full batches of 128 (the captured step) and a partial one of 88 (eager)

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import REPO
 from reproduce.cli import main
-from reproduce.record import load
+from reproduce.record.schema import load
 
 SEED_DOC = REPO.parent / "shared" / "seed" / "000_0192b7319f0b9c22.txt"
 needs_seed_doc = pytest.mark.skipif(not SEED_DOC.is_file(),

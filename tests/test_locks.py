@@ -4,8 +4,8 @@ import subprocess
 import sys
 
 from conftest import REPO, SMALL_RUN
-from reproduce.locks import try_lock
-from reproduce.record import load
+from reproduce.record.locks import try_lock
+from reproduce.record.schema import load
 
 
 def test_a_run_lock_is_exclusive_until_released(tmp_path):

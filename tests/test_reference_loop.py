@@ -3,8 +3,8 @@ same seed on the same data, take the same steps (same batches, same updates) and
 import torch
 
 from bench import reference_loop
-from reproduce.config import TrainConfig
-from reproduce.trainer import make_model, train_epoch
+from reproduce.training.config import TrainConfig
+from reproduce.training.trainer import make_model, train_epoch
 
 
 def test_reference_loop_and_trainer_do_the_same_work(mnist_cpu):

@@ -9,7 +9,7 @@ import torch
 
 from conftest import SMALL_RUN
 from reproduce.cli import main
-from reproduce.record import find_reports, load
+from reproduce.record.schema import find_reports, load
 
 
 def run_here(argv, capsys):

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from reproduce.integrity import seal
-from reproduce.record import SCHEMA_VERSION
+from reproduce.record.seal import seal
+from reproduce.record.schema import SCHEMA_VERSION
 
 
 def record(seed, accs, status="complete", model="seed", params=19_750, fc=False, epochs=None):

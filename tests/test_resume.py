@@ -13,9 +13,9 @@ import pytest
 import torch
 
 from conftest import REPO, SMALL_RUN, run_cli
-from reproduce import checkpoint
+from reproduce.record import checkpoint
 from reproduce.cli import main
-from reproduce.record import load
+from reproduce.record.schema import load
 
 # 2,048 images, 3 epochs: an epoch long enough that a signal sent when epoch 1 is reported lands in epoch 2.
 RUN = ["--model", "seed", "--seeds", "0", "--epochs", "3", "--train-limit", "2048", "--device", "cpu",
@@ -124,7 +124,7 @@ def test_a_full_disk_while_saving_loses_nothing_and_the_run_resumes(small_report
                                                                      monkeypatch, capsys):
     """ENOSPC at the checkpoint of epoch 2 (the 4th durable write: report, checkpoint 1, report 1, checkpoint 2):
     exit 2 with one line; the report of epoch 1 is intact; the same command then finishes the run exactly."""
-    import reproduce.atomic
+    import reproduce.files.atomic
     out = tmp_path / "sweep"
     real_fsync, calls = os.fsync, []
 
@@ -135,7 +135,7 @@ def test_a_full_disk_while_saving_loses_nothing_and_the_run_resumes(small_report
         real_fsync(fd)
 
     monkeypatch.setenv("MNIST_DATA_DIR", str(mnist_root))
-    monkeypatch.setattr(reproduce.atomic.os, "fsync", fsync)
+    monkeypatch.setattr(reproduce.files.atomic.os, "fsync", fsync)
     threads = torch.get_num_threads()
     try:
         code = main(["run", *SMALL_RUN, "--out", str(out)])
@@ -160,8 +160,8 @@ def test_sigkill_during_a_report_write_leaves_the_previous_report(small_report, 
     before = path.read_bytes()
     writer = f"""
 import os, sys, time
-from reproduce import atomic
-from reproduce.record import load
+from reproduce.files import atomic
+from reproduce.record.schema import load
 report = load({str(path)!r})
 report.status = "running"
 report.epochs = report.epochs[:1]

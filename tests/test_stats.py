@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from reproduce import stats
+from reproduce.report import stats
 
 
 def test_wilson_interval_for_12_of_15():

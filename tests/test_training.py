@@ -1,8 +1,8 @@
 """The determinism contract, on the CPU: same (config, seed) -> same bytes; a run ignores its neighbours."""
 import torch
 
-from reproduce.config import TrainConfig
-from reproduce.trainer import train
+from reproduce.training.config import TrainConfig
+from reproduce.training.trainer import train
 
 CFG = TrainConfig(model="seed", epochs=1, train_limit=1024)
 

@@ -4,11 +4,11 @@ import math
 import pytest
 import torch
 
-from reproduce.config import TrainConfig
-from reproduce.data import MNISTTensors
-from reproduce.record import load
-from reproduce.split import MNIST_TRAIN_IMAGES, SplitError, plan
-from reproduce.trainer import train
+from reproduce.training.config import TrainConfig
+from reproduce.data.mnist import MNISTTensors
+from reproduce.record.schema import load
+from reproduce.data.split import MNIST_TRAIN_IMAGES, SplitError, plan
+from reproduce.training.trainer import train
 
 
 def indices(s: slice) -> set:

@@ -3,7 +3,7 @@ environment fields that differ, 2 for a report that cannot be trusted or a flag 
 import json
 import math
 
-from reproduce.integrity import seal
+from reproduce.record.seal import seal
 
 
 def forged(small_report, tmp_path, change):

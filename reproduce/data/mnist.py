@@ -121,7 +121,7 @@ def _install_verified(files: Dict[str, bytes], raw: Path) -> None:
         if got != SHA256[name]:
             raise DataError(f"MNIST file {name} from the download does not verify: "
                             f"expected sha256 {SHA256[name]}, got {got}")
-    from reproduce.atomic import write_bytes
+    from reproduce.files.atomic import write_bytes
     raw.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         write_bytes(raw / name, data)

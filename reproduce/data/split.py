@@ -6,7 +6,6 @@ and the validation set of a given N is the same whatever the limit. The test set
 """
 from dataclasses import dataclass
 
-from reproduce.config import TrainConfig
 
 MNIST_TRAIN_IMAGES = 60_000
 
@@ -29,8 +28,8 @@ class Split:
         return self.val.stop - self.val.start
 
 
-def plan(cfg: TrainConfig, n_total: int = MNIST_TRAIN_IMAGES) -> Split:
-    """The split for cfg over n_total training images. A validation split must leave at least one full
+def plan(cfg, n_total: int = MNIST_TRAIN_IMAGES) -> Split:
+    """The split for cfg (a TrainConfig: val_split, train_limit, batch_size) over n_total training images. A validation split must leave at least one full
     batch to train on (--train-limit alone may go lower, as before: it is for smoke tests)."""
     n_val = cfg.val_split
     available = n_total - n_val

@@ -5,8 +5,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from reproduce.check import ModelCheck, Verdict
-from reproduce.summary import ModelSummary, summarise
+from reproduce.report.check import ModelCheck, Verdict
+from reproduce.report.summary import ModelSummary, summarise
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 NOTE = ('"validation" in the challenge is MNIST\'s 10,000-image test set; "peak" picks the best epoch on that '

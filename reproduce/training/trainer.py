@@ -15,13 +15,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import model as models
-from reproduce import execution
-from reproduce.config import TrainConfig
-from reproduce.data import MNISTTensors
-from reproduce.graph_step import GraphedTraining
-from reproduce.determinism import seed_everything
-from reproduce.record import EpochRecord
-from reproduce.split import plan
+from reproduce.training import execution
+from reproduce.training.config import TrainConfig
+from reproduce.data.mnist import MNISTTensors
+from reproduce.training.graph_step import GraphedTraining
+from reproduce.training.determinism import seed_everything
+from reproduce.training.epoch import EpochRecord
+from reproduce.data.split import plan
 
 
 def weights_sha256(net: nn.Module) -> str:

@@ -27,7 +27,7 @@ from typing import Optional
 
 import torch
 
-from reproduce import graph_step
+from reproduce.training import graph_step
 
 EXECUTIONS = ("plain", "fast", "graph")   # graph: fast, with the whole step captured as a CUDA graph (graph_step.py)
 

@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import List, Optional
 
-from reproduce.atomic import write_text
-from reproduce.integrity import seal, seal_problem
+from reproduce.files.atomic import write_text
+from reproduce.record.seal import seal, seal_problem
+from reproduce.training.epoch import EpochRecord  # the trainer's per-epoch figures, stored as they are
 
 SCHEMA_VERSION = 1
 STATUSES = ("running", "complete")
@@ -19,21 +20,6 @@ STATUSES = ("running", "complete")
 
 class ReportError(Exception):
     """A report that cannot be read or does not match the schema."""
-
-
-@dataclass
-class EpochRecord:
-    epoch: int                        # from 1
-    train_loss: Optional[float]       # mean NLL over the epoch's training batches (train mode: dropout on)
-    train_acc: Optional[float]        # percent correct over those batches
-    test_loss: float                  # mean NLL on the 10,000 test images (eval mode)
-    test_acc: float                   # percent correct on them; the seed document calls this "validation"
-    lr: Optional[float]
-    seconds: Optional[float]          # wall time of the epoch, training and evaluation
-    # Held-out validation (run --val-split N): None when the run held nothing out. Train figures, lr and
-    # seconds are None only in imported logs, which do not print them (see reproduce/importlog.py).
-    val_loss: Optional[float] = None
-    val_acc: Optional[float] = None
 
 
 @dataclass
@@ -53,7 +39,7 @@ class RunReport:
     schema_version: int = SCHEMA_VERSION
     origin: str = "trained"                # "imported": read from someone's log by `import-log`
     source: Optional[dict] = None          # imported only: {"file": name, "sha256": hex} of the log
-    fingerprint: Optional[str] = None      # sha256 of (config, seed, device kind): see integrity.py
+    fingerprint: Optional[str] = None      # sha256 of (config, seed, device kind): see seal.py
     execution: Optional[dict] = None       # how it ran: layout, kernels, threads (reproduce/execution.py)
     record_sha256: Optional[str] = None    # seal over every other field, recomputed on every save
 

@@ -12,8 +12,8 @@ class TrainConfig:
     momentum: float = 0.9
     train_limit: Optional[int] = None   # train on the first N training images (smoke tests)
     eval_batch_size: int = 1000         # evaluation only; does not change any number
-    val_split: int = 0                  # hold out the last N training images as validation (reproduce/split.py)
-    execution: str = "fast"             # "plain" | "fast" | "graph" (CUDA): see reproduce/execution.py
+    val_split: int = 0                  # hold out the last N training images as validation (reproduce/data/split.py)
+    execution: str = "fast"             # "plain" | "fast" | "graph" (CUDA): see reproduce/training/execution.py
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -4,9 +4,9 @@ import io
 import os
 from pathlib import Path
 
-from reproduce.atomic import write_bytes
-from reproduce.check import Verdict
-from reproduce.record import ReportError
+from reproduce.files.atomic import write_bytes
+from reproduce.report.check import Verdict
+from reproduce.record.schema import ReportError
 
 
 def require_matplotlib():

@@ -10,11 +10,11 @@ from pathlib import Path
 import torch
 from rich.console import Console
 
-from reproduce import environment
-from reproduce.config import TrainConfig
-from reproduce.data import default_root, ensure_mnist, load_tensors
-from reproduce.record import ReportError, load
-from reproduce.trainer import train
+from reproduce.training import environment
+from reproduce.training.config import TrainConfig
+from reproduce.data.mnist import default_root, ensure_mnist, load_tensors
+from reproduce.record.schema import ReportError, load
+from reproduce.training.trainer import train
 
 NOT_COMPARED = {"seconds"}  # wall time: differs on every run
 

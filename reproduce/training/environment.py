@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from reproduce import determinism
+from reproduce.training import determinism
 
 REPO = Path(__file__).resolve().parent.parent
 

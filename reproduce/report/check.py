@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from model.audit import MAX_PARAMS
-from reproduce.record import RunReport
+from reproduce.record.schema import RunReport
 
 TARGET = 99.4
 MAX_EPOCHS = 19  # "fewer than 20 epochs"

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from reproduce import atomic, checkpoint
-from reproduce.config import TrainConfig
-from reproduce.integrity import differing_fields, fingerprint
-from reproduce.record import ReportError, RunReport, load
+from reproduce.files import atomic
+from reproduce.record import checkpoint
+from reproduce.training.config import TrainConfig
+from reproduce.record.seal import differing_fields, fingerprint
+from reproduce.record.schema import ReportError, RunReport, load
 
 FORCE_HINT = "use another --out, or --force to move it aside"
 

@@ -13,10 +13,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from reproduce import stats
-from reproduce.check import RunCheck, check
-from reproduce.record import ReportError, find_reports, load
-from reproduce.summary import summarise_model
+from reproduce.report import stats
+from reproduce.report.check import RunCheck, check
+from reproduce.record.schema import ReportError, find_reports, load
+from reproduce.report.summary import summarise_model
 
 METRICS = ("final", "peak", "val-pick")
 METRIC_NAMES = {"final": "final test accuracy (last epoch)", "peak": "peak test accuracy (picked on test)",

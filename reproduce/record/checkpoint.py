@@ -5,7 +5,7 @@ the run draws from (torch CPU, CUDA when used, numpy, python `random`), the data
 records so far. Written atomically after each epoch and *before* the report, so the checkpoint is never behind
 the report: when a crash falls between the two writes, resuming from the checkpoint rewrites the report.
 
-Removed once the report says `complete` (see sweep.py): the report and its weights hash are the record; a
+Removed once the report says `complete` (see sweep/local.py): the report and its weights hash are the record; a
 checkpoint only exists to finish a run, and keeping one would leave a second, larger copy of the result that
 nothing reads.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from reproduce import atomic
-from reproduce.config import TrainConfig
-from reproduce.record import EpochRecord, ReportError
-from reproduce.trainer import RunState, start_run
+from reproduce.files import atomic
+from reproduce.training.config import TrainConfig
+from reproduce.record.schema import EpochRecord, ReportError
+from reproduce.training.trainer import RunState, start_run
 
 FORMAT = 1
 

@@ -3,7 +3,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
     TimeRemainingColumn
 
-from reproduce.record import EpochRecord
+from reproduce.training.epoch import EpochRecord
 
 
 class RunProgress:

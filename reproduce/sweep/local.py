@@ -13,16 +13,19 @@ from rich.console import Console
 
 import model as models
 from model.audit import audit
-from reproduce import checkpoint, environment, execution, resume
-from reproduce.config import TrainConfig
-from reproduce.data import DataInfo, load_tensors
-from reproduce.integrity import fingerprint
-from reproduce.interrupt import Stopped, stop_on_signals
-from reproduce.locks import holder, try_lock
-from reproduce.progress import RunProgress
-from reproduce.record import ReportError, RunReport, run_filename
-from reproduce.split import plan
-from reproduce.trainer import start_run, train
+from reproduce.record import checkpoint
+from reproduce.training import environment
+from reproduce.training import execution
+from reproduce.record import resume
+from reproduce.training.config import TrainConfig
+from reproduce.data.mnist import DataInfo, load_tensors
+from reproduce.record.seal import fingerprint
+from reproduce.sweep.interrupt import Stopped, stop_on_signals
+from reproduce.record.locks import holder, try_lock
+from reproduce.sweep.progress import RunProgress
+from reproduce.record.schema import ReportError, RunReport, run_filename
+from reproduce.data.split import plan
+from reproduce.training.trainer import start_run, train
 
 
 def pick_device(name: str) -> torch.device:

@@ -5,8 +5,8 @@ Every figure here is a plain number or None, so the terminal view, the exports a
 from dataclasses import asdict, dataclass
 from typing import List, Optional
 
-from reproduce import stats
-from reproduce.check import ModelCheck, Verdict
+from reproduce.report import stats
+from reproduce.report.check import ModelCheck, Verdict
 
 
 @dataclass

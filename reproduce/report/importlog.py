@@ -15,7 +15,7 @@ from typing import List, Tuple
 
 import model as models
 from model.audit import audit
-from reproduce.record import EpochRecord, ReportError, RunReport, run_filename
+from reproduce.record.schema import EpochRecord, ReportError, RunReport, run_filename
 
 TEST_LINE = re.compile(r"Test set: Average loss: (?P<loss>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?), "
                        r"Accuracy: (?P<correct>\d+)/(?P<total>\d+) \((?P<pct>\d+(?:\.\d+)?)%\)")

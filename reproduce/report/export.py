@@ -5,9 +5,9 @@ import io
 import json
 from dataclasses import asdict, fields
 
-from reproduce.check import Verdict
-from reproduce.summary import ModelSummary, summarise
-from reproduce.view import NOTE, VAL_NOTE, pct, summary_rows
+from reproduce.report.check import Verdict
+from reproduce.report.summary import ModelSummary, summarise
+from reproduce.report.view import NOTE, VAL_NOTE, pct, summary_rows
 
 FORMATS = ("table", "markdown", "csv", "json")
 

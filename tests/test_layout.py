@@ -1,0 +1,64 @@
+"""The layout is the architecture: reproduce/ is grouped by stage, and imports run one way only, from a later
+stage to an earlier one (files -> data -> training -> record -> report | sweep -> cluster -> cli). Checked from the source,
+so a new import that runs upward fails here, not in a reviewer's head."""
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+# A package may import packages of a lower rank only. report and sweep share a rank: neither imports the other.
+RANK = {"files": 0, "data": 1, "training": 2, "record": 3, "report": 4, "sweep": 4, "cluster": 5}
+TOP = {"cli", "__main__", "__init__"}   # reproduce/cli.py and friends sit above every stage
+
+
+def stage_of(module: str):
+    """'reproduce.record.schema' -> 'record'; None for modules outside the stages."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "reproduce" and parts[1] in RANK else None
+
+
+def imported_modules(path: Path):
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            yield from (f"{node.module}.{a.name}" for a in node.names)
+
+
+def upward_imports():
+    bad = []
+    for path in sorted((REPO / "reproduce").rglob("*.py")):
+        rel = path.relative_to(REPO)
+        if len(rel.parts) == 2:            # reproduce/<file>.py: the top
+            assert path.stem in TOP, f"{rel}: a module outside every stage; put it in a stage package"
+            continue
+        here = rel.parts[1]
+        for name in imported_modules(path):
+            there = stage_of(name)
+            if there is not None and there != here and RANK[there] >= RANK[here]:
+                bad.append(f"{rel} imports {name} ({there} is not below {here})")
+    return sorted(set(bad))
+
+
+def test_imports_run_one_way_only():
+    assert upward_imports() == []
+
+
+def test_stage_packages_stay_small():
+    for pkg in RANK:
+        folder = REPO / "reproduce" / pkg
+        if folder.exists():
+            files = [p for p in folder.glob("*.py") if p.name != "__init__.py"]
+            assert len(files) <= 12, f"reproduce/{pkg} holds {len(files)} files: group it further"
+
+
+def test_the_check_catches_an_upward_import(tmp_path, monkeypatch):
+    """A mutant: a data module importing the trainer must be reported."""
+    fake = tmp_path / "reproduce" / "data"
+    fake.mkdir(parents=True)
+    (tmp_path / "reproduce" / "cli.py").write_text("")
+    (fake / "bad.py").write_text("from reproduce.training.trainer import train\n")
+    monkeypatch.setattr(__import__(__name__), "REPO", tmp_path)
+    assert upward_imports() == ["reproduce/data/bad.py imports reproduce.training.trainer (training is not below data)",
+                                "reproduce/data/bad.py imports reproduce.training.trainer.train (training is not below data)"]
