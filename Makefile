@@ -8,14 +8,17 @@ else
 SETUP :=
 endif
 
+# MODEL: a registered model (seed, seed-fc, ...) or FILE.py:NAME / package.module:NAME; RECIPE: a recipe file
+# (default: the model's own). EPOCHS: overrides the recipe's. OUT: default reports/<model>-<epochs>ep.
 MODEL ?= seed
+RECIPE ?=
 SEEDS ?= 0-4
-EPOCHS ?= 19
+EPOCHS ?=
+OUT ?=
 DEVICE ?= auto
 # EXECUTION=plain: the textbook loop's layout and kernels instead of the fast path; EXECUTION=graph (CUDA only):
 # the fast path with each step replayed from a CUDA graph (reproduce/training/execution.py, reproduce/training/graph_step.py)
 EXECUTION ?= fast
-OUT ?= reports/$(MODEL)-$(EPOCHS)ep
 TARGET ?= 99.4
 FORMAT ?= table
 
@@ -31,10 +34,13 @@ BENCH_PYTEST = BENCH_THREADS=$(BENCH_THREADS) $(PYTHON) -m pytest bench -q -p no
 
 .PHONY: reproduce report test data clean-venv bench bench-compare
 
+RUN_ARGS = --model $(MODEL) --seeds $(SEEDS) --device $(DEVICE) --execution $(EXECUTION) \
+	$(if $(RECIPE),--recipe $(RECIPE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUT),--out $(OUT))
+
 reproduce: $(SETUP)
-	$(PYTHON) -m reproduce run --model $(MODEL) --seeds $(SEEDS) --epochs $(EPOCHS) --device $(DEVICE) --execution $(EXECUTION) --out $(OUT)
-	@# The report's exit 1 (a run below target) is a finding, not a failure of `make reproduce`; 2 is.
-	$(PYTHON) -m reproduce report $(OUT) --target $(TARGET) || [ $$? -eq 1 ]
+	@# --report: the sweep's runs are checked and rendered at the end. Its exit 1 (a run below target) is a
+	@# finding, not a failure of `make reproduce`; 2 (bad input) is.
+	$(PYTHON) -m reproduce run $(RUN_ARGS) --report || [ $$? -eq 1 ]
 
 report: $(SETUP)
 	$(PYTHON) -m reproduce report reports --target $(TARGET) --format $(FORMAT)

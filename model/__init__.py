@@ -1,22 +1,27 @@
-"""The networks of the suite, by name. `build(name)` is the only way the rest of the suite makes a model."""
-from typing import Callable, Dict
+"""The networks of the suite, by name, and the way the rest of the suite makes any model: `resolve(spec)` for
+what a --model spec names (a registered name, FILE.py:NAME or package.module:NAME: model/spec.py), `build(spec)`
+for a fresh instance."""
+from pathlib import Path
+from typing import Dict
 
 import torch.nn as nn
 
 from model.seed import SeedFCNet, SeedNet
+from model.spec import ModelSource, Registered, SpecError, instantiate, resolve as _resolve
 
-MODELS: Dict[str, Callable[[], nn.Module]] = {
-    "seed": SeedNet,
-    "seed-fc": SeedFCNet,
+HERE = Path(__file__).resolve().parent
+
+MODELS: Dict[str, Registered] = {
+    "seed": Registered(SeedNet, HERE / "seed.toml", hash_source=False),
+    "seed-fc": Registered(SeedFCNet, HERE / "seed.toml", hash_source=False),
 }
 
-
-class UnknownModel(ValueError):
-    pass
+UnknownModel = SpecError   # the name older callers catch
 
 
-def build(name: str) -> nn.Module:
-    try:
-        return MODELS[name]()
-    except KeyError:
-        raise UnknownModel(f"unknown model {name!r}; known models: {', '.join(sorted(MODELS))}") from None
+def resolve(spec: str) -> ModelSource:
+    return _resolve(spec, MODELS)
+
+
+def build(spec: str) -> nn.Module:
+    return instantiate(resolve(spec))

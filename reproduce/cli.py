@@ -11,6 +11,9 @@ from pathlib import Path
 from rich.console import Console
 
 import model as models
+from model.spec import SpecError
+from reproduce.training import recipe
+from reproduce.training.recipe import RecipeError
 from reproduce.report.check import MAX_EPOCHS, TARGET, check
 from reproduce.training.config import TrainConfig
 from reproduce.data.mnist import DataError, default_root, ensure_mnist
@@ -64,12 +67,16 @@ def build_parser() -> Parser:
 
     r = sub.add_parser("run", help="train a model over seeds, one JSON report per run")
     defaults = TrainConfig()
-    r.add_argument("--model", default=defaults.model, help=f"one of: {', '.join(sorted(models.MODELS))}")
+    r.add_argument("--model", default=defaults.model,
+                   help=f"a registered model ({', '.join(sorted(models.MODELS))}), FILE.py:NAME or "
+                        f"package.module:NAME (an nn.Module class or a function returning one)")
+    r.add_argument("--recipe", type=Path, default=None,
+                   help="the training recipe (TOML); default: the model's own (model/seed.toml for files)")
     r.add_argument("--seeds", nargs="+", default=["0-4"], help="seeds as a list '0 1 2' or a range '0-4'")
-    r.add_argument("--epochs", type=int, default=defaults.epochs)
-    r.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    r.add_argument("--lr", type=float, default=defaults.lr)
-    r.add_argument("--momentum", type=float, default=defaults.momentum)
+    r.add_argument("--epochs", type=int, default=None, help="overrides the recipe's")
+    r.add_argument("--batch-size", type=int, default=None, help="overrides the recipe's")
+    r.add_argument("--lr", type=float, default=None, help="overrides the recipe's [optimizer] lr")
+    r.add_argument("--momentum", type=float, default=None, help="overrides the recipe's [optimizer] momentum")
     r.add_argument("--train-limit", type=int, default=None, help="train on the first N training images only")
     r.add_argument("--eval-batch-size", type=int, default=defaults.eval_batch_size)
     r.add_argument("--val-split", type=int, default=defaults.val_split,
@@ -80,9 +87,14 @@ def build_parser() -> Parser:
                         "the run's identity: results differ in the last bits")
     r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     r.add_argument("--threads", type=int, default=None, help="torch CPU threads (recorded in the report)")
-    r.add_argument("--out", type=Path, default=None, help="output folder (default reports/<model>)")
+    r.add_argument("--allow-nondeterministic", action="store_true",
+                   help="train a model with an op that has no deterministic kernel on this device (torch warns "
+                        "instead of stopping; recorded in each report and shown by `report`)")
+    r.add_argument("--out", type=Path, default=None, help="output folder (default reports/<model>-<epochs>ep)")
     r.add_argument("--data-dir", type=Path, default=None)
     r.add_argument("--quiet", action="store_true", help="no progress bar and no epoch lines")
+    r.add_argument("--report", action="store_true",
+                   help="then check and render this sweep's runs, as `report` does (and exit with its verdict)")
     r.add_argument("--force", action="store_true",
                    help="a report or checkpoint of another config in --out is moved aside (kept), not refused")
 
@@ -96,9 +108,12 @@ def build_parser() -> Parser:
                    help="also draw test accuracy per epoch and a histogram of final accuracies (needs matplotlib)")
 
     i = sub.add_parser("import-log", help="read a notebook-style training log into a report marked as imported")
-    i.add_argument("log", type=Path, help="the log: lines like 'Test set: Average loss: L, Accuracy: K/N (P%%)'")
-    i.add_argument("--model", required=True, help="a name for the model (a suite model's name is audited)")
-    i.add_argument("--params", required=True, type=int, help="its claimed parameter count")
+    i.add_argument("log", type=Path, help="the log, or a Jupyter notebook (.ipynb: its code cells' outputs), with "
+                                           "lines like 'Test set: Average loss: L, Accuracy: K/N (P%%)'")
+    i.add_argument("--model", required=True,
+                   help="a name for the model; a registered model or FILE.py:NAME is audited and counted")
+    i.add_argument("--params", type=int, default=None,
+                   help="its claimed parameter count (needed unless --model is a model the suite can build)")
     i.add_argument("--seed", type=int, default=0, help="the seed to file it under (default 0)")
     i.add_argument("--out", required=True, type=Path, help="folder to write <model>-seed<k>.json into")
 
@@ -127,15 +142,26 @@ def cmd_data(args, console: Console) -> int:
     return 0
 
 
+def config_from_args(args) -> TrainConfig:
+    """The run's config: the model spec (checked), its recipe (the model's own unless --recipe), the flags that
+    override the recipe, then the rest of the flags. One line and exit 2 for anything wrong (main)."""
+    source = models.resolve(args.model)       # SpecError: a file that is missing, broken, or names no network
+    check_model(source)
+    recipe_path = args.recipe or source.recipe or models.MODELS["seed"].recipe
+    fields = recipe.load(recipe_path)
+    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum}
+    fields.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig(model=args.model, model_sha256=source.sha256, train_limit=args.train_limit,
+                       eval_batch_size=args.eval_batch_size, val_split=args.val_split, execution=args.execution,
+                       allow_nondeterministic=args.allow_nondeterministic, **fields)
+
+
 def cmd_run(args, console: Console) -> int:
     import torch
-    from reproduce.sweep.local import pick_device, refuse_conflicts, run_sweep
+    from reproduce.sweep.local import built, pick_device, refuse_conflicts, run_sweep
+    from reproduce.training import determinism, optim
 
-    cfg = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                      momentum=args.momentum, train_limit=args.train_limit, eval_batch_size=args.eval_batch_size,
-                      val_split=args.val_split, execution=args.execution)
-    if cfg.model not in models.MODELS:
-        raise UsageError(f"--model: unknown model {cfg.model!r}; known models: {', '.join(sorted(models.MODELS))}")
+    cfg = config_from_args(args)
     problems = cfg.problems()
     if args.threads is not None and args.threads < 1:
         problems.append(f"--threads must be at least 1, got {args.threads}")
@@ -153,16 +179,47 @@ def cmd_run(args, console: Console) -> int:
     if cfg.execution == "graph" and device.type != "cuda":
         raise UsageError(f"--execution graph replays CUDA graphs: it needs a CUDA device (this run is on "
                          f"{device.type}; --execution fast is the CPU's fastest)")
+    if cfg.execution == "graph" and cfg.graph_problem():
+        raise UsageError(cfg.graph_problem())
     if args.threads:
         torch.set_num_threads(args.threads)
-    out = args.out or Path("reports") / cfg.model
+    try:
+        op = determinism.nondeterministic_op(built(cfg), optim.train_loss(cfg), device)
+    except Exception as e:   # a model whose forward works but whose training step does not
+        first = (str(e).strip().splitlines() or [""])[0][:160]
+        raise UsageError(f"--model {cfg.model}: a training step (forward, {cfg.loss} loss, backward) failed: "
+                         f"{type(e).__name__}: {first}") from None
+    if op and not cfg.allow_nondeterministic:
+        raise UsageError(f"--model {cfg.model}: {op} has no deterministic implementation on {device.type}, so its "
+                         f"runs could not be reproduced bit for bit; --allow-nondeterministic trains it anyway "
+                         f"(recorded in each report and shown by `report`)")
+    out = args.out or Path("reports") / f"{cfg.run_name}-{cfg.epochs}ep"
     if not args.force:
         refuse_conflicts(cfg, seeds, device, out)  # at once, before the data is read and verified
     info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
     paths = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force)
     if not args.quiet:
         console.print(f"wrote {len(paths)} report(s) to {out}/", highlight=False)
+    if args.report:
+        return show_report(paths, TARGET, MAX_EPOCHS, console)
     return 0
+
+
+def check_model(source) -> None:
+    from model.spec import check
+    check(source)
+
+
+def check_target(target: float) -> None:
+    if not (0 < target <= 100):
+        raise UsageError(f"--target is a test accuracy in percent, in (0, 100], got {target}")
+
+
+def show_report(paths, target: float, max_epochs: int, console: Console) -> int:
+    from reproduce.report.view import render
+    verdict = check([(p, load(p)) for p in paths], target, max_epochs)
+    render(verdict, console)
+    return 0 if verdict.ok else 1
 
 
 def cmd_report(args, console: Console) -> int:
@@ -170,6 +227,7 @@ def cmd_report(args, console: Console) -> int:
 
     if args.max_epochs < 1:
         raise UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}")
+    check_target(args.target)
     paths = find_reports(args.paths)
     if not paths:
         raise ReportError(f"no run reports (<model>-seed<k>.json) found in {' '.join(map(str, args.paths))}")
@@ -196,6 +254,7 @@ def cmd_import_log(args, console: Console) -> int:
 def cmd_compare(args, console: Console) -> int:
     if args.max_epochs < 1:
         raise UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}")
+    check_target(args.target)
     result = compare(args.a, args.b, args.metric, args.target, args.max_epochs)
     if args.format == "json":
         sys.stdout.write(compare_json(result))
@@ -238,7 +297,7 @@ def main(argv=None) -> int:
     except Stopped as e:  # Ctrl-C or SIGTERM during a sweep: say where, and the command that resumes it
         print(e.line("python -m reproduce " + shlex.join(argv)), file=sys.stderr)
         return e.exit_code
-    except (UsageError, DataError, ReportError) as e:
+    except (UsageError, DataError, ReportError, SpecError, RecipeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # an output folder that cannot be written, a full disk

@@ -14,10 +14,19 @@ def temporaries(path: Path):
     return path.parent.glob(f"{_prefix(path)}*.tmp")
 
 
+def umask_mode() -> int:
+    """The mode a plain open() would give a new file (0o666 less the umask): mkstemp's own is 0o600, which would
+    make reports unreadable to the group on a shared machine."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=_prefix(path), suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, umask_mode())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -1,8 +1,9 @@
 """A run's checkpoint: everything needed to continue it bit-identically after its last completed epoch.
 
-It lives next to the run's report as `.<model>-seed<k>.ckpt` and holds the model and optimizer state, every RNG
-the run draws from (torch CPU, CUDA when used, numpy, python `random`), the data-order generator, and the epoch
-records so far. Written atomically after each epoch and *before* the report, so the checkpoint is never behind
+It lives next to the run's report as `.<model>-seed<k>.ckpt` and holds the model and optimizer state, the
+learning-rate scheduler's state, every RNG the run draws from (torch CPU, CUDA when used, numpy, python
+`random`), the data-order generator, the augmentation generator, and the epoch records so far. Checkpoints
+written before schedules and augmentation existed have neither key; their runs had neither. Written atomically after each epoch and *before* the report, so the checkpoint is never behind
 the report: when a crash falls between the two writes, resuming from the checkpoint rewrites the report.
 
 Removed once the report says `complete` (see sweep/local.py): the report and its weights hash are the record; a
@@ -62,6 +63,8 @@ def save(path: Path, state: RunState, fingerprint: str, device: torch.device, tr
         "model": state.net.state_dict(),
         "optimizer": state.opt.state_dict(),
         "order": state.order.get_state(),
+        "schedule": state.schedule.state_dict() if state.schedule is not None else None,
+        "augment": state.augment.state() if state.augment is not None else None,
         "rng": rng_states(device),
     }, buf)
     atomic.write_bytes(Path(path), buf.getvalue())
@@ -79,12 +82,16 @@ def read(path: Path) -> dict:
     return ck
 
 
-def resume(ck: dict, cfg: TrainConfig, seed: int, device: torch.device) -> RunState:
+def resume(ck: dict, cfg: TrainConfig, seed: int, device: torch.device, n_train: int) -> RunState:
     """Rebuild the run's state from a checkpoint (read()) whose fingerprint the caller has matched."""
-    state = start_run(cfg, seed, device)   # seeds every RNG and builds the model; everything is overwritten below
+    state = start_run(cfg, seed, device, n_train)  # seeds every RNG, builds the model; all overwritten below
     state.net.load_state_dict(ck["model"])
     state.opt.load_state_dict(ck["optimizer"])
     state.order.set_state(ck["order"])
+    if state.schedule is not None:
+        state.schedule.load_state_dict(ck["schedule"])
+    if state.augment is not None:
+        state.augment.restore(ck["augment"])
     state.epochs = [EpochRecord(**e) for e in ck["epochs"]]
     restore_rng_states(ck["rng"])           # last: building the model above drew from the global RNGs
     return state

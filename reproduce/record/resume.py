@@ -34,8 +34,14 @@ def run_identity(cfg: TrainConfig, seed: int, device: str) -> dict:
     return {**cfg.to_dict(), "seed": seed, "device": device}
 
 
+def run_fingerprint(cfg: TrainConfig, seed: int, device: str) -> str:
+    """The run's fingerprint, over TrainConfig.identity(): fields added with recipes count only where they leave
+    the seed recipe, so runs made before them keep theirs."""
+    return fingerprint(cfg.identity(), seed, device)
+
+
 def inspect(path: Path, cfg: TrainConfig, seed: int, device: str) -> Found:
-    want = fingerprint(cfg.to_dict(), seed, device)
+    want = run_fingerprint(cfg, seed, device)
     ck_path = checkpoint.checkpoint_path(path)
     report = None
     try:
@@ -47,7 +53,7 @@ def inspect(path: Path, cfg: TrainConfig, seed: int, device: str) -> Found:
     if report is not None:
         # Through TrainConfig, so a field added to it later (with a default) does not make old runs differ.
         old = TrainConfig.from_dict(report.config)
-        if fingerprint(old.to_dict(), report.seed, report.device) != want:
+        if run_fingerprint(old, report.seed, report.device) != want:
             diff = differing_fields(run_identity(old, report.seed, report.device), run_identity(cfg, seed, device))
             return Found("refuse", f"{path} was made with another config ({', '.join(diff)}); {FORCE_HINT}")
         if report.status == "complete":

@@ -36,6 +36,8 @@ class RunCheck:
     test_at_val: Optional[float] = None
     origin: str = "trained"
     test_images: int = 10_000       # for the binomial spread of one accuracy
+    # trained with --allow-nondeterministic: an op without a deterministic kernel ran, the bytes may not repeat
+    nondeterministic: bool = False
 
 
 @dataclass
@@ -77,6 +79,7 @@ def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunChe
         val_epoch=val_epoch, val_best=vals[val_epoch - 1] if val_epoch else None,
         test_at_val=accs[val_epoch - 1] if val_epoch else None,
         origin=r.origin, test_images=test_images(r),
+        nondeterministic=bool(r.config.get("allow_nondeterministic", False)),
     )
 
 

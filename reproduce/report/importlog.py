@@ -7,14 +7,22 @@ The format is the one pytorch/examples' mnist prints after every epoch, kept by 
 one line per epoch, in order, with anything in between (progress bars, prose, other prints). Such a log says
 nothing else, so the record says nothing else: train loss/accuracy, learning rate and timings are None, the
 environment is empty and there is no weights hash. What it does give, the report tool can check.
+
+A Jupyter notebook (.ipynb) is read as the text its code cells printed: stream outputs and the text/plain of
+results, in cell order. Never its source: a cell that prints the test line holds the same format string
+("Test set: Average loss: {:.4f}, ...") as a template, which is not a log line.
 """
 import hashlib
+import json
 import re
 from pathlib import Path
 from typing import List, Tuple
 
+import torch
+
 import model as models
 from model.audit import audit
+from model.spec import check, run_name
 from reproduce.record.schema import EpochRecord, ReportError, RunReport, run_filename
 
 TEST_LINE = re.compile(r"Test set: Average loss: (?P<loss>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?), "
@@ -54,32 +62,64 @@ def parse(text: str, where: str) -> Tuple[List[EpochRecord], int]:
     return epochs, total
 
 
-def model_audit(name: str, params: int) -> dict:
-    """The suite's own audit when it can build the named model (and the claimed size must match it);
-    otherwise only the claimed parameter count, and the report shows the other constraints as unknown."""
-    if params < 1:
+def notebook_text(raw: bytes, where: str) -> str:
+    """What the code cells of a notebook printed, in order; LogError for a file that is not a notebook."""
+    try:
+        nb = json.loads(raw.decode("utf-8"))
+        cells = nb["cells"]
+        if not isinstance(cells, list):
+            raise TypeError
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        raise LogError(f"{where}: not a Jupyter notebook (no JSON object with a 'cells' list)") from None
+    chunks = []
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        for out in cell.get("outputs") or []:
+            if not isinstance(out, dict):
+                continue
+            if out.get("output_type") == "stream":
+                text = out.get("text", "")
+            else:  # execute_result, display_data: their plain-text form
+                text = (out.get("data") or {}).get("text/plain", "")
+            chunks.append("".join(text) if isinstance(text, list) else str(text))
+    return "\n".join(chunks)
+
+
+def model_audit(spec: str, params) -> tuple:
+    """(name, audit): the suite's own audit and parameter count when the spec names a model the suite can build
+    (registered, FILE.py:NAME or package.module:NAME), and a claimed --params must match it; otherwise the
+    claimed parameter count alone, and the report shows the other constraints as unknown."""
+    if params is not None and params < 1:
         raise LogError(f"--params must be at least 1, got {params}")
-    if name not in models.MODELS:
-        return {"params": params}
-    audited = audit(models.build(name)).to_dict()
-    if audited["params"] != params:
-        raise LogError(f"--params {params}: model {name!r} of this suite has {audited['params']} parameters")
-    return audited
+    if spec not in models.MODELS and ":" not in spec:
+        if params is None:
+            raise LogError(f"--params is needed: {spec!r} is not a model the suite can build "
+                           f"(a registered name, FILE.py:NAME or package.module:NAME)")
+        return run_name(spec), {"params": params}
+    source = models.resolve(spec)
+    check(source)
+    with torch.random.fork_rng(devices=[]):
+        audited = audit(models.instantiate(source)).to_dict()
+    if params is not None and audited["params"] != params:
+        raise LogError(f"--params {params}: model {spec} has {audited['params']} parameters")
+    return source.name, audited
 
 
-def import_log(log: Path, name: str, params: int, seed: int, out: Path) -> Path:
+def import_log(log: Path, spec: str, params, seed: int, out: Path) -> Path:
     log = Path(log)
     try:
         raw = log.read_bytes()
     except OSError as e:
         raise LogError(f"{log}: cannot read ({e.strerror or e})") from None
-    epochs, n_test = parse(raw.decode("utf-8", errors="replace"), str(log))
-    audited = model_audit(name, params)
+    text = notebook_text(raw, str(log)) if log.suffix == ".ipynb" else raw.decode("utf-8", errors="replace")
+    epochs, n_test = parse(text, str(log))
+    name, audited = model_audit(spec, params)
     path = Path(out) / run_filename(name, seed)
     if path.exists():   # never replace a report (perhaps a real run) by an import
         raise LogError(f"{path}: already exists; import into another --out or with another --seed")
     report = RunReport(
-        model=name, params=params, audit=audited, seed=seed, config={"model": name, "epochs": len(epochs)},
+        model=name, params=audited["params"], audit=audited, seed=seed, config={"model": spec, "epochs": len(epochs)},
         device="unknown", environment={}, data={"test_images": n_test}, epochs=epochs, weights_sha256=None,
         train_seconds=None, status="complete", origin="imported",
         source={"file": log.name, "sha256": hashlib.sha256(raw).hexdigest()},

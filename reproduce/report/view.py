@@ -96,8 +96,10 @@ def render(v: Verdict, console: Console) -> None:
         console.print(model_table(m, v))
         console.print("constraints: " + "  ".join(f"{name} {mark(ok)}" for name, ok in m.rules.items()))
         s = summaries[m.model]  # check() makes a model only from its runs, so each has a summary
-        console.print(f"runs passing {s.passing}/{s.runs}   final {mean_sd(s.final_mean, s.final_sd)}   "
-                      f"peak {mean_sd(s.peak_mean, s.peak_sd)}", highlight=False)
+        loose = sum(r.nondeterministic for r in m.runs)
+        if loose:
+            console.print(f"not bit-reproducible: {loose}/{len(m.runs)} runs trained with --allow-nondeterministic "
+                          f"(an op without a deterministic kernel ran)", style="yellow", highlight=False)
         console.print(summary_table(s, v.target), highlight=False)
         console.print()
     console.print("first≥: first epoch reaching the target; peak@ep: best epoch; min3: lowest of the last three "

@@ -14,18 +14,23 @@ from rich.console import Console
 import model as models
 from model.audit import audit
 from reproduce.record import checkpoint
-from reproduce.training import environment
+from reproduce.training import determinism, environment
 from reproduce.training import execution
 from reproduce.record import resume
 from reproduce.training.config import TrainConfig
 from reproduce.data.mnist import DataInfo, load_tensors
-from reproduce.record.seal import fingerprint
 from reproduce.sweep.interrupt import Stopped, stop_on_signals
 from reproduce.record.locks import holder, try_lock
-from reproduce.sweep.progress import RunProgress
+from reproduce.sweep.progress import RunProgress, SweepProgress
 from reproduce.record.schema import ReportError, RunReport, run_filename
 from reproduce.data.split import plan
 from reproduce.training.trainer import start_run, train
+
+
+def built(cfg: TrainConfig) -> torch.nn.Module:
+    """A throwaway instance of the config's network, for its audit; every RNG is left as it was."""
+    with torch.random.fork_rng(devices=[]):
+        return models.build(cfg.model)
 
 
 def pick_device(name: str) -> torch.device:
@@ -52,7 +57,7 @@ def refuse_conflicts(cfg: TrainConfig, seeds, device: torch.device, out: Path) -
     """ReportError for the first run file in `out` that cannot be continued or skipped (another config, or
     unreadable). Reads only: a refused command leaves the folder exactly as it was."""
     for seed in seeds:
-        found = resume.inspect(Path(out) / run_filename(cfg.model, seed), cfg, seed, device.type)
+        found = resume.inspect(Path(out) / run_filename(cfg.run_name, seed), cfg, seed, device.type)
         if found.action == "refuse":
             raise ReportError(found.why)
 
@@ -69,20 +74,25 @@ def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo
             data = load_tensors(Path(data_info.root), device)
             split = plan(cfg, data.train_x.shape[0])
             n_train = split.n_train
-            context = dict(env=environment.capture(device), audited=audit(models.build(cfg.model)).to_dict(),
+            determinism.allow_nondeterministic(cfg.allow_nondeterministic)  # before the flags are recorded
+            context = dict(env=environment.capture(device), audited=audit(built(cfg)).to_dict(),
                            data={"source": data_info.source, "sha256": data_info.sha256, "train_images": n_train,
                                  "val_images": split.n_val},
                            batches=math.ceil(n_train / cfg.batch_size))
+            sweep = SweepProgress(len(seeds), cfg.epochs)
             for seed in seeds:
-                path = out / run_filename(cfg.model, seed)
+                path = out / run_filename(cfg.run_name, seed)
                 lock = try_lock(path)
                 if lock is None:
                     console.print(f"skipped {path}: another process (pid {holder(path) or '?'}) holds its lock",
                                   highlight=False, soft_wrap=True)
-                    continue
-                with lock:
-                    run_one(cfg, seed, device, data, path, context, console, quiet, force, where)
-                done.append(path)
+                else:
+                    with lock:
+                        run_one(cfg, seed, device, data, path, context, console, quiet, force, where, sweep)
+                    done.append(path)
+                sweep.run_done()
+                if not quiet and len(seeds) > 1:
+                    console.print(sweep.line(), highlight=False)
         except Stopped as stop:
             stop.where = str(where)
             raise
@@ -90,7 +100,7 @@ def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo
 
 
 def run_one(cfg, seed, device, data, path: Path, context: dict, console: Console, quiet: bool, force: bool,
-            where: Where) -> None:
+            where: Where, sweep: SweepProgress = None) -> None:
     """One run under its lock: skip, resume or train it; its report is complete when this returns (a refusal
     raises). The caller refuses conflicts for the whole sweep first (refuse_conflicts), before any training."""
     say = (lambda m: None) if quiet else (lambda m: console.print(m, highlight=False, soft_wrap=True))
@@ -110,16 +120,17 @@ def run_one(cfg, seed, device, data, path: Path, context: dict, console: Console
         say(f"{path}: complete with the same config, skipped")
         return
 
-    fp = fingerprint(cfg.to_dict(), seed, device.type)
+    fp = resume.run_fingerprint(cfg, seed, device.type)
+    n_train = context["data"]["train_images"]
     if found.action == "resume":
-        state = checkpoint.resume(found.ckpt, cfg, seed, device)
+        state = checkpoint.resume(found.ckpt, cfg, seed, device, n_train)
         seconds_before = found.ckpt["train_seconds"]
         say(f"{path}: resuming after epoch {len(state.epochs)} of {cfg.epochs}")
     else:
-        state, seconds_before = start_run(cfg, seed, device), 0.0
+        state, seconds_before = start_run(cfg, seed, device, n_train), 0.0
     where.path, where.saved = path, len(state.epochs)
     audited = context["audited"]
-    report = RunReport(model=cfg.model, params=audited["params"], audit=audited, seed=seed, config=cfg.to_dict(),
+    report = RunReport(model=cfg.run_name, params=audited["params"], audit=audited, seed=seed, config=cfg.to_dict(),
                        device=device.type, environment=context["env"], data=context["data"],
                        epochs=state.epochs, train_seconds=seconds_before, fingerprint=fp,
                        execution=execution.describe(cfg.execution))
@@ -134,7 +145,10 @@ def run_one(cfg, seed, device, data, path: Path, context: dict, console: Console
         report.save(path)
         progress.epoch(e)
 
-    with RunProgress(console, f"{cfg.model} seed {seed}", cfg.epochs, context["batches"], quiet) as progress:
+    if sweep is not None:
+        sweep.epoch_started()
+    with RunProgress(console, f"{cfg.run_name} seed {seed}", cfg.epochs, context["batches"], quiet,
+                     sweep) as progress:
         if progress.bar and state.epochs:
             progress.bar.advance(progress.epoch_task, len(state.epochs))
         _, report.weights_sha256, _ = train(cfg, seed, data, device, on_epoch, progress.batch, start=state)

@@ -1,4 +1,9 @@
-"""What a sweep shows while it runs: a rich progress bar per run on a terminal, one line per epoch always."""
+"""What a sweep shows while it runs: on a terminal, rich bars for the sweep (runs done of n, its ETA), the run's
+epochs and the epoch's batches; always one line per epoch, and one line per finished run with the sweep's
+progress and ETA. The ETA is the mean seconds per epoch trained by this process times the epochs left."""
+import time
+from typing import Optional
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
     TimeRemainingColumn
@@ -6,15 +11,60 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from reproduce.training.epoch import EpochRecord
 
 
-class RunProgress:
-    """Progress of one run. Off a terminal (CI, pipes, log files) the bar is not drawn; the epoch lines are."""
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
-    def __init__(self, console: Console, label: str, epochs: int, batches_per_epoch: int, quiet: bool = False):
-        self.console, self.label, self.quiet = console, label, quiet
+
+class SweepProgress:
+    """Runs done of n in a sweep (skipped, locked by another process, or trained here), and its ETA."""
+
+    def __init__(self, runs: int, epochs_per_run: int):
+        self.runs, self.epochs_per_run = runs, epochs_per_run
+        self.done = 0
+        self.epochs_here, self.seconds_here = 0, 0.0
+        self._epoch_started = time.perf_counter()
+
+    def epoch_started(self) -> None:
+        self._epoch_started = time.perf_counter()
+
+    def epoch_trained(self) -> None:
+        self.epochs_here += 1
+        self.seconds_here += time.perf_counter() - self._epoch_started
+        self._epoch_started = time.perf_counter()
+
+    def run_done(self) -> None:
+        self.done += 1
+
+    def eta(self, epochs_left_in_run: int = 0) -> Optional[float]:
+        """Seconds left: None until this process has trained an epoch (skipped runs say nothing of speed)."""
+        if not self.epochs_here:
+            return None
+        left = max(self.runs - self.done - (1 if epochs_left_in_run else 0), 0) * self.epochs_per_run
+        return (left + epochs_left_in_run) * self.seconds_here / self.epochs_here
+
+    def line(self, epochs_left_in_run: int = 0) -> str:
+        eta = self.eta(epochs_left_in_run)
+        left = "" if self.done == self.runs else (
+            ", ETA —" if eta is None else f", ETA {duration(eta)}")
+        return f"sweep: {self.done}/{self.runs} runs done{left}"
+
+
+class RunProgress:
+    """Progress of one run. Off a terminal (CI, pipes, log files) the bars are not drawn; the epoch lines are."""
+
+    def __init__(self, console: Console, label: str, epochs: int, batches_per_epoch: int, quiet: bool = False,
+                 sweep: Optional[SweepProgress] = None):
+        self.console, self.label, self.quiet, self.sweep, self.epochs = console, label, quiet, sweep, epochs
         self.bar = None
         if console.is_terminal and not quiet:
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                 TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True)
+            if sweep is not None:
+                self.sweep_task = self.bar.add_task(sweep.line(epochs), total=sweep.runs, completed=sweep.done)
             self.epoch_task = self.bar.add_task(f"{label} epochs", total=epochs)
             self.batch_task = self.bar.add_task("  batches", total=batches_per_epoch)
 
@@ -32,9 +82,13 @@ class RunProgress:
             self.bar.advance(self.batch_task)
 
     def epoch(self, e: EpochRecord) -> None:
+        if self.sweep is not None:
+            self.sweep.epoch_trained()
         if self.bar:
             self.bar.advance(self.epoch_task)
             self.bar.reset(self.batch_task)
+            if self.sweep is not None:
+                self.bar.update(self.sweep_task, description=self.sweep.line(self.epochs - e.epoch))
         if not self.quiet:
             self.console.print(f"{self.label} epoch {e.epoch:2d}  train loss {e.train_loss:.4f} "
                                f"acc {e.train_acc:6.2f}%  test loss {e.test_loss:.4f} acc {e.test_acc:6.2f}%  "

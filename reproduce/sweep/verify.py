@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from rich.console import Console
 
+import model as models
 from reproduce.training import environment
 from reproduce.training.config import TrainConfig
 from reproduce.data.mnist import default_root, ensure_mnist, load_tensors
@@ -58,6 +59,10 @@ def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Consol
     if report.device == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"{path} was made on cuda; no CUDA device is available here")
     device = torch.device(report.device)
+    source = models.resolve(cfg.model)   # SpecError: the model file is gone or broken
+    if source.sha256 != cfg.model_sha256:
+        raise ReportError(f"{path}: the model {cfg.model} is not the one this run trained (sha256 of its source "
+                          f"{cfg.model_sha256} in the report, {source.sha256} here)")
     # The report's thread count, unless told otherwise: CPU kernels may split sums differently with another.
     torch.set_num_threads(threads or report.environment.get("torch_threads") or torch.get_num_threads())
     info = ensure_mnist(Path(data_dir) if data_dir else default_root(), log=say)

@@ -1,22 +1,53 @@
-"""The training recipe as one record. Defaults are the seed document's; every field has a CLI flag."""
-from dataclasses import asdict, dataclass, fields
+"""Everything that decides a run's numbers, as one record: the recipe (from a TOML file: recipe.py), the model
+spec and how the run is executed. Defaults are the seed document's recipe (model/seed.toml)."""
+import math
+from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
+
+from model.spec import run_name
+from reproduce.training import optim
+
+NO_SCHEDULE = {"name": "none"}
+NO_AUGMENT = {"rotate": 0.0, "translate": 0.0, "scale": [1.0, 1.0]}
+
+# Fields added with recipes and model files, at the values every earlier run had (the seed recipe). They enter
+# a run's fingerprint only when they differ from these, so a report written before they existed keeps its
+# fingerprint: it still resumes, is skipped when complete, and verifies as the seed recipe.
+ADDED_WITH_RECIPES = {
+    "model_sha256": None, "loss": "nll", "label_smoothing": 0.0, "optimizer": "sgd", "nesterov": False,
+    "weight_decay": 0.0, "schedule": NO_SCHEDULE, "augment": NO_AUGMENT, "allow_nondeterministic": False,
+}
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    model: str = "seed"
+    model: str = "seed"                 # a --model spec: registry name, FILE.py:NAME or package.module:NAME
     epochs: int = 19
     batch_size: int = 128
     lr: float = 0.01
-    momentum: float = 0.9
+    momentum: Optional[float] = 0.9     # sgd only (None for adam/adamw)
     train_limit: Optional[int] = None   # train on the first N training images (smoke tests)
     eval_batch_size: int = 1000         # evaluation only; does not change any number
     val_split: int = 0                  # hold out the last N training images as validation (reproduce/data/split.py)
     execution: str = "fast"             # "plain" | "fast" | "graph" (CUDA): see reproduce/training/execution.py
+    model_sha256: Optional[str] = None  # sha256 of the file defining the model (model/spec.py)
+    loss: str = "nll"                   # "nll" (the model returns log-probabilities) | "cross_entropy" (logits)
+    label_smoothing: float = 0.0        # cross_entropy only
+    optimizer: str = "sgd"              # sgd | adam | adamw
+    nesterov: Optional[bool] = False    # sgd only (None for adam/adamw)
+    weight_decay: float = 0.0
+    schedule: dict = field(default_factory=lambda: dict(NO_SCHEDULE))   # {"name": ..., torch's own kwargs}
+    augment: dict = field(default_factory=lambda: dict(NO_AUGMENT))     # rotate (deg), translate (side), scale
+    allow_nondeterministic: bool = False  # ops without a deterministic kernel warn instead of stopping the run
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def identity(self) -> dict:
+        """What the fingerprint hashes: every field, but recipe-era fields only where they leave the seed
+        recipe (ADDED_WITH_RECIPES)."""
+        d = self.to_dict()
+        return {k: v for k, v in d.items() if k not in ADDED_WITH_RECIPES or v != ADDED_WITH_RECIPES[k]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
@@ -24,20 +55,46 @@ class TrainConfig:
         # Reports written before `execution` existed were trained by the plain loop.
         return cls(**{"execution": "plain", **{k: v for k, v in d.items() if k in known}})
 
+    @property
+    def run_name(self) -> str:
+        """What the runs are filed and shown under: the registry name, or e.g. 'tiny.Net' for nets/tiny.py:Net."""
+        return run_name(self.model)
+
+    @property
+    def augments(self) -> bool:
+        return self.augment != NO_AUGMENT and (self.augment["rotate"] or self.augment["translate"]
+                                               or list(self.augment["scale"]) != [1.0, 1.0])
+
     def problems(self) -> list:
         """What is out of range, as lines for the user; empty when the config can run."""
         out = []
         for name in ("epochs", "batch_size", "eval_batch_size"):
             if getattr(self, name) < 1:
                 out.append(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-        if self.lr <= 0:
-            out.append(f"--lr must be positive, got {self.lr}")
-        if not 0 <= self.momentum < 1:
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            out.append(f"--lr must be a positive number, got {self.lr}")
+        if self.momentum is not None and not (math.isfinite(self.momentum) and 0 <= self.momentum < 1):
             out.append(f"--momentum must be in [0, 1), got {self.momentum}")
+        if self.optimizer != "sgd" and self.momentum is not None:
+            out.append(f"--momentum applies to sgd only; the optimizer is {self.optimizer}")
         if self.train_limit is not None and self.train_limit < 1:
             out.append(f"--train-limit must be at least 1, got {self.train_limit}")
         if self.val_split < 0:
             out.append(f"--val-split must be 0 or more, got {self.val_split}")
         if self.execution not in ("plain", "fast", "graph"):
             out.append(f"--execution must be plain, fast or graph, got {self.execution!r}")
+        if not out:
+            out.extend(optim.problems(self))
         return out
+
+    def graph_problem(self) -> Optional[str]:
+        """Why --execution graph cannot run this recipe, or None. The captured step replays fixed kernels: an
+        SGD update with its lr baked in, no per-batch random augmentation outside the graph."""
+        if self.optimizer != "sgd":
+            return f"--execution graph captures SGD's update only; this recipe uses {self.optimizer}"
+        if self.schedule.get("name") != "none":
+            return (f"--execution graph replays a captured SGD step whose learning rate is fixed at capture; "
+                    f"it cannot follow the {self.schedule['name']} schedule (use --execution fast)")
+        if self.augments:
+            return "--execution graph does not augment inside the captured step (use --execution fast)"
+        return None

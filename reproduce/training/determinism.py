@@ -2,12 +2,22 @@
 
 CUBLAS_WORKSPACE_CONFIG must be set before CUDA starts, so `reproduce/__init__.py` calls `prepare_process()`
 on import, before anything touches the GPU.
+
+Some layers have no deterministic kernel on some devices (AdaptiveAvgPool2d's CUDA backward, a popular way to
+write global average pooling, is one). Under deterministic algorithms torch stops such a run with an error;
+`nondeterministic_op` finds the op before anything is trained, so the run is refused in one line naming it,
+and `--allow-nondeterministic` (a config field: recorded in the report and its fingerprint) lets torch warn
+instead. Never a silent downgrade.
 """
 import os
 import random
+import re
+from typing import Optional
 
 import numpy as np
 import torch
+
+ALERT = re.compile(r"(\S+) does not have a deterministic implementation")
 
 
 def prepare_process() -> None:
@@ -15,6 +25,12 @@ def prepare_process() -> None:
     torch.use_deterministic_algorithms(True)
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
+
+
+def allow_nondeterministic(allowed: bool) -> None:
+    """Deterministic algorithms stay on; with allowed=True an op without a deterministic kernel warns instead of
+    stopping the run. Set at the start of every run, so one run's choice never leaks into the next."""
+    torch.use_deterministic_algorithms(True, warn_only=allowed)
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -28,9 +44,42 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def alerted_op(error: BaseException) -> Optional[str]:
+    """The op named by torch's 'X does not have a deterministic implementation' error, or None."""
+    m = ALERT.search(str(error))
+    return m.group(1) if m else None
+
+
+def nondeterministic_op(net: torch.nn.Module, loss_fn, device: torch.device) -> Optional[str]:
+    """Run one training step's forward and backward and one evaluation forward of `net` (a throwaway instance)
+    on `device` under deterministic algorithms; the name of the first op that has no deterministic kernel
+    there, or None. Every RNG is left as it was."""
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    devices = [device] if device.type == "cuda" else []
+    torch.use_deterministic_algorithms(True)
+    try:
+        with torch.random.fork_rng(devices=devices):
+            net = net.to(device).train()
+            x = torch.zeros(2, 1, 28, 28, device=device)
+            y = torch.zeros(2, dtype=torch.long, device=device)
+            try:
+                loss_fn(net(x), y).backward()
+                with torch.no_grad():
+                    net.eval()(x)
+            except RuntimeError as e:
+                op = alerted_op(e)
+                if op is None:
+                    raise
+                return op
+    finally:
+        torch.use_deterministic_algorithms(True, warn_only=warn_only)
+    return None
+
+
 def flags() -> dict:
     return {
         "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
+        "warn_only": torch.is_deterministic_algorithms_warn_only_enabled(),
         "cudnn_deterministic": torch.backends.cudnn.deterministic,
         "cudnn_benchmark": torch.backends.cudnn.benchmark,
         "cublas_workspace_config": os.environ.get("CUBLAS_WORKSPACE_CONFIG"),

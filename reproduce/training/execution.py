@@ -27,7 +27,7 @@ from typing import Optional
 
 import torch
 
-from reproduce.training import graph_step
+from reproduce.training import graph_step, optim
 
 EXECUTIONS = ("plain", "fast", "graph")   # graph: fast, with the whole step captured as a CUDA graph (graph_step.py)
 
@@ -50,8 +50,9 @@ def place_images(x: torch.Tensor, execution: str) -> torch.Tensor:
     return x.contiguous(memory_format=memory_format(execution))
 
 
-def optimizer(net: torch.nn.Module, lr: float, momentum: float, execution: str) -> torch.optim.Optimizer:
-    return torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, foreach=is_fast(execution))
+def optimizer(net: torch.nn.Module, cfg) -> torch.optim.Optimizer:
+    """The recipe's optimizer (optim.py), with foreach kernels in the fast executions."""
+    return optim.build_optimizer(net.parameters(), cfg, foreach=is_fast(cfg.execution))
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # glibc's malloc.h

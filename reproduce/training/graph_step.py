@@ -62,10 +62,10 @@ class GraphedTraining:
     """One run's training epochs with the step captured (capture=True, CUDA) or called as is (capture=False)."""
 
     def __init__(self, net: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-                 batch_size: int, capture: bool):
+                 batch_size: int, capture: bool, loss_fn=F.nll_loss):
         if capture and x.device.type != "cuda":
             raise ValueError("the graph execution captures CUDA graphs: it needs a CUDA device")
-        self.net, self.opt, self.x, self.y, self.batch_size = net, opt, x, y, batch_size
+        self.net, self.opt, self.x, self.y, self.batch_size, self.loss_fn = net, opt, x, y, batch_size, loss_fn
         device = x.device
         self.idx = torch.zeros(batch_size, dtype=torch.long, device=device)
         # x's layout (channels_last in graph): a row's strides do not depend on the number of rows
@@ -79,7 +79,7 @@ class GraphedTraining:
     def _step(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
         """The fast execution's step (trainer.train_epoch), in the same order, summing into the static sums."""
         out = self.net(xb)
-        loss = F.nll_loss(out, yb)
+        loss = self.loss_fn(out, yb)
         loss.backward()
         self.opt.step()
         self.loss_sum += loss.detach() * yb.shape[0]

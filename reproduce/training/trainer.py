@@ -1,9 +1,12 @@
-"""One training run: the seed document's recipe as a plain, explicit loop over tensors held on the device.
+"""One training run: the recipe (TrainConfig) as a plain, explicit loop over tensors held on the device.
 
-SGD (lr 0.01, momentum 0.9), batch 128 reshuffled every epoch by a generator seeded with the run's seed,
-NLL loss on log_softmax, evaluation on the 10,000 test images after every epoch. No DataLoader: the data set
+Every epoch: the training images reshuffled by a generator seeded with the run's seed, each batch gathered by
+index, augmented on the device if the recipe says so (augment.py), forward, the recipe's loss, backward,
+torch's optimizer step, and OneCycle's per-batch schedule step; then the per-epoch schedule step and an
+evaluation on the 10,000 test images (and the held-out validation images, if any). No DataLoader: the data set
 is already a tensor on the device, a batch is an index into it. No host synchronisation inside an epoch: the
-running loss and accuracy stay on the device until the epoch ends.
+running loss and accuracy stay on the device until the epoch ends. The seed recipe (model/seed.toml) runs
+exactly the loop it always ran: no schedule and no augmentation draw nothing and change nothing.
 """
 import hashlib
 import time
@@ -15,7 +18,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import model as models
-from reproduce.training import execution
+from reproduce.training import determinism, execution, optim
+from reproduce.training.augment import Augment
 from reproduce.training.config import TrainConfig
 from reproduce.data.mnist import MNISTTensors
 from reproduce.training.graph_step import GraphedTraining
@@ -35,10 +39,13 @@ def weights_sha256(net: nn.Module) -> str:
 
 
 def make_model(cfg: TrainConfig, seed: int, device: torch.device):
-    """Seed every RNG, then build the model on the CPU (so its initial weights do not depend on the device)."""
+    """Seed every RNG, then build the model on the CPU (so its initial weights do not depend on the device).
+    A model file is loaded before the seeding: whatever its import draws cannot shift the run's numbers."""
+    source = models.resolve(cfg.model)
+    determinism.allow_nondeterministic(cfg.allow_nondeterministic)
     order = seed_everything(seed)
-    net = execution.place_model(models.build(cfg.model).to(device), cfg.execution)
-    opt = execution.optimizer(net, cfg.lr, cfg.momentum, cfg.execution)
+    net = execution.place_model(models.instantiate(source).to(device), cfg.execution)
+    opt = execution.optimizer(net, cfg)
     return net, opt, order
 
 
@@ -50,14 +57,24 @@ class RunState:
     opt: torch.optim.Optimizer
     order: torch.Generator                  # decides the data order, nothing else
     epochs: List[EpochRecord] = field(default_factory=list)
+    schedule: Optional[object] = None       # the recipe's torch lr scheduler, if any
+    augment: Optional[Augment] = None       # the recipe's augmentation with its own generator, if any
 
 
-def start_run(cfg: TrainConfig, seed: int, device: torch.device) -> RunState:
+def batches_per_epoch(cfg: TrainConfig, n_train: int) -> int:
+    return -(-n_train // cfg.batch_size)
+
+
+def start_run(cfg: TrainConfig, seed: int, device: torch.device, n_train: int) -> RunState:
     net, opt, order = make_model(cfg, seed, device)
-    return RunState(net, opt, order)
+    schedule = optim.build_schedule(opt, cfg, batches_per_epoch(cfg, n_train))
+    return RunState(net, opt, order, schedule=schedule, augment=Augment.from_config(cfg, seed, device))
 
 
-def train_epoch(net, opt, x, y, batch_size: int, order: torch.Generator, on_batch: Callable[[], None]):
+def train_epoch(net, opt, x, y, batch_size: int, order: torch.Generator, on_batch: Callable[[], None],
+                loss_fn=F.nll_loss, augment: Optional[Augment] = None, batch_schedule=None):
+    """One epoch; (mean training loss, training accuracy %). augment: applied to each gathered batch;
+    batch_schedule: a scheduler stepped after every optimizer step (OneCycle)."""
     net.train()
     n = x.shape[0]
     perm = torch.randperm(n, generator=order).to(x.device)
@@ -66,11 +83,15 @@ def train_epoch(net, opt, x, y, batch_size: int, order: torch.Generator, on_batc
     for start in range(0, n, batch_size):
         idx = perm[start:start + batch_size]
         xb, yb = x[idx], y[idx]
+        if augment is not None:
+            xb = augment(xb)
         out = net(xb)
-        loss = F.nll_loss(out, yb)
+        loss = loss_fn(out, yb)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if batch_schedule is not None:
+            batch_schedule.step()
         loss_sum += loss.detach() * idx.numel()
         correct += (out.argmax(1) == yb).sum()
         on_batch()
@@ -78,14 +99,14 @@ def train_epoch(net, opt, x, y, batch_size: int, order: torch.Generator, on_batc
 
 
 @torch.no_grad()
-def evaluate(net, x, y, batch_size: int):
+def evaluate(net, x, y, batch_size: int, loss_sum_fn=lambda out, y: F.nll_loss(out, y, reduction="sum")):
     net.eval()
     loss_sum = torch.zeros((), dtype=torch.float64, device=x.device)
     correct = torch.zeros((), dtype=torch.long, device=x.device)
     for start in range(0, x.shape[0], batch_size):
         out = net(x[start:start + batch_size])
         yb = y[start:start + batch_size]
-        loss_sum += F.nll_loss(out, yb, reduction="sum").double()
+        loss_sum += loss_sum_fn(out, yb).double()
         correct += (out.argmax(1) == yb).sum()
     n = x.shape[0]
     return loss_sum.item() / n, 100.0 * correct.item() / n
@@ -99,9 +120,11 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
 
     start: continue that state (a resumed run) instead of a fresh one; it is updated in place, so on_epoch
     can checkpoint it. stop_after: end after that epoch (verify re-runs a prefix of a run)."""
-    state = start if start is not None else start_run(cfg, seed, device)
-    net, opt, order, epochs = state.net, state.opt, state.order, state.epochs
     split = plan(cfg, data.train_x.shape[0])
+    state = start if start is not None else start_run(cfg, seed, device, split.n_train)
+    net, opt, order, epochs = state.net, state.opt, state.order, state.epochs
+    loss_fn, eval_sum = optim.train_loss(cfg), optim.eval_loss_sum(cfg)
+    per_batch = state.schedule if optim.steps_per_batch(cfg) else None
     place = lambda images: execution.place_images(images, cfg.execution)
     x, y = place(data.train_x[split.train]), data.train_y[split.train]
     val_x, val_y = place(data.train_x[split.val]), data.train_y[split.val]
@@ -109,16 +132,22 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
     graphed = None  # the graph execution's captured step, made before its first epoch
     for epoch in range(len(epochs) + 1, min(cfg.epochs, stop_after or cfg.epochs) + 1):
         t0 = time.perf_counter()
+        lr = opt.param_groups[0]["lr"]   # the epoch's first step's (OneCycle moves it every batch)
         with execution.kernels(cfg.execution):
             if cfg.execution == "graph":
-                graphed = graphed or GraphedTraining(net, opt, x, y, cfg.batch_size, capture=device.type == "cuda")
+                graphed = graphed or GraphedTraining(net, opt, x, y, cfg.batch_size, capture=device.type == "cuda",
+                                                     loss_fn=loss_fn)
                 train_loss, train_acc = graphed.train_epoch(order, on_batch)
             else:
-                train_loss, train_acc = train_epoch(net, opt, x, y, cfg.batch_size, order, on_batch)
-            test_loss, test_acc = evaluate(net, test_x, data.test_y, cfg.eval_batch_size)
-            val_loss, val_acc = evaluate(net, val_x, val_y, cfg.eval_batch_size) if split.n_val else (None, None)
+                train_loss, train_acc = train_epoch(net, opt, x, y, cfg.batch_size, order, on_batch, loss_fn,
+                                                    state.augment, per_batch)
+            if state.schedule is not None and per_batch is None:
+                state.schedule.step()
+            test_loss, test_acc = evaluate(net, test_x, data.test_y, cfg.eval_batch_size, eval_sum)
+            val_loss, val_acc = (evaluate(net, val_x, val_y, cfg.eval_batch_size, eval_sum) if split.n_val
+                                 else (None, None))
         record = EpochRecord(epoch, train_loss, train_acc, test_loss, test_acc,
-                             opt.param_groups[0]["lr"], time.perf_counter() - t0, val_loss, val_acc)
+                             lr, time.perf_counter() - t0, val_loss, val_acc)
         epochs.append(record)
         on_epoch(record)
     return epochs, weights_sha256(net), net

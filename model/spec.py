@@ -1,0 +1,170 @@
+"""Which network a run trains, from its `--model` spec: a registry name, `FILE.py:NAME` or `package.module:NAME`.
+
+NAME is an nn.Module class or a zero-argument callable returning one. A file is read once per process, hashed
+(sha256 of its bytes: editing it changes the run's fingerprint) and executed as a module of its own; the
+checks that make a spec usable (the file exists and compiles, importing it works, NAME exists and builds an
+nn.Module, a forward pass on a batch of 1x28x28 images gives (N, 10)) each fail with one line, SpecError.
+"""
+import hashlib
+import importlib
+import re
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Optional
+
+import torch
+import torch.nn as nn
+
+
+class SpecError(ValueError):
+    """A --model spec that cannot give a network, said in one line."""
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A network of the suite: how to build it and the recipe it trains with unless told otherwise."""
+    build: Callable[[], nn.Module]
+    recipe: Path
+    # Hash the defining file into the run's identity, as for a user's file. False only for the seed networks,
+    # whose runs predate source hashing; they are pinned by tests/test_model.py instead.
+    hash_source: bool = True
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    spec: str                       # as given: a registry name or FILE.py:NAME / package.module:NAME
+    name: str                       # names its runs: report files <name>-seed<k>.json and the report's tables
+    build: Callable[[], nn.Module]
+    sha256: Optional[str]           # of the source file that defines it; None for the seed networks
+    recipe: Optional[Path]          # its own default recipe (registered models only)
+
+
+def run_name(spec: str) -> str:
+    """The name a spec's runs are filed under: 'nets/tiny.py:Net' -> 'tiny.Net', 'pkg.mod:make' -> 'pkg.mod.make',
+    a registry name as it is. Only [A-Za-z0-9_.-] survive, so the name is always a valid file name."""
+    left, sep, attr = spec.rpartition(":")
+    if sep:
+        stem = Path(left).stem if is_file_spec(spec) else left
+        spec = f"{stem}.{attr}"
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", spec)
+
+
+def is_file_spec(spec: str) -> bool:
+    left = spec.rpartition(":")[0]
+    return left.endswith(".py") or "/" in left or "\\" in left
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+_resolved: Dict[str, ModelSource] = {}
+
+
+def resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
+    """The spec's ModelSource, loading (and hashing) its file once per process. Does not build the network."""
+    if spec not in _resolved:
+        _resolved[spec] = _resolve(spec, registry)
+    return _resolved[spec]
+
+
+def _resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
+    if spec in registry:
+        entry = registry[spec]
+        module = sys.modules[entry.build.__module__]
+        digest = sha256_file(module.__file__) if entry.hash_source else None
+        return ModelSource(spec, spec, entry.build, digest, entry.recipe)
+    left, sep, attr = spec.rpartition(":")
+    if not sep or not left or not attr:
+        raise SpecError(f"--model {spec}: not a registered model ({', '.join(sorted(registry))}) nor "
+                        f"FILE.py:NAME or package.module:NAME")
+    if is_file_spec(spec):
+        module, digest = _load_file(Path(left), spec)
+    else:
+        module, digest = _import_module(left, spec)
+    if not hasattr(module, attr):
+        raise SpecError(f"--model {spec}: {left} defines no {attr!r}")
+    obj = getattr(module, attr)
+    if isinstance(obj, type) and not issubclass(obj, nn.Module):
+        raise SpecError(f"--model {spec}: {attr} is a class but not an nn.Module")
+    if not callable(obj):
+        raise SpecError(f"--model {spec}: {attr} is a {type(obj).__name__}, not an nn.Module class or a function "
+                        f"returning one")
+    return ModelSource(spec, run_name(spec), obj, digest, None)
+
+
+def _load_file(path: Path, spec: str):
+    try:
+        source = path.read_bytes()
+    except OSError as e:
+        raise SpecError(f"--model {spec}: cannot read {path} ({e.strerror or e})") from None
+    try:
+        code = compile(source, str(path), "exec")
+    except SyntaxError as e:
+        raise SpecError(f"--model {spec}: syntax error in {path} at line {e.lineno}: {e.msg}") from None
+    except ValueError as e:  # e.g. null bytes
+        raise SpecError(f"--model {spec}: {path} is not Python source ({e})") from None
+    digest = hashlib.sha256(source).hexdigest()
+    module = types.ModuleType(f"suite_user_model_{digest[:16]}")
+    module.__file__ = str(path)
+    sys.modules[module.__name__] = module           # dataclasses and pickling look their module up here
+    sys.path.insert(0, str(path.resolve().parent))  # the file may import modules beside it
+    try:
+        exec(code, module.__dict__)
+    except BaseException as e:  # SystemExit, KeyboardInterrupt from a user's file are its failure too
+        del sys.modules[module.__name__]
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        raise SpecError(f"--model {spec}: importing {path} raised {type(e).__name__}: {_first_line(e)}") from None
+    finally:
+        sys.path.remove(str(path.resolve().parent))
+    return module, digest
+
+
+def _import_module(name: str, spec: str):
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        raise SpecError(f"--model {spec}: no module named {e.name!r}") from None
+    except Exception as e:
+        raise SpecError(f"--model {spec}: importing {name} raised {type(e).__name__}: {_first_line(e)}") from None
+    file = getattr(module, "__file__", None)
+    return module, (sha256_file(file) if file and file.endswith(".py") else None)
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [""])[0][:160]
+
+
+def instantiate(source: ModelSource) -> nn.Module:
+    """Build the network (the caller seeds the RNGs first); SpecError when NAME does not give an nn.Module."""
+    try:
+        net = source.build()
+    except Exception as e:
+        raise SpecError(f"--model {source.spec}: building it raised {type(e).__name__}: {_first_line(e)}") from None
+    if not isinstance(net, nn.Module):
+        raise SpecError(f"--model {source.spec}: it returned a {type(net).__name__}, not an nn.Module")
+    return net
+
+
+def check(source: ModelSource) -> None:
+    """SpecError unless the network builds and maps a batch of 1x28x28 images to (N, 10). Leaves every RNG as
+    it found it, so checking a model never changes a run."""
+    with torch.random.fork_rng(devices=[]):
+        net = instantiate(source)
+        if not any(True for _ in net.parameters()):
+            raise SpecError(f"--model {source.spec}: the network has no parameters to train")
+        net.eval()
+        try:
+            with torch.no_grad():
+                out = net(torch.zeros(2, 1, 28, 28))
+        except Exception as e:
+            raise SpecError(f"--model {source.spec}: a forward pass on a batch of 1x28x28 images failed: "
+                            f"{type(e).__name__}: {_first_line(e)}") from None
+    if not isinstance(out, torch.Tensor):
+        raise SpecError(f"--model {source.spec}: forward returned a {type(out).__name__}, not a tensor")
+    if tuple(out.shape) != (2, 10):
+        raise SpecError(f"--model {source.spec}: forward on a batch of 2 gave shape {tuple(out.shape)}, "
+                        f"not (N, 10) = (2, 10)")

@@ -1,0 +1,102 @@
+"""The recipe's torch objects: optimizer, learning-rate schedule and losses, all torch's own classes.
+
+A schedule's keys besides `name` are passed to its torch.optim.lr_scheduler class as they are. The run sets
+what only it knows: OneCycleLR gets `epochs` and `steps_per_epoch` and steps after every batch; the others
+step after every epoch; CosineAnnealingLR's T_max defaults to the run's epochs.
+"""
+import inspect
+import math
+from typing import Callable, Optional
+
+import torch
+import torch.nn.functional as F
+from torch.optim import lr_scheduler
+
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+SCHEDULES = {"none": None, "step": lr_scheduler.StepLR, "multistep": lr_scheduler.MultiStepLR,
+             "exponential": lr_scheduler.ExponentialLR, "cosine": lr_scheduler.CosineAnnealingLR,
+             "onecycle": lr_scheduler.OneCycleLR}
+SET_BY_THE_RUN = {"optimizer", "last_epoch", "verbose", "epochs", "steps_per_epoch", "total_steps"}
+LOSSES = ("nll", "cross_entropy")
+
+
+def build_optimizer(params, cfg, foreach: Optional[bool] = None) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=bool(cfg.nesterov),
+                               weight_decay=cfg.weight_decay, foreach=foreach)
+    return OPTIMIZERS[cfg.optimizer](params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=foreach)
+
+
+def schedule_kwargs(cfg) -> dict:
+    return {k: v for k, v in cfg.schedule.items() if k != "name"}
+
+
+def build_schedule(opt: torch.optim.Optimizer, cfg, batches_per_epoch: int):
+    """The run's scheduler, or None for "none". OneCycle covers the whole run, batch by batch."""
+    cls = SCHEDULES[cfg.schedule["name"]]
+    if cls is None:
+        return None
+    kwargs = schedule_kwargs(cfg)
+    if cls is lr_scheduler.OneCycleLR:
+        kwargs.update(epochs=cfg.epochs, steps_per_epoch=batches_per_epoch)
+    if cls is lr_scheduler.CosineAnnealingLR:
+        kwargs.setdefault("T_max", cfg.epochs)
+    return cls(opt, **kwargs)
+
+
+def steps_per_batch(cfg) -> bool:
+    return cfg.schedule["name"] == "onecycle"
+
+
+def train_loss(cfg) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The objective: NLL of the model's log-probabilities, or cross-entropy of its logits (with smoothing)."""
+    if cfg.loss == "nll":
+        return F.nll_loss
+    smoothing = cfg.label_smoothing
+    return lambda out, y: F.cross_entropy(out, y, label_smoothing=smoothing)
+
+
+def eval_loss_sum(cfg) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Summed NLL of the model's predicted distribution (no smoothing): what test_loss and val_loss report."""
+    if cfg.loss == "nll":
+        return lambda out, y: F.nll_loss(out, y, reduction="sum")
+    return lambda out, y: F.cross_entropy(out, y, reduction="sum")
+
+
+def problems(cfg) -> list:
+    """What torch (or the recipe's own rules) rejects in cfg's loss, optimizer and schedule, as lines."""
+    if cfg.loss not in LOSSES:
+        return [f"loss must be one of {', '.join(LOSSES)}, got {cfg.loss!r}"]
+    if not (math.isfinite(cfg.label_smoothing) and 0 <= cfg.label_smoothing < 1):
+        return [f"label_smoothing must be in [0, 1), got {cfg.label_smoothing}"]
+    if cfg.label_smoothing and cfg.loss != "cross_entropy":
+        return ["label_smoothing applies to loss = \"cross_entropy\" only"]
+    if cfg.optimizer not in OPTIMIZERS:
+        return [f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {cfg.optimizer!r}"]
+    if cfg.optimizer == "sgd" and cfg.momentum is None:
+        return ["momentum: sgd needs a momentum (0 for none)"]
+    if not math.isfinite(cfg.weight_decay) or cfg.weight_decay < 0:
+        return [f"weight_decay must be 0 or more, got {cfg.weight_decay}"]
+    probe = [torch.nn.Parameter(torch.zeros(1))]
+    try:
+        opt = build_optimizer(probe, cfg)
+    except (ValueError, TypeError, RuntimeError) as e:
+        return [f"optimizer {cfg.optimizer}: torch rejects it: {e}"]
+    name = cfg.schedule.get("name")
+    if name not in SCHEDULES:
+        return [f"schedule must be one of {', '.join(SCHEDULES)}, got {name!r}"]
+    ours = sorted(SET_BY_THE_RUN & set(schedule_kwargs(cfg)))
+    if ours:
+        return [f"schedule {name}: {ours[0]!r} is set by the run, not the recipe"]
+    cls = SCHEDULES[name]
+    if cls is not None:
+        accepted = set(inspect.signature(cls.__init__).parameters) - {"self"} - SET_BY_THE_RUN
+        unknown = sorted(set(schedule_kwargs(cfg)) - accepted)
+        if unknown:
+            return [f"schedule {name}: unknown key {unknown[0]!r} ({cls.__name__} takes: "
+                    f"{', '.join(sorted(accepted))})"]
+        try:
+            build_schedule(opt, cfg, batches_per_epoch=1)
+        except (ValueError, TypeError, KeyError, RuntimeError, ZeroDivisionError) as e:
+            return [f"schedule {name}: torch rejects it: {e}"]
+    return []

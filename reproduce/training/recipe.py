@@ -1,0 +1,118 @@
+"""Recipes as files: everything that trains a run, in one TOML file (model/seed.toml is the seed document's).
+
+    epochs = 19
+    batch_size = 128
+    loss = "nll"              # "nll": the model returns log-probabilities; "cross_entropy": logits
+    label_smoothing = 0.0     # cross_entropy only
+    [optimizer]
+    name = "sgd"              # sgd | adam | adamw
+    lr = 0.01
+    momentum = 0.9            # sgd only
+    nesterov = false          # sgd only
+    weight_decay = 0.0
+    [schedule]
+    name = "none"             # none | step | multistep | exponential | cosine | onecycle, then torch's own kwargs
+    [augment]
+    rotate = 0.0              # degrees: each image turned by a uniform angle in [-rotate, rotate]
+    translate = 0.0           # fraction of the side: each image shifted by up to this much per axis
+    scale = [1.0, 1.0]        # each image scaled by a uniform factor in this range
+
+A key left out takes the seed recipe's value (momentum and nesterov: sgd only). A key the schema does not
+know, a value of the wrong type, or a value torch rejects is an error naming the file and the key: a typo
+never falls back to a default. `load` returns the TrainConfig fields the recipe sets.
+"""
+import math
+import tomllib
+from pathlib import Path
+
+from reproduce.training.config import NO_AUGMENT, NO_SCHEDULE, TrainConfig
+
+TOP = {"epochs": int, "batch_size": int, "loss": str, "label_smoothing": float,
+       "optimizer": dict, "schedule": dict, "augment": dict}
+OPTIMIZER = {"name": str, "lr": float, "momentum": float, "nesterov": bool, "weight_decay": float}
+AUGMENT = {"rotate": float, "translate": float, "scale": list}
+SGD_ONLY = ("momentum", "nesterov")
+# cfg.problems() speaks of flags; in a recipe the same value is a key
+KEY_OF_FLAG = {"--epochs": "epochs", "--batch-size": "batch_size", "--lr": "[optimizer] lr",
+               "--momentum": "[optimizer] momentum"}
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot train, said in one line naming the file and the key."""
+
+
+def _typed(value, kind, where: str):
+    """value as kind (an int is a fine float; a bool is not a number), or RecipeError."""
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind in (str, bool, dict, list) and isinstance(value, kind):
+        return value
+    names = {float: "a number", int: "an integer", str: "a string", bool: "true or false", dict: "a table",
+             list: "a list"}
+    raise RecipeError(f"{where} should be {names[kind]}, got {value!r:.60}")
+
+
+def _table(d: dict, schema: dict, file: str, section: str) -> dict:
+    prefix = f"{file}: [{section}] " if section else f"{file}: "
+    out = {}
+    for key, value in d.items():
+        if key not in schema:
+            raise RecipeError(f"{prefix}unknown key {key!r} (known: {', '.join(schema)})")
+        out[key] = _typed(value, schema[key], f"{prefix}{key}")
+    return out
+
+
+def load(path: Path) -> dict:
+    """The TrainConfig fields that the recipe at `path` sets (validated), or RecipeError."""
+    path = Path(path)
+    file = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise RecipeError(f"{file}: cannot read the recipe ({e.strerror or e})") from None
+    except UnicodeDecodeError:
+        raise RecipeError(f"{file}: not a text file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise RecipeError(f"{file}: not valid TOML ({e})") from None
+    top = _table(raw, TOP, file, "")
+    fields = {k: top[k] for k in ("epochs", "batch_size", "loss", "label_smoothing") if k in top}
+
+    opt = _table(top.get("optimizer", {}), OPTIMIZER, file, "optimizer")
+    name = opt.get("name", "sgd")
+    fields["optimizer"] = name
+    if name != "sgd":
+        given = [k for k in SGD_ONLY if k in opt]
+        if given:
+            raise RecipeError(f"{file}: [optimizer] {given[0]}: sgd only (the optimizer is {name})")
+        fields.update(momentum=None, nesterov=None)
+    fields.update({k: opt[k] for k in ("lr", "momentum", "nesterov", "weight_decay") if k in opt})
+
+    schedule = top.get("schedule", dict(NO_SCHEDULE))
+    if "name" in schedule and not isinstance(schedule["name"], str):
+        raise RecipeError(f"{file}: [schedule] name should be a string, got {schedule['name']!r:.60}")
+    fields["schedule"] = {"name": schedule.get("name", "none"), **{k: v for k, v in schedule.items() if k != "name"}}
+
+    aug = {**NO_AUGMENT, **_table(top.get("augment", {}), AUGMENT, file, "augment")}
+    scale = aug["scale"]
+    if (len(scale) != 2 or not all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in scale)
+            or not 0 < scale[0] <= scale[1] or not all(math.isfinite(s) for s in scale)):
+        raise RecipeError(f"{file}: [augment] scale should be [low, high] with 0 < low <= high, got {scale!r:.60}")
+    aug["scale"] = [float(s) for s in scale]
+    if not (math.isfinite(aug["rotate"]) and 0 <= aug["rotate"] <= 180):
+        raise RecipeError(f"{file}: [augment] rotate should be degrees in [0, 180], got {aug['rotate']}")
+    if not (math.isfinite(aug["translate"]) and 0 <= aug["translate"] < 1):
+        raise RecipeError(f"{file}: [augment] translate should be a fraction of the side in [0, 1), "
+                          f"got {aug['translate']}")
+    fields["augment"] = aug
+
+    problems = TrainConfig(**fields).problems()
+    if problems:
+        line = problems[0]
+        for flag, key in KEY_OF_FLAG.items():
+            line = line.replace(flag, key)
+        section = "[schedule] " if line.startswith("schedule") else "[optimizer] " if line.startswith(
+            ("optimizer", "weight_decay")) else ""
+        raise RecipeError(f"{file}: {section}{line}")
+    return fields
