@@ -8,6 +8,7 @@
 set -uo pipefail
 
 STATE=${1:-/tmp/suite-slurm}
+[ -d "$STATE" ] && STATE=$(cd "$STATE" && pwd)
 RUN=$STATE/run
 export SLURM_CONF=$STATE/etc/slurm.conf
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -21,24 +22,35 @@ alive() {
     [ -n "$pid" ] && [ -r "/proc/$pid/comm" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]
 }
 
-# stop PIDFILE NAME: TERM, wait up to 15 s, then KILL; removes PIDFILE.
+# stop PIDFILE NAME [PIDFILE NAME]...: TERM to each that runs, waits up to 15 s for all to end, then
+# KILL to what is left; removes the PIDFILEs.
 stop() {
-    local pid i
-    if alive "$1" "$2"; then
-        pid=$(cat "$1")
-        log "stopping $2 ($pid)"
-        kill -TERM "$pid" 2>/dev/null
-        for ((i = 0; i < 75; i++)); do
-            [ -d "/proc/$pid" ] || break
-            sleep 0.2
-        done
-        if [ -d "/proc/$pid" ]; then
-            log "$2 ($pid) still runs after 15 s: KILL"
-            kill -KILL "$pid" 2>/dev/null
-            sleep 0.5
+    local pids=() files=() pid i left=()
+    while [ $# -ge 2 ]; do
+        if alive "$1" "$2"; then
+            pid=$(cat "$1")
+            log "stopping $2 ($pid)"
+            kill -TERM "$pid" 2>/dev/null
+            pids+=("$pid")
         fi
+        files+=("$1")
+        shift 2
+    done
+    for ((i = 0; i < 75; i++)); do
+        left=()
+        for pid in ${pids[@]+"${pids[@]}"}; do
+            [ -d "/proc/$pid" ] && left+=("$pid")
+        done
+        [ ${#left[@]} -eq 0 ] && break
+        sleep 0.2
+    done
+    if [ ${#left[@]} -gt 0 ]; then
+        log "still running after 15 s: ${left[*]}; KILL"
+        kill -KILL "${left[@]}" 2>/dev/null
+        sleep 0.5
     fi
-    rm -f "$1"
+    # Removed after the daemons ended (each removes its own; a stale one goes here).
+    rm -f "${files[@]}"
 }
 
 if [ -f "$SLURM_CONF" ] && alive "$RUN/slurmctld.pid" slurmctld; then
@@ -56,9 +68,12 @@ if [ -f "$SLURM_CONF" ] && alive "$RUN/slurmctld.pid" slurmctld; then
     fi
 fi
 
-stop "$RUN/slurmd.pid" slurmd
-stop "$RUN/slurmctld.pid" slurmctld
+# slurmctld sends its last job records to slurmdbd as it stops, so slurmdbd goes after it.
+stop "$RUN/slurmd.pid" slurmd "$RUN/slurmctld.pid" slurmctld
 stop "$RUN/slurmdbd.pid" slurmdbd
-stop "$RUN/mariadb.pid" mariadbd
-stop "$RUN/munged.pid" munged
+stop "$RUN/mariadb.pid" mariadbd "$RUN/munged.pid" munged
+# The short link up.sh makes for a deep STATE.
+if [ ${#STATE} -gt 40 ]; then
+    rm -f "/tmp/suite-slurm.$(printf %s "$STATE" | md5sum | cut -c1-12)"
+fi
 exit 0

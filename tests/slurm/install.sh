@@ -17,7 +17,14 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 echo "tests/slurm/install.sh: missing ${missing[*]}; installing ${PACKAGES[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# The packages' maintainer scripts would start munged and a system MariaDB on port 3306, which up.sh
+# then finds in its way: a policy-rc.d that answers 101 forbids that (Docker images ship one; this
+# machine's does). One is put in place for the install only where none exists.
+POLICY=/usr/sbin/policy-rc.d
+if [ ! -e "$POLICY" ]; then
+    printf '#!/bin/sh\n# tests/slurm/install.sh: no service starts during the install\nexit 101\n' >"$POLICY"
+    chmod 755 "$POLICY"
+    trap 'rm -f "$POLICY"' EXIT
+fi
 apt-get update -q
-# The packages' maintainer scripts try to start their services; without systemd or a runlevel
-# invoke-rc.d refuses, which is harmless: up.sh starts every daemon itself.
 apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"

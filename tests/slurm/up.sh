@@ -6,7 +6,11 @@
 # STATE: a folder for everything it writes (default /tmp/suite-slurm; created if missing):
 #   etc/slurm.conf, etc/slurmdbd.conf (mode 600, owned by SlurmUser), etc/cgroup.conf
 #   mysql/ (MariaDB's data), spool/ctld (StateSaveLocation), spool/slurmd (SlurmdSpoolDir),
-#   run/*.pid, run/mysqld.sock, log/*.log (each daemon's log: read them when something fails).
+#   run/*.pid, run/mysqld.sock, log/*.log (each daemon's log: read them when something fails);
+#   for a STATE path over 40 characters also a link /tmp/suite-slurm.HASH -> STATE (see SHORT below).
+#   STATE outlives down.sh: job ids go on from where they were, matching the accounting database kept
+#   beside them (a new controller state with an old database would repeat job ids in sacct). Delete
+#   the whole folder, never part of it, for a fresh cluster.
 # It also copies slurm.conf to /etc/slurm/slurm.conf, where sbatch, squeue, sacct, scontrol and submitit
 # look by default, so any process on the machine (pytest's subprocesses too) reaches the cluster with no
 # environment variable. It refuses to overwrite an /etc/slurm/slurm.conf that it did not write
@@ -24,9 +28,13 @@
 # It waits (at most $SUITE_SLURM_TIMEOUT s, default 60, for each stage) until the node is idle, and
 # exits non-zero with the reason and the logs' tails otherwise.
 #
-# Measured on the 2-core, 24 GiB machine of this project: a cold bring-up (new STATE, so MariaDB's
-# data folder is created) takes about 6 s; again after down.sh about 4 s; when all is up already,
-# under 1 s. Installing the packages (tests/slurm/install.sh) is apart from that, about 15 s.
+# Measured on this project's machine (2 cores, 24 GiB, gVisor): a cold bring-up (new STATE, so
+# MariaDB's data folder is created) takes about 10 s; again after down.sh about 2.5 s; when all is up
+# already about 0.7 s. down.sh takes about 7 s. Installing the packages (install.sh) is apart: ~17 s.
+# With these settings 2 one-CPU tasks run at once, the next starts at once, and a requeued job
+# (scontrol requeue) runs again about 11 s later (cred_expire=10 + 1 s).
+#
+# Environment: SUITE_SLURM_TIMEOUT (60), SUITE_SLURM_DB_PORT (3306), SUITE_SLURM_FORCE (0).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,7 +51,7 @@ die() { echo "up.sh: error: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "must run as root (it starts munged, mariadbd and the SLURM daemons)"
 for b in munged slurmctld slurmd slurmdbd sacctmgr sinfo mariadbd mariadb mariadb-install-db; do
     if ! command -v "$b" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$b" ]; then
-        bash "$HERE/install.sh"
+        bash "$HERE/install.sh" >&2
         break
     fi
 done
@@ -54,11 +62,15 @@ STATE=$(cd "$STATE" && pwd)
 ETC=$STATE/etc RUN=$STATE/run LOGS=$STATE/log
 mkdir -p "$ETC" "$RUN" "$LOGS" "$STATE/spool/ctld" "$STATE/spool/slurmd" "$STATE/mysql"
 export SLURM_CONF=$ETC/slurm.conf
-# A Unix socket's path has at most 107 bytes; a deep STATE (pytest's tmp_path) gets one under /tmp.
-SOCK=$RUN/mysqld.sock
-if [ ${#SOCK} -gt 100 ]; then
-    SOCK=/tmp/suite-slurm-mysqld.$(printf %s "$STATE" | md5sum | cut -c1-12).sock
+# A Unix socket's path has at most 107 bytes, and slurmd makes one per job step in its spool folder
+# (NODE_JOBID.STEPID): under a deep STATE (pytest's tmp_path) both it and MariaDB's socket go through a
+# short link /tmp/suite-slurm.HASH -> STATE (down.sh removes it).
+SHORT=$STATE
+if [ ${#STATE} -gt 40 ]; then
+    SHORT=/tmp/suite-slurm.$(printf %s "$STATE" | md5sum | cut -c1-12)
+    ln -sfn "$STATE" "$SHORT"
 fi
+SOCK=$SHORT/run/mysqld.sock
 
 # alive PIDFILE NAME: the pid in PIDFILE runs and is NAME (a stale file's pid may have been reused).
 alive() {
@@ -97,8 +109,13 @@ wait_until() {
 # ---------------------------------------------------------------- configuration
 # CPUs and memory as slurmd itself detects them (a node configured with more is drained as invalid).
 HW=$(slurmd -C 2>/dev/null | head -n 1)
-CPUS=$(sed -n 's/.* CPUs=\([0-9]*\).*/\1/p' <<<"$HW")
-MEM=$(sed -n 's/.* RealMemory=\([0-9]*\).*/\1/p' <<<"$HW")
+field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$HW"; }
+CPUS=$(field CPUs)
+MEM=$(field RealMemory)
+TOPOLOGY=""
+if [ -n "$(field SocketsPerBoard)" ] && [ -n "$(field CoresPerSocket)" ] && [ -n "$(field ThreadsPerCore)" ]; then
+    TOPOLOGY=" Boards=$(field Boards) SocketsPerBoard=$(field SocketsPerBoard) CoresPerSocket=$(field CoresPerSocket) ThreadsPerCore=$(field ThreadsPerCore)"
+fi
 [ -n "$CPUS" ] || CPUS=$(nproc)
 [ -n "$MEM" ] || MEM=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo)
 MEM_PER_CPU=$((MEM / CPUS))
@@ -118,7 +135,7 @@ CredType=cred/munge
 # A requeued job's credential would otherwise keep it pending for 120 s before it can run again.
 AuthInfo=cred_expire=10
 StateSaveLocation=$STATE/spool/ctld
-SlurmdSpoolDir=$STATE/spool/slurmd
+SlurmdSpoolDir=$SHORT/spool/slurmd
 SlurmctldPidFile=$RUN/slurmctld.pid
 SlurmdPidFile=$RUN/slurmd.pid
 SlurmctldLogFile=$LOGS/slurmctld.log
@@ -137,8 +154,10 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU_Memory
 DefMemPerCPU=$MEM_PER_CPU
 SchedulerType=sched/backfill
-# Start the next task at once instead of about 3 s later.
-SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
+# Start the next task at once instead of about 3 s later; try pending jobs every second (a requeued
+# job becomes eligible cred_expire + 1 s after its requeue, and then waited for the next periodic pass:
+# up to 30 s for the backfill scheduler, 60 s for the main one).
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0,sched_interval=1,bf_interval=1
 JobRequeue=1
 ReturnToService=2
 KillWait=5
@@ -149,7 +168,8 @@ AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=127.0.0.1
 AccountingStoragePort=6819
 JobCompType=jobcomp/none
-NodeName=$NODE NodeHostname=$NODE NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM State=UNKNOWN
+MailProg=/bin/true
+NodeName=$NODE NodeHostname=$NODE NodeAddr=127.0.0.1 CPUs=$CPUS$TOPOLOGY RealMemory=$MEM State=UNKNOWN
 PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
 )
@@ -183,12 +203,21 @@ IgnoreSystemd=yes
 EOF
 )
 
+# Another cluster (up.sh with another STATE, or a system one) holding the ports: stop before anything
+# shared (/etc/slurm/slurm.conf) is touched.
+for d in "mariadb mariadbd $DB_PORT" "slurmdbd slurmdbd 6819" "slurmctld slurmctld 6817" "slurmd slurmd 6818"; do
+    set -- $d
+    if ! alive "$RUN/$1.pid" "$2" && port_busy "$3"; then
+        die "port $3 is taken, not by this STATE's $2: another cluster runs (tests/slurm/down.sh ITS_STATE)"
+    fi
+done
+
 if [ -e /etc/slurm/slurm.conf ] && ! grep -qF "$MARK" /etc/slurm/slurm.conf \
         && [ "${SUITE_SLURM_FORCE:-0}" != 1 ]; then
     die "/etc/slurm/slurm.conf exists and was not written by up.sh; move it away or set SUITE_SLURM_FORCE=1"
 fi
 
-# A changed configuration (another STATE's daemons, or new CPUs or memory) needs a restart.
+# A changed configuration (up.sh edited, or the machine's CPUs or memory changed) needs a restart.
 if [ -f "$ETC/slurm.conf" ] && [ "$(cat "$ETC/slurm.conf")" != "$new_conf" ]; then
     if alive "$RUN/slurmctld.pid" slurmctld || alive "$RUN/slurmd.pid" slurmd \
             || alive "$RUN/slurmdbd.pid" slurmdbd; then
@@ -213,7 +242,7 @@ munge_ok() { munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; }
 if ! munge_ok; then
     if [ ! -s /etc/munge/munge.key ]; then
         log "creating /etc/munge/munge.key"
-        mungekey --create --force --keyfile=/etc/munge/munge.key
+        mungekey --create --force --keyfile=/etc/munge/munge.key >&2
     fi
     chown munge:munge /etc/munge/munge.key
     chmod 400 /etc/munge/munge.key
@@ -223,6 +252,8 @@ if ! munge_ok; then
     log "starting munged"
     # --force: start even when a dead munged left its socket behind.
     runuser -u munge -- /usr/sbin/munged --force </dev/null >>"$LOGS/munged.out" 2>&1
+    # Recorded at once, so that down.sh stops it even if this script fails below.
+    cp /run/munge/munged.pid "$RUN/munged.pid" 2>/dev/null || true
     wait_until munged munge_ok
     cp /run/munge/munged.pid "$RUN/munged.pid"
 fi
@@ -230,7 +261,6 @@ fi
 # ---------------------------------------------------------------- MariaDB
 db() { mariadb --no-defaults --protocol=socket --socket="$SOCK" -u root "$@"; }
 if ! alive "$RUN/mariadb.pid" mariadbd; then
-    port_busy "$DB_PORT" && die "port $DB_PORT is taken (another MariaDB?); set SUITE_SLURM_DB_PORT"
     if [ ! -d "$STATE/mysql/mysql" ]; then
         log "creating MariaDB's data folder"
         mariadb-install-db --no-defaults --user=root --datadir="$STATE/mysql" \
@@ -240,9 +270,12 @@ if ! alive "$RUN/mariadb.pid" mariadbd; then
     rm -f "$SOCK"
     log "starting mariadbd"
     # --user=root: the data folder is in STATE (see SlurmUser above). InnoDB settings as slurmdbd asks.
-    setsid mariadbd --no-defaults --user=root --datadir="$STATE/mysql" --socket="$SOCK" \
+    # Its own session (no terminal's Ctrl-C reaches it); the pid file is written before exec, so that
+    # down.sh finds it even if this script fails before mariadbd writes it itself.
+    setsid bash -c 'echo $$ >"$0"; exec "$@"' "$RUN/mariadb.pid" \
+        mariadbd --no-defaults --user=root --datadir="$STATE/mysql" --socket="$SOCK" \
         --port="$DB_PORT" --bind-address=127.0.0.1 --pid-file="$RUN/mariadb.pid" \
-        --log-error="$LOGS/mariadb.log" --innodb-buffer-pool-size=128M --innodb-log-file-size=64M \
+        --log-error="$LOGS/mariadb.log" --innodb-buffer-pool-size=512M --innodb-log-file-size=64M \
         --innodb-lock-wait-timeout=900 </dev/null >>"$LOGS/mariadb.out" 2>&1 &
     wait_until mariadbd db -e 'SELECT 1'
 fi
@@ -256,7 +289,6 @@ EOF
 
 # ---------------------------------------------------------------- slurmdbd, cluster registration
 if ! alive "$RUN/slurmdbd.pid" slurmdbd; then
-    port_busy 6819 && die "port 6819 is taken: another slurmdbd runs (another STATE? run down.sh on it)"
     log "starting slurmdbd"
     # It reads slurmdbd.conf beside $SLURM_CONF.
     slurmdbd </dev/null >>"$LOGS/slurmdbd.out" 2>&1
@@ -269,12 +301,10 @@ fi
 
 # ---------------------------------------------------------------- slurmctld, slurmd
 if ! alive "$RUN/slurmctld.pid" slurmctld; then
-    port_busy 6817 && die "port 6817 is taken: another slurmctld runs (another STATE? run down.sh on it)"
     log "starting slurmctld"
     slurmctld </dev/null >>"$LOGS/slurmctld.out" 2>&1
 fi
 if ! alive "$RUN/slurmd.pid" slurmd; then
-    port_busy 6818 && die "port 6818 is taken: another slurmd runs (another STATE? run down.sh on it)"
     log "starting slurmd"
     slurmd </dev/null >>"$LOGS/slurmd.out" 2>&1
 fi
