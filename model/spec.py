@@ -60,14 +60,21 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-_resolved: Dict[str, ModelSource] = {}
+_resolved: Dict[tuple, ModelSource] = {}
 
 
 def resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
-    """The spec's ModelSource, loading (and hashing) its file once per process. Does not build the network."""
-    if spec not in _resolved:
-        _resolved[spec] = _resolve(spec, registry)
-    return _resolved[spec]
+    """The spec's ModelSource, loading its file once per process and content (a file edited since is loaded
+    anew). Does not build the network."""
+    key = (spec, None)
+    if spec not in registry and is_file_spec(spec):
+        try:
+            key = (spec, sha256_file(Path(spec.rpartition(":")[0])))
+        except OSError:
+            pass   # _resolve says what is wrong with the file
+    if key not in _resolved:
+        _resolved[key] = _resolve(spec, registry)
+    return _resolved[key]
 
 
 def _resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:

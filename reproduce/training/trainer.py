@@ -65,7 +65,9 @@ def batches_per_epoch(cfg: TrainConfig, n_train: int) -> int:
     return -(-n_train // cfg.batch_size)
 
 
-def start_run(cfg: TrainConfig, seed: int, device: torch.device, n_train: int) -> RunState:
+def start_run(cfg: TrainConfig, seed: int, device: torch.device, n_train: Optional[int] = None) -> RunState:
+    """A fresh run. n_train (the images trained on: OneCycle's steps per epoch) defaults to MNIST's split."""
+    n_train = plan(cfg).n_train if n_train is None else n_train
     net, opt, order = make_model(cfg, seed, device)
     schedule = optim.build_schedule(opt, cfg, batches_per_epoch(cfg, n_train))
     return RunState(net, opt, order, schedule=schedule, augment=Augment.from_config(cfg, seed, device))
