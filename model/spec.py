@@ -10,6 +10,7 @@ import importlib
 import re
 import sys
 import types
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Optional
@@ -158,7 +159,26 @@ def instantiate(source: ModelSource) -> nn.Module:
 
 def check(source: ModelSource) -> None:
     """SpecError unless the network builds and maps a batch of 1x28x28 images to (N, 10). Leaves every RNG as
-    it found it, so checking a model never changes a run."""
+    it found it, so checking a model never changes a run. An op without a deterministic kernel does not fail
+    this check (torch only warns here): the trainer's determinism probe names it."""
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    try:
+        torch.use_deterministic_algorithms(deterministic, warn_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = _forward(source)
+    finally:
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+    if not isinstance(out, torch.Tensor):
+        raise SpecError(f"--model {source.spec}: forward returned a {type(out).__name__}, not a tensor")
+    if tuple(out.shape) != (2, 10):
+        raise SpecError(f"--model {source.spec}: forward on a batch of 2 gave shape {tuple(out.shape)}, "
+                        f"not (N, 10) = (2, 10)")
+
+
+def _forward(source: ModelSource):
+    """The network's output for a batch of two blank images, in eval mode, on the CPU."""
     with torch.random.fork_rng(devices=[]):
         net = instantiate(source)
         if not any(True for _ in net.parameters()):
@@ -166,12 +186,7 @@ def check(source: ModelSource) -> None:
         net.eval()
         try:
             with torch.no_grad():
-                out = net(torch.zeros(2, 1, 28, 28))
+                return net(torch.zeros(2, 1, 28, 28))
         except Exception as e:
             raise SpecError(f"--model {source.spec}: a forward pass on a batch of 1x28x28 images failed: "
                             f"{type(e).__name__}: {_first_line(e)}") from None
-    if not isinstance(out, torch.Tensor):
-        raise SpecError(f"--model {source.spec}: forward returned a {type(out).__name__}, not a tensor")
-    if tuple(out.shape) != (2, 10):
-        raise SpecError(f"--model {source.spec}: forward on a batch of 2 gave shape {tuple(out.shape)}, "
-                        f"not (N, 10) = (2, 10)")

@@ -22,19 +22,20 @@ def duration(seconds: float) -> str:
 class SweepProgress:
     """Runs done of n in a sweep (skipped, locked by another process, or trained here), and its ETA."""
 
-    def __init__(self, runs: int, epochs_per_run: int):
-        self.runs, self.epochs_per_run = runs, epochs_per_run
+    def __init__(self, runs: int, epochs_per_run: int, clock=time.perf_counter):
+        self.runs, self.epochs_per_run, self.clock = runs, epochs_per_run, clock
         self.done = 0
         self.epochs_here, self.seconds_here = 0, 0.0
-        self._epoch_started = time.perf_counter()
+        self._epoch_started = clock()
 
     def epoch_started(self) -> None:
-        self._epoch_started = time.perf_counter()
+        self._epoch_started = self.clock()
 
     def epoch_trained(self) -> None:
+        now = self.clock()
         self.epochs_here += 1
-        self.seconds_here += time.perf_counter() - self._epoch_started
-        self._epoch_started = time.perf_counter()
+        self.seconds_here += now - self._epoch_started
+        self._epoch_started = now
 
     def run_done(self) -> None:
         self.done += 1
