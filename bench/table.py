@@ -93,6 +93,9 @@ def train_rows(benchmarks: List[dict]) -> List[dict]:
         loops = [("reference", reference), ("trainer", trainer)]
         if info.get("convolutions_seconds_per_step"):
             loops.append(("convolutions only", info["convolutions_seconds_per_step"]))
+        if info.get("augment_seconds_per_batch"):
+            loops.append((f"augment ({info['augment_share_of_step']:.0%} of step)",
+                          info["augment_seconds_per_batch"]))
         for loop, per_step in loops:
             rows.append({
                 "device": info["device"], "device_name": info.get("device_name", ""), "loop": loop,
@@ -101,7 +104,7 @@ def train_rows(benchmarks: List[dict]) -> List[dict]:
                 "speedup": reference / per_step,
             })
     order = {"reference": 0, "trainer": 1, "convolutions only": 2}
-    return sorted(rows, key=lambda r: (r["device"], order[r["loop"]]))
+    return sorted(rows, key=lambda r: (r["device"], order.get(r["loop"], 3)))
 
 
 def _latency(seconds: float) -> str:

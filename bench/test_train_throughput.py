@@ -11,10 +11,15 @@ A third loop alternates with them: the trainer's convolutions alone (bench/conv_
 steps with the trainer's shapes and layout. reference / convolutions is the most any fp32 trainer that keeps
 torch's convolutions could reach on this machine: extra_info "ceiling_vs_reference".
 
+A fourth: the recipes' augmentation alone (reproduce/training/augment.py, with examples/my_recipe.toml's
+rotation, shift and scale) on the same batches. Its cost as a share of a trainer step is extra_info
+"augment_share_of_step" (target: at most 15 % of a seed-network step on the CPU).
+
 The fast execution's allocator setting (freed memory kept: reproduce/training/execution.py) is process-wide, so from the
 trainer's first round on the reference loop has it too: the measured speed-up is, if anything, an underestimate.
 """
 import os
+from pathlib import Path
 import statistics
 import time
 
@@ -25,7 +30,9 @@ from bench import reference_loop
 from bench.conv_floor import convolutions_only, step_convolutions
 from bench.common import common_info, devices, median_seconds, synchronizer
 from reproduce.training import execution
+from reproduce.training.augment import Augment
 from reproduce.training.config import TrainConfig
+from reproduce.training.recipe import load as load_recipe
 from reproduce.training.trainer import make_model, train_epoch
 
 TRAINER = TrainConfig()            # the suite's default execution ("fast")
@@ -75,7 +82,9 @@ def test_train_throughput(benchmark, mnist_train, device):
     fast_x = execution.place_images(x, TRAINER.execution)
     with execution.kernels(TRAINER.execution):
         conv_step = convolutions_only(step_convolutions(net, fast_x[:BATCH]))
-    reference_rounds, conv_rounds = [], []
+    recipe = load_recipe(Path(__file__).resolve().parent.parent / "examples" / "my_recipe.toml")["augment"]
+    augment = Augment(recipe["rotate"], recipe["translate"], recipe["scale"], 0, torch.device(device))
+    reference_rounds, conv_rounds, augment_rounds = [], [], []
 
     def reference_round():
         start = time.perf_counter()
@@ -88,6 +97,11 @@ def test_train_throughput(benchmark, mnist_train, device):
                 conv_step()
         sync()
         conv_rounds.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for k in range(steps):
+            augment(fast_x[k * BATCH:(k + 1) * BATCH])
+        sync()
+        augment_rounds.append(time.perf_counter() - start)
 
     def trainer_round():
         with execution.kernels(TRAINER.execution):
@@ -102,6 +116,7 @@ def test_train_throughput(benchmark, mnist_train, device):
     timed_conv = conv_rounds[1:]
     reference = statistics.median(timed_reference) if median else None
     conv = statistics.median(timed_conv) if median else None
+    augmenting = statistics.median(augment_rounds[1:]) if median else None
     benchmark.extra_info.update(common_info(device))
     benchmark.extra_info.update({
         "loop": "trainer", "execution": execution.describe(TRAINER.execution),
@@ -115,4 +130,7 @@ def test_train_throughput(benchmark, mnist_train, device):
         "convolutions_rounds_s": timed_conv,
         "convolutions_seconds_per_step": conv / steps if conv else None,
         "ceiling_vs_reference": reference / conv if conv else None,
+        "augment_rounds_s": augment_rounds[1:],
+        "augment_seconds_per_batch": augmenting / steps if augmenting else None,
+        "augment_share_of_step": augmenting / median if augmenting else None,
     })
