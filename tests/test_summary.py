@@ -35,6 +35,7 @@ def test_summary_figures():
     assert s.final_sd == pytest.approx((0.02608 / 4) ** 0.5)
     assert s.peak_mean == pytest.approx((99.50 + 99.42 + 99.48 + 99.44 + 99.30) / 5)
     assert s.stay_last3 == 3                                       # seeds 0, 1 and 2
+    assert s.final_passing == 3 and (s.final_pass_low, s.final_pass_high) == wilson(3, 5)  # 0, 1, 2 end >= 99.4
     assert s.spread_at_mean == pytest.approx(100 * (0.99412 * 0.00588 / 10_000) ** 0.5)
     assert s.val_runs == 0 and s.val_pick_mean is None and s.imported == 0
 

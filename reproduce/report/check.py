@@ -36,6 +36,7 @@ class RunCheck:
     test_at_val: Optional[float] = None
     origin: str = "trained"
     test_images: int = 10_000       # for the binomial spread of one accuracy
+    final_passed: bool = False      # complete and the last epoch within max_epochs reaches the target
     # trained with --allow-nondeterministic: an op without a deterministic kernel ran, the bytes may not repeat
     nondeterministic: bool = False
 
@@ -79,6 +80,7 @@ def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunChe
         val_epoch=val_epoch, val_best=vals[val_epoch - 1] if val_epoch else None,
         test_at_val=accs[val_epoch - 1] if val_epoch else None,
         origin=r.origin, test_images=test_images(r),
+        final_passed=complete and bool(accs) and accs[-1] >= target,
         nondeterministic=bool(r.config.get("allow_nondeterministic", False)),
     )
 

@@ -18,6 +18,9 @@ class ModelSummary:
     pass_rate: float                     # passing / runs, as a fraction
     pass_low: float                      # Wilson 95% interval for the pass rate, as fractions
     pass_high: float
+    final_passing: int                   # complete runs whose LAST epoch (within max_epochs) reaches the target
+    final_pass_low: float                # its Wilson 95% interval, as fractions
+    final_pass_high: float
     first_median: Optional[float]        # first epoch reaching the target, over the runs that reach it
     first_worst: Optional[int]
     never_reaching: int                  # runs that never reach the target within max_epochs
@@ -43,6 +46,8 @@ def summarise_model(m: ModelCheck) -> ModelSummary:
     runs = m.runs
     n = len(runs)
     low, high = stats.wilson(m.passing, n)
+    final_passing = sum(r.final_passed for r in runs)
+    final_low, final_high = stats.wilson(final_passing, n)
     firsts = [r.first_reaching for r in runs if r.first_reaching is not None]
     finals = [r.final for r in runs if r.final is not None]
     peaks = [r.peak for r in runs if r.peak is not None]
@@ -54,6 +59,7 @@ def summarise_model(m: ModelCheck) -> ModelSummary:
     return ModelSummary(
         model=m.model, params=m.params, runs=n, passing=m.passing, pass_rate=m.passing / n,
         pass_low=low, pass_high=high,
+        final_passing=final_passing, final_pass_low=final_low, final_pass_high=final_high,
         first_median=stats.median(firsts), first_worst=max(firsts) if firsts else None,
         never_reaching=n - len(firsts),
         final_mean=final_mean, final_sd=final_sd, final_min=min(finals) if finals else None,

@@ -66,6 +66,8 @@ def summary_rows(s: ModelSummary, target: float) -> List[tuple]:
         first += f" ({s.never_reaching} never)"
     rows = [
         ("runs passing", f"{s.passing}/{s.runs}  (Wilson 95%: {100 * s.pass_low:.0f}–{100 * s.pass_high:.0f}%)"),
+        (f"final epoch ≥ {target}", f"{s.final_passing}/{s.runs}  (Wilson 95%: {100 * s.final_pass_low:.0f}–"
+                                     f"{100 * s.final_pass_high:.0f}%)  (no epoch picked)"),
         (f"first epoch ≥ {target}", first),
         ("final: mean ± sd, min", f"{mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}"),
         ("peak on test: mean ± sd", mean_sd(s.peak_mean, s.peak_sd) + "  (picked on the test set)"),
