@@ -28,18 +28,19 @@ class Stopped(BaseException):
 
 
 @contextmanager
-def stop_on_signals():
-    """Within the block, SIGINT and SIGTERM raise Stopped; a second signal while stopping is ignored."""
+def stop_on_signals(signals=STOP_SIGNALS):
+    """Within the block, each of `signals` (default SIGINT and SIGTERM) raises Stopped; a second signal while stopping is
+    ignored. signals=() leaves every handler as it is (a cluster task: there submitit handles them)."""
     if threading.current_thread() is not threading.main_thread():  # signals can only be handled there
         yield
         return
 
     def handler(signum, frame):
-        for s in STOP_SIGNALS:
+        for s in signals:
             signal.signal(s, signal.SIG_IGN)
         raise Stopped(signum)
 
-    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    previous = {s: signal.signal(s, handler) for s in signals}
     try:
         yield
     finally:

@@ -19,7 +19,7 @@ from reproduce.training import execution
 from reproduce.record import resume
 from reproduce.training.config import TrainConfig
 from reproduce.data.mnist import DataInfo, load_tensors
-from reproduce.sweep.interrupt import Stopped, stop_on_signals
+from reproduce.sweep.interrupt import STOP_SIGNALS, Stopped, stop_on_signals
 from reproduce.record.locks import holder, try_lock
 from reproduce.sweep.progress import RunProgress, SweepProgress
 from reproduce.record.schema import ReportError, RunReport, run_filename
@@ -63,12 +63,14 @@ def refuse_conflicts(cfg: TrainConfig, seeds, device: torch.device, out: Path) -
 
 
 def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo, out: Path,
-              console: Console, quiet: bool = False, force: bool = False) -> list:
+              console: Console, quiet: bool = False, force: bool = False, stop_signals=STOP_SIGNALS) -> list:
     """Train every seed in order; returns the paths of the complete reports it wrote or found. Each seed's result
-    depends on nothing but (cfg, seed, device kind, software, threads): a run re-seeds everything at its start."""
+    depends on nothing but (cfg, seed, device kind, software, threads): a run re-seeds everything at its start.
+    stop_signals: the signals that stop the sweep cleanly (interrupt.py); a cluster task passes () and leaves them
+    to submitit."""
     out = Path(out)
     done, where = [], Where(cfg.epochs)
-    with stop_on_signals():
+    with stop_on_signals(stop_signals):
         try:
             out.mkdir(parents=True, exist_ok=True)
             data = load_tensors(Path(data_info.root), device)
