@@ -153,3 +153,14 @@ def test_graph_execution_refuses_what_its_capture_cannot_hold():
     assert "schedule" in TrainConfig(schedule={"name": "step", "step_size": 1}).graph_problem()
     assert "augment" in TrainConfig(augment={"rotate": 5.0, "translate": 0.0, "scale": [1.0, 1.0]}).graph_problem()
     assert "adam" in TrainConfig(optimizer="adam", momentum=None, nesterov=None).graph_problem()
+
+
+def test_a_report_written_by_main_before_recipes_still_verifies_bit_for_bit(capsys, mnist_root):
+    """The seed recipe reproduces what main trained before recipes existed: its report re-runs identically."""
+    from reproduce.training.environment import cpu_model
+    old = load(OLD_REPORT)
+    if old.environment["device_name"] != cpu_model():
+        pytest.skip(f"the fixture was trained on {old.environment['device_name']}; CPU kernels may round "
+                    f"differently on {cpu_model()}")
+    assert main(["verify", str(OLD_REPORT), "--data-dir", str(mnist_root)]) == 0
+    assert "match: weights sha256 and metrics of epochs 1..2 identical bit for bit" in capsys.readouterr().out
