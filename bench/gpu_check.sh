@@ -8,11 +8,14 @@
 #
 # First the training check (bench/sweep_check.py, within SWEEP_BUDGET_S, default 240): 16 seeds x 19 epochs with
 # the graph execution in 8 processes at once, then seeds 0 and 15 alone, which must equal the sweep bit for bit.
+# Then the recipe check (bench/recipe_check.py, within RECIPE_BUDGET_S, default 120): OneCycle + augmentation
+# killed and resumed bit-identically on CUDA, and a model with AdaptiveAvgPool2d refused in one line, then
+# trained with --allow-nondeterministic.
 # Then the benchmarks, CUDA cases only (`-k cuda`): the CPU figures come from `make bench` on the development
 # machine. Two invocations, so that a slow torch.compile cannot cost the rest: first eager, folded, cuda-graph
 # and the training throughput; then the compiled variant, within what is left of BENCH_BUDGET_S (default 300).
-# Writes under $OUT (7 files): env.txt, sweep_check.json, sweep.log, bench-1.json, bench-2.json (if the second
-# run finished), bench.log, table.txt.
+# Writes under $OUT (9 files): env.txt, sweep_check.json, sweep.log, recipe_check.json, recipe.log, bench-1.json,
+# bench-2.json (if the second run finished), bench.log, table.txt.
 set -u
 SELF="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$SELF")/.."
@@ -63,6 +66,11 @@ timeout "$SWEEP_BUDGET" python3 -m bench.sweep_check --out "$SWEEP" --device cud
 echo "sweep_check exit $?" >> "$OUT/sweep.log"
 [ -f "$SWEEP/sweep_check.json" ] && cp "$SWEEP/sweep_check.json" "$OUT/"
 for log in "$SWEEP"/*.log; do [ -f "$log" ] && { echo "== $log"; tail -c 3000 "$log"; }; done >> "$OUT/sweep.log" 2>&1
+
+RECIPE="$(mktemp -d)/recipe"
+timeout "${RECIPE_BUDGET_S:-120}" python3 -m bench.recipe_check --out "$RECIPE" --device cuda > "$OUT/recipe.log" 2>&1
+echo "recipe_check exit $?" >> "$OUT/recipe.log"
+[ -f "$RECIPE/recipe_check.json" ] && cp "$RECIPE/recipe_check.json" "$OUT/"
 
 START=$SECONDS
 newest() { ls -t "$STORE"/*/*.json 2>/dev/null | head -1; }
