@@ -19,6 +19,10 @@ DEVICE ?= auto
 # EXECUTION=plain: the textbook loop's layout and kernels instead of the fast path; EXECUTION=graph (CUDA only):
 # the fast path with each step replayed from a CUDA graph (reproduce/training/execution.py, reproduce/training/graph_step.py)
 EXECUTION ?= fast
+# CLUSTER=slurm: every seed a SLURM array task (README, Sweeps on a cluster); CLUSTER_ARGS: its flags, e.g.
+# CLUSTER_ARGS="--partition gpu --time 60 --gpus-per-task 1 --slurm-arg account=me"
+CLUSTER ?=
+CLUSTER_ARGS ?=
 TARGET ?= 99.4
 FORMAT ?= table
 
@@ -35,7 +39,8 @@ BENCH_PYTEST = BENCH_THREADS=$(BENCH_THREADS) $(PYTHON) -m pytest bench -q -p no
 .PHONY: reproduce report test data clean-venv bench bench-compare
 
 RUN_ARGS = --model $(MODEL) --seeds $(SEEDS) --device $(DEVICE) --execution $(EXECUTION) \
-	$(if $(RECIPE),--recipe $(RECIPE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUT),--out $(OUT))
+	$(if $(RECIPE),--recipe $(RECIPE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUT),--out $(OUT)) \
+	$(if $(CLUSTER),--cluster $(CLUSTER) $(CLUSTER_ARGS))
 
 reproduce: $(SETUP)
 	@# --report: the sweep's runs are checked and rendered at the end. Its exit 1 (a run below target) is a

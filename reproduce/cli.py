@@ -16,6 +16,8 @@ from reproduce.training import recipe
 from reproduce.training.recipe import RecipeError
 from reproduce.report.check import MAX_EPOCHS, TARGET, check
 from reproduce.training.config import TrainConfig
+from reproduce.cluster import options as cluster
+from reproduce.cluster.options import ClusterError
 from reproduce.data.mnist import DataError, default_root, ensure_mnist
 from reproduce.sweep.interrupt import Stopped
 from reproduce.record.schema import ReportError, find_reports, load
@@ -97,6 +99,7 @@ def build_parser() -> Parser:
                    help="then check and render this sweep's runs, as `report` does (and exit with its verdict)")
     r.add_argument("--force", action="store_true",
                    help="a report or checkpoint of another config in --out is moved aside (kept), not refused")
+    cluster.add_arguments(r)
 
     c = sub.add_parser("report", help="check run reports against the target and render them")
     c.add_argument("paths", nargs="+", type=Path, help="report files or folders holding them")
@@ -172,8 +175,9 @@ def cmd_run(args, console: Console) -> int:
     except SplitError as e:
         raise UsageError(str(e)) from None
     seeds = parse_seeds(args.seeds)
+    on_cluster = cluster.from_args(args)   # None for a local run; else submitit and SLURM are checked here, at once
     try:
-        device = pick_device(args.device)
+        device = cluster.device_kind(args.device, on_cluster) if on_cluster else pick_device(args.device)
     except ValueError as e:
         raise UsageError(str(e)) from None
     if cfg.execution == "graph" and device.type != "cuda":
@@ -184,7 +188,10 @@ def cmd_run(args, console: Console) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        op = determinism.nondeterministic_op(built(cfg), optim.train_loss(cfg), device)
+        # A cuda sweep submitted from a machine without CUDA is probed on the CPU here; its tasks meet torch's
+        # own determinism error on the node, if any, as a failed task.
+        probe = device if device.type == "cpu" or torch.cuda.is_available() else torch.device("cpu")
+        op = determinism.nondeterministic_op(built(cfg), optim.train_loss(cfg), probe)
     except Exception as e:   # a model whose forward works but whose training step does not
         first = (str(e).strip().splitlines() or [""])[0][:160]
         raise UsageError(f"--model {cfg.model}: a training step (forward, {cfg.loss} loss, backward) failed: "
@@ -197,12 +204,23 @@ def cmd_run(args, console: Console) -> int:
     if not args.force:
         refuse_conflicts(cfg, seeds, device, out)  # at once, before the data is read and verified
     info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
+    if on_cluster:
+        return run_on_cluster(args, cfg, seeds, device, info, out, on_cluster, console)
     paths = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force)
     if not args.quiet:
         console.print(f"wrote {len(paths)} report(s) to {out}/", highlight=False)
     if args.report:
         return show_report(paths, TARGET, MAX_EPOCHS, console)
     return 0
+
+
+def run_on_cluster(args, cfg, seeds, device, info, out, options, console: Console) -> int:
+    from reproduce.cluster.sweep import run_on_cluster
+    outcome = run_on_cluster(cfg, seeds, device, info, out, options, console, args.threads, args.force, args.quiet,
+                             wait=not args.no_wait, cancel_on_interrupt=args.cancel_on_interrupt)
+    if args.report and outcome.complete:
+        return max(outcome.code, show_report(outcome.complete, TARGET, MAX_EPOCHS, console))
+    return outcome.code
 
 
 def check_model(source) -> None:
@@ -297,7 +315,7 @@ def main(argv=None) -> int:
     except Stopped as e:  # Ctrl-C or SIGTERM during a sweep: say where, and the command that resumes it
         print(e.line("python -m reproduce " + shlex.join(argv)), file=sys.stderr)
         return e.exit_code
-    except (UsageError, DataError, ReportError, SpecError, RecipeError) as e:
+    except (UsageError, DataError, ReportError, SpecError, RecipeError, ClusterError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # an output folder that cannot be written, a full disk

@@ -1,0 +1,107 @@
+"""What `run --cluster slurm` asks of the cluster, from its flags. Nothing about a machine is assumed here:
+partition, account, time, CPUs, GPUs and any other sbatch option come from the command line, and what is not
+given is left to the cluster's own defaults (the partition's time limit, one CPU per task)."""
+import argparse
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Union
+
+import torch
+
+CLUSTERS = ("slurm",)
+# sbatch options the suite sets itself: the array, where the logs go, and the USR2 signal submitit's requeue
+# relies on. Changing one would break waiting, logs or preemption, so --slurm-arg may not.
+RESERVED = {"array", "output", "error", "open-mode", "signal"}
+
+
+class ClusterError(Exception):
+    """The cluster cannot be used as asked (no submitit, no sbatch, no controller, a bad option): one line,
+    exit 2."""
+
+
+@dataclass(frozen=True)
+class SlurmOptions:
+    partition: Optional[str] = None
+    account: Optional[str] = None
+    time_min: Optional[int] = None          # None: the partition's own limit
+    cpus_per_task: Optional[int] = None     # None: SLURM's default (one)
+    gpus_per_task: Optional[int] = None
+    max_parallel: Optional[int] = None      # tasks running at once (the array's %K)
+    extra: Dict[str, Union[str, bool]] = field(default_factory=dict)   # --slurm-arg KEY=VALUE, as sbatch --KEY=VALUE
+
+    def problems(self) -> List[str]:
+        out = []
+        for name, value, least in (("--time", self.time_min, 1), ("--cpus-per-task", self.cpus_per_task, 1),
+                                   ("--gpus-per-task", self.gpus_per_task, 0),
+                                   ("--max-parallel", self.max_parallel, 1)):
+            if value is not None and value < least:
+                out.append(f"{name} must be at least {least}, got {value}")
+        return out
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("on a cluster (every seed a SLURM array task; see README, Sweeps on a cluster)")
+    g.add_argument("--cluster", choices=CLUSTERS, default=None,
+                   help="submit one array task per seed instead of training here")
+    g.add_argument("--partition", default=None, help="SLURM partition (default: the cluster's default one)")
+    g.add_argument("--account", default=None, help="SLURM account to charge")
+    g.add_argument("--time", type=int, default=None, metavar="MIN",
+                   help="time limit per task in minutes (default: the partition's); a task stopped by it is "
+                        "requeued and resumes after its last completed epoch")
+    g.add_argument("--cpus-per-task", type=int, default=None, metavar="N",
+                   help="CPUs per task; torch uses as many threads unless --threads")
+    g.add_argument("--gpus-per-task", type=int, default=None, metavar="N",
+                   help="GPUs per task (with --device auto, N > 0 trains on cuda)")
+    g.add_argument("--max-parallel", type=int, default=None, metavar="K", help="at most K tasks running at once")
+    g.add_argument("--slurm-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="any other sbatch option, as --KEY=VALUE (KEY alone: a flag); repeatable")
+    g.add_argument("--no-wait", action="store_true",
+                   help="submit, print the job id and how to check the sweep, and return")
+    g.add_argument("--cancel-on-interrupt", action="store_true",
+                   help="Ctrl-C while waiting cancels the jobs (by default they keep running)")
+
+
+def parse_slurm_args(items: List[str]) -> Dict[str, Union[str, bool]]:
+    extra: Dict[str, Union[str, bool]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip().lstrip("-")
+        if not key or (sep and not value):
+            raise ClusterError(f"--slurm-arg {item!r}: expected KEY=VALUE (an sbatch option without its --) or KEY")
+        if key.replace("_", "-") in RESERVED:
+            raise ClusterError(f"--slurm-arg {item!r}: --{key} is set by the suite (array, logs, requeue signal)")
+        extra[key] = value if sep else True
+    return extra
+
+
+def from_args(args) -> Optional[SlurmOptions]:
+    """None for a local run. With --cluster slurm: the options, checked against the cluster itself (submitit,
+    SLURM's commands, the controller, the partition and its time limit), or ClusterError in one line."""
+    if args.cluster is None:
+        stray = given_without_cluster(args)
+        if stray:
+            raise ClusterError(f"{stray[0]} is an option of --cluster slurm, which was not given")
+        return None
+    options = SlurmOptions(partition=args.partition, account=args.account, time_min=args.time,
+                           cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
+                           max_parallel=args.max_parallel, extra=parse_slurm_args(args.slurm_arg))
+    if options.problems():
+        raise ClusterError(options.problems()[0])
+    from reproduce.cluster import slurm   # here, not above: slurm.py imports this module
+    return slurm.checked(options)
+
+
+def device_kind(requested: str, options: SlurmOptions) -> torch.device:
+    """The device the tasks train on, decided here for the whole sweep (it is part of every run's fingerprint),
+    not by what the submitting machine has: `auto` is cuda when the tasks get GPUs, the CPU otherwise."""
+    if requested == "auto":
+        return torch.device("cuda" if options.gpus_per_task else "cpu")
+    return torch.device(requested)
+
+
+def given_without_cluster(args) -> List[str]:
+    """Cluster flags given without --cluster: almost certainly a forgotten --cluster, so refused, not ignored."""
+    names = {"partition": "--partition", "account": "--account", "time": "--time",
+             "cpus_per_task": "--cpus-per-task", "gpus_per_task": "--gpus-per-task",
+             "max_parallel": "--max-parallel", "slurm_arg": "--slurm-arg", "no_wait": "--no-wait",
+             "cancel_on_interrupt": "--cancel-on-interrupt"}
+    return [flag for name, flag in names.items() if getattr(args, name) not in (None, False, [])]

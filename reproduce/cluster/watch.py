@@ -1,0 +1,139 @@
+"""Waiting for a sweep's array: each seed's task as queued / running / done / failed (with SLURM's own state),
+its epochs saved so far (read from the run reports, which are written after every epoch), and whether it was
+requeued and resumed (from the task's log). On a terminal a live table; elsewhere one line per change. At the
+end the same table, and for every failed task its state, its reason and the path of its log.
+
+A seed is done only when its task COMPLETED *and* its report is complete; a task that ended any other way, or
+COMPLETED without a complete report, is failed. Never hidden: the exit code says it too (1).
+"""
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from reproduce.cluster import slurm
+from reproduce.cluster.task import starts
+from reproduce.record.schema import ReportError, load, run_filename
+
+# One sacct call per poll for the whole array: every 2 s at first (short sweeps, tests), then every 10 s, which
+# is plenty for epochs of minutes and gentler on the cluster's accounting daemon.
+FAST_POLL_S, SLOW_POLL_S, FAST_FOR_S = 2.0, 10.0, 120.0
+COLOURS = {"queued": "yellow", "running": "cyan", "done": "green", "failed": "bold red"}
+
+
+@dataclass
+class SeedView:
+    task: slurm.Task
+    report: Path
+    epochs_total: int
+    state: str = "PENDING"
+    epochs: int = 0
+    complete: bool = False
+    starts: List[int] = field(default_factory=list)   # epochs saved at each start of the task
+    reason: Optional[str] = None                       # a failed task's exception, when it left one
+
+    @property
+    def phase(self) -> str:
+        if self.state in slurm.FINAL:
+            return "done" if self.state == "COMPLETED" and self.complete else "failed"
+        return "running" if self.state in slurm.RUNNING else "queued"
+
+    def note(self, with_log: bool = True) -> str:
+        notes = []
+        if len(self.starts) > 1:
+            notes.append(f"requeued {len(self.starts) - 1}x, resumed after epoch {self.starts[-1]}")
+        if self.phase == "failed":
+            if self.state == "COMPLETED":
+                notes.append("its report is not complete")
+            if self.reason:
+                notes.append(self.reason)
+            if with_log:
+                notes.append(f"log: {self.task.log}")
+        return "; ".join(notes)
+
+    def line(self) -> str:
+        note = self.note()
+        return (f"seed {self.task.seed}: {self.phase} ({self.state}), {self.epochs}/{self.epochs_total} epochs "
+                f"saved" + (f"; {note}" if note else ""))
+
+
+def views(array: slurm.Array, out: Path, run_name: str, epochs: int) -> List[SeedView]:
+    return [SeedView(t, Path(out) / run_filename(run_name, t.seed), epochs) for t in array.tasks]
+
+
+def refresh(array: slurm.Array, seeds: List[SeedView]) -> None:
+    states = slurm.states(array)
+    for v in seeds:
+        v.state = states.get(v.task.job_id, v.state)
+        try:
+            report = load(v.report) if v.report.exists() else None
+        except ReportError:     # replaced between exists() and the read, or mid-rename on a slow filesystem
+            report = None
+        if report is not None:
+            v.epochs, v.complete = len(report.epochs), report.status == "complete"
+        try:
+            v.starts = starts(v.task.log.read_text(errors="replace"))
+        except OSError:
+            pass                # no log before the task first starts
+        if v.phase == "failed" and v.reason is None:
+            v.reason = slurm.failure(array, v.task)
+
+
+def table(array: slurm.Array, seeds: List[SeedView]) -> Table:
+    counts = {p: sum(v.phase == p for v in seeds) for p in COLOURS}
+    t = Table(title=f"SLURM job {array.array_id}: " + ", ".join(f"{n} {p}" for p, n in counts.items() if n),
+              title_justify="left")
+    for col in ("seed", "task", "state", "epochs saved", "notes"):
+        t.add_column(col, overflow="fold")
+    for v in seeds:
+        colour = COLOURS[v.phase]
+        t.add_row(str(v.task.seed), v.task.job_id, f"[{colour}]{v.phase}[/] ({v.state})",
+                  f"{v.epochs}/{v.epochs_total}", v.note(with_log=False))   # logs: in the lines below the table
+    return t
+
+
+def wait(array: slurm.Array, seeds: List[SeedView], console: Console, quiet: bool = False,
+         poll_s: Optional[float] = None) -> None:
+    """Until every task is done or failed, showing them unless quiet. KeyboardInterrupt passes through (the
+    caller says what happens)."""
+    start, last = time.monotonic(), {}
+
+    def interval() -> float:
+        if poll_s is not None:
+            return poll_s
+        return FAST_POLL_S if time.monotonic() - start < FAST_FOR_S else SLOW_POLL_S
+
+    def finished() -> bool:
+        return all(v.phase in ("done", "failed") for v in seeds)
+
+    if console.is_terminal and not quiet:
+        with Live(table(array, seeds), console=console, transient=True, auto_refresh=False) as live:
+            while True:
+                refresh(array, seeds)
+                live.update(table(array, seeds), refresh=True)
+                if finished():
+                    return
+                time.sleep(interval())
+    while True:
+        refresh(array, seeds)
+        for v in seeds:    # off a terminal: a line when a seed's phase, state or epochs change
+            key = (v.phase, v.state, v.epochs)
+            if last.get(v.task.seed) != key and not quiet:
+                last[v.task.seed] = key
+                console.print(v.line(), highlight=False, soft_wrap=True)
+        if finished():
+            return
+        time.sleep(interval())
+
+
+def final(array: slurm.Array, seeds: List[SeedView], console: Console) -> int:
+    """The last view: the table, then one line per failed task. 0 when every seed is done, else 1."""
+    console.print(table(array, seeds))
+    failed = [v for v in seeds if v.phase != "done"]
+    for v in failed:
+        console.print(v.line(), highlight=False, soft_wrap=True)
+    return 1 if failed else 0
