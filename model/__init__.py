@@ -6,6 +6,7 @@ from typing import Dict
 
 import torch.nn as nn
 
+from model.frontier import FrontierNet
 from model.seed import SeedFCNet, SeedNet
 from model.spec import ModelSource, Registered, SpecError, instantiate, resolve as _resolve
 
@@ -14,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 MODELS: Dict[str, Registered] = {
     "seed": Registered(SeedNet, HERE / "seed.toml", hash_source=False),
     "seed-fc": Registered(SeedFCNet, HERE / "seed.toml", hash_source=False),
+    "frontier": Registered(FrontierNet, HERE / "frontier.toml"),   # the suite's own answer: README
 }
 
 UnknownModel = SpecError   # the name older callers catch

@@ -1,0 +1,36 @@
+"""`frontier`, the suite's own answer: its size and audit, its recipe, and that the files are those the
+README's 20-seed sweep used (the fingerprint it gives is the one written there)."""
+import re
+
+import model
+from conftest import REPO
+from model.audit import audit
+from reproduce.record.resume import run_fingerprint
+from reproduce.training.config import TrainConfig
+from reproduce.training.recipe import load
+
+
+def frontier_config() -> TrainConfig:
+    source = model.resolve("frontier")
+    return TrainConfig(model="frontier", model_sha256=source.sha256, **load(source.recipe))
+
+
+def test_frontier_meets_every_rule_under_8k_parameters():
+    a = audit(model.build("frontier"))
+    assert a.params == 7114 and a.params < 8000
+    assert a.batchnorm and a.dropout and a.fully_connected and a.global_avg_pool
+
+
+def test_its_recipe_trains_at_most_15_epochs_with_a_schedule_and_augmentation():
+    cfg = frontier_config()
+    assert cfg.epochs <= 15 and cfg.schedule["name"] == "onecycle" and cfg.augments
+    assert cfg.problems() == [] and cfg.model_sha256 is not None
+
+
+def test_the_files_are_those_the_readmes_sweep_used():
+    """The README names the fingerprint of the sweep's seed-0 run on the CPU; editing model/frontier.py or
+    model/frontier.toml changes it, and this test says the README's figures no longer describe the files."""
+    readme = (REPO / "README.md").read_text()
+    written = re.search(r"frontier seed 0 fingerprint \(cpu\): `([0-9a-f]{64})`", readme)
+    assert written, "README: the frontier section must name its sweep's seed-0 fingerprint"
+    assert run_fingerprint(frontier_config(), 0, "cpu") == written.group(1)
