@@ -94,5 +94,6 @@ class SeedTask(submitit.helpers.Checkpointable):
         if self.stalled > MAX_STALLED:
             raise RuntimeError(f"interrupted {self.stalled} times in a row without saving an epoch (is the time "
                                f"limit shorter than one epoch?); not requeued again")
-        print(f"reproduce task: interrupted with {saved} of {self.cfg.epochs} epochs saved; requeued", flush=True)
+        # os.write to fd 1 (the log), not print: in a signal handler print fails if the interrupted code was printing
+        os.write(1, f"reproduce task: interrupted with {saved} of {self.cfg.epochs} epochs saved; requeued\n".encode())
         return super().checkpoint(seed)
