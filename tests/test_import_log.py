@@ -92,7 +92,7 @@ def test_other_bad_input(capsys, tmp_path):
     assert main(import_args(tmp_path / "nope.txt", "x", 100, tmp_path)) == 2
     assert "nope.txt: cannot read" in capsys.readouterr().err
     assert main(import_args(log, "seed", 19000, tmp_path / "o")) == 2
-    assert "model 'seed' of this suite has 19750 parameters" in capsys.readouterr().err
+    assert "model seed has 19750 parameters" in capsys.readouterr().err
     assert main(import_args(log, "x", 0, tmp_path / "o")) == 2
     assert "--params must be at least 1" in capsys.readouterr().err
     assert main(import_args(log, "x", 100, tmp_path / "o")) == 0
