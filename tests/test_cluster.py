@@ -160,12 +160,16 @@ def test_a_failing_task_is_shown_with_its_state_and_log_and_exit_1(slurm_cluster
 # --- what needs no cluster ----------------------------------------------------------------------------------
 
 def fake_slurm(folder, scontrol_exit=0):
-    """sbatch, srun, sacct, scancel and scontrol that answer as a cluster whose controller is down would."""
+    """SLURM's commands as a cluster would answer them whose controller is down (scontrol_exit=1), or whose
+    controller is up but whose sbatch refuses an option (0)."""
     folder.mkdir()
-    for name in ("sbatch", "srun", "sacct", "scancel"):
+    for name in ("srun", "sacct", "scancel"):
         (folder / name).write_text("#!/bin/sh\nexit 1\n")
-    (folder / "scontrol").write_text("#!/bin/sh\necho 'slurm_load_partitions: Unable to contact slurm controller "
-                                     f"(connect failure)' >&2\nexit {scontrol_exit}\n")
+    (folder / "sbatch").write_text("#!/bin/sh\necho \"sbatch: unrecognized option '--nonsense=1'\" >&2\n"
+                                   "echo 'Try \"sbatch --help\" for more information' >&2\nexit 1\n")
+    answer = ("echo 'slurm_load_partitions: Unable to contact slurm controller (connect failure)' >&2" if scontrol_exit
+              else "echo 'PartitionName=debug Default=YES DefaultTime=NONE MaxTime=UNLIMITED State=UP'")
+    (folder / "scontrol").write_text(f"#!/bin/sh\n{answer}\nexit {scontrol_exit}\n")
     for p in folder.iterdir():
         p.chmod(0o755)
     return folder
@@ -185,7 +189,8 @@ def test_bad_cluster_flags_are_one_line_and_exit_2(tmp_path, capsys, args, said)
     assert not (tmp_path / "out").exists()
 
 
-def test_no_slurm_here_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+def test_no_slurm_here_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, mnist_root):
+    monkeypatch.setenv("MNIST_DATA_DIR", str(mnist_root))   # the last case gets as far as submitting
     run = ["run", *SMALL, "--seeds", "0", "--out", str(tmp_path / "out"), "--cluster", "slurm"]
     empty = tmp_path / "bin"
     empty.mkdir()
@@ -197,6 +202,11 @@ def test_no_slurm_here_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     code, err = main(run), capsys.readouterr().err
     assert code == 2 and "Unable to contact slurm controller" in err and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
+
+    monkeypatch.setenv("PATH", str(fake_slurm(tmp_path / "refusing")))
+    code, err = main(run), capsys.readouterr().err
+    assert code == 2 and err == "error: sbatch refused the array: unrecognized option '--nonsense=1'\n", err
+    assert not (tmp_path / "out").exists()       # nothing left behind: neither --out nor its .slurm folder
 
 
 def test_no_submitit_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):

@@ -115,12 +115,15 @@ def executor(options: SlurmOptions, out: Path, job_name: str):
 def submit(task: Callable[[int], None], seeds: Sequence[int], options: SlurmOptions, out: Path,
            job_name: str) -> Array:
     """One array task per seed, running task(seed). ClusterError (sbatch's own message) when refused."""
+    made = [p for p in (Path(out), Path(out) / LOG_DIR) if not p.exists()]   # removed again if refused
     ex = executor(options, out, job_name)
     noise = io.StringIO()
     try:
         with contextlib.redirect_stderr(noise):    # submitit prints sbatch's stderr as well as raising it
             jobs = ex.map_array(task, list(seeds))
     except Exception as e:
+        for p in reversed(made):                   # a refused sweep leaves --out as it found it
+            shutil.rmtree(p, ignore_errors=True)
         raise ClusterError(f"sbatch refused the array: {first_line(str(e)) or type(e).__name__}") from None
     tasks = [Task(seed, job.job_id, Path(job.paths.stdout)) for seed, job in zip(seeds, jobs)]
     return Array(jobs[0].job_id.split("_")[0], tasks, jobs)
@@ -161,6 +164,8 @@ def cancel(array: Array) -> None:
 
 
 def first_line(text: str) -> str:
-    lines = [re.sub(r"^(sbatch|scontrol): error: ", "", l.strip()) for l in text.strip().splitlines() if l.strip()]
-    # sbatch says the reason first and 'Batch job submission failed: ...' last; both are useful, the last more so
+    """The line of SLURM's output that says what is wrong: sbatch ends with 'Batch job submission failed: ...'
+    after the details, or with 'Try "sbatch --help"' after an unknown option, which is no reason."""
+    lines = [re.sub(r"^(sbatch|scontrol)(: error)?: ", "", l.strip()) for l in text.strip().splitlines()
+             if l.strip() and not l.strip().startswith("Try ")]
     return lines[-1] if lines else ""
