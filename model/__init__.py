@@ -4,6 +4,7 @@ for a fresh instance."""
 from pathlib import Path
 from typing import Dict
 
+import torch
 import torch.nn as nn
 
 from model.frontier import FrontierNet
@@ -27,3 +28,9 @@ def resolve(spec: str) -> ModelSource:
 
 def build(spec: str) -> nn.Module:
     return instantiate(resolve(spec))
+
+
+def build_aside(spec: str) -> nn.Module:
+    """A throwaway instance (for an audit or a check) that leaves every RNG as it found it."""
+    with torch.random.fork_rng(devices=[]):
+        return build(spec)

@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 
 import model as models
-from model.spec import SpecError
+from model.spec import SpecError, check as check_spec
 from reproduce.training import recipe
 from reproduce.training.recipe import RecipeError
 from reproduce.report.check import MAX_EPOCHS, TARGET, check
@@ -149,7 +149,7 @@ def config_from_args(args) -> TrainConfig:
     """The run's config: the model spec (checked), its recipe (the model's own unless --recipe), the flags that
     override the recipe, then the rest of the flags. One line and exit 2 for anything wrong (main)."""
     source = models.resolve(args.model)       # SpecError: a file that is missing, broken, or names no network
-    check_model(source)
+    check_spec(source)
     recipe_path = args.recipe or source.recipe or models.MODELS["seed"].recipe
     fields = recipe.load(recipe_path)
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum}
@@ -161,7 +161,7 @@ def config_from_args(args) -> TrainConfig:
 
 def cmd_run(args, console: Console) -> int:
     import torch
-    from reproduce.sweep.local import built, pick_device, refuse_conflicts, run_sweep
+    from reproduce.sweep.local import pick_device, refuse_conflicts, run_sweep
     from reproduce.training import determinism, optim
 
     cfg = config_from_args(args)
@@ -191,7 +191,7 @@ def cmd_run(args, console: Console) -> int:
         # A cuda sweep submitted from a machine without CUDA is probed on the CPU here; its tasks meet torch's
         # own determinism error on the node, if any, as a failed task.
         probe = device if device.type == "cpu" or torch.cuda.is_available() else torch.device("cpu")
-        op = determinism.nondeterministic_op(built(cfg), optim.train_loss(cfg), probe)
+        op = determinism.nondeterministic_op(models.build_aside(cfg.model), optim.train_loss(cfg), probe)
     except Exception as e:   # a model whose forward works but whose training step does not
         first = (str(e).strip().splitlines() or [""])[0][:160]
         raise UsageError(f"--model {cfg.model}: a training step (forward, {cfg.loss} loss, backward) failed: "
@@ -221,11 +221,6 @@ def run_on_cluster(args, cfg, seeds, device, info, out, options, console: Consol
     if args.report and outcome.complete:
         return max(outcome.code, show_report(outcome.complete, TARGET, MAX_EPOCHS, console))
     return outcome.code
-
-
-def check_model(source) -> None:
-    from model.spec import check
-    check(source)
 
 
 def check_target(target: float) -> None:

@@ -18,8 +18,6 @@ import re
 from pathlib import Path
 from typing import List, Tuple
 
-import torch
-
 import model as models
 from model.audit import audit
 from model.spec import check, run_name
@@ -99,8 +97,7 @@ def model_audit(spec: str, params) -> tuple:
         return run_name(spec), {"params": params}
     source = models.resolve(spec)
     check(source)
-    with torch.random.fork_rng(devices=[]):
-        audited = audit(models.instantiate(source)).to_dict()
+    audited = audit(models.build_aside(spec)).to_dict()
     if params is not None and audited["params"] != params:
         raise LogError(f"--params {params}: model {spec} has {audited['params']} parameters")
     return source.name, audited

@@ -13,10 +13,8 @@ from rich.console import Console
 
 import model as models
 from model.audit import audit
-from reproduce.record import checkpoint
-from reproduce.training import determinism, environment
-from reproduce.training import execution
-from reproduce.record import resume
+from reproduce.record import checkpoint, resume
+from reproduce.training import determinism, environment, execution
 from reproduce.training.config import TrainConfig
 from reproduce.data.mnist import DataInfo, load_tensors
 from reproduce.sweep.interrupt import STOP_SIGNALS, Stopped, stop_on_signals
@@ -25,12 +23,6 @@ from reproduce.sweep.progress import RunProgress, SweepProgress
 from reproduce.record.schema import ReportError, RunReport, run_filename
 from reproduce.data.split import plan
 from reproduce.training.trainer import start_run, train
-
-
-def built(cfg: TrainConfig) -> torch.nn.Module:
-    """A throwaway instance of the config's network, for its audit; every RNG is left as it was."""
-    with torch.random.fork_rng(devices=[]):
-        return models.build(cfg.model)
 
 
 def pick_device(name: str) -> torch.device:
@@ -77,7 +69,7 @@ def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo
             split = plan(cfg, data.train_x.shape[0])
             n_train = split.n_train
             determinism.allow_nondeterministic(cfg.allow_nondeterministic)  # before the flags are recorded
-            context = dict(env=environment.capture(device), audited=audit(built(cfg)).to_dict(),
+            context = dict(env=environment.capture(device), audited=audit(models.build_aside(cfg.model)).to_dict(),
                            data={"source": data_info.source, "sha256": data_info.sha256, "train_images": n_train,
                                  "val_images": split.n_val},
                            batches=math.ceil(n_train / cfg.batch_size))
