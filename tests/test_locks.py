@@ -1,5 +1,6 @@
 """A lock per run file: two sweeps on one folder never train or write the same run twice."""
 import os
+import re
 import subprocess
 import sys
 
@@ -27,6 +28,16 @@ def test_a_locked_run_is_skipped_and_said(cli, mnist_root, tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"skipped {out / 'seed-seed0.json'}: another process (pid {os.getpid()}) holds its lock" in done.stdout
     assert not (out / "seed-seed0.json").exists()
+
+
+def test_a_shared_sweep_says_its_eta_is_shared(cli, mnist_root, tmp_path):
+    out = tmp_path / "sweep"
+    out.mkdir()
+    with try_lock(out / "seed-seed0.json"):  # as if another sweep were training seed 0
+        done = cli("run", "--model", "seed", "--seeds", "0-2", "--epochs", "1", "--train-limit", "128",
+                   "--device", "cpu", "--threads", "1", "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"sweep: 2/3 runs done, ETA \d+ s \(with 2 processes\)", done.stdout), done.stdout
 
 
 def test_two_sweeps_on_one_folder_train_each_run_once(mnist_root, tmp_path):

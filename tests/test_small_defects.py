@@ -52,6 +52,20 @@ def test_sweep_progress_counts_runs_and_estimates_what_is_left():
     assert s.line() == "sweep: 4/4 runs done"
 
 
+def test_a_shared_sweep_divides_the_runs_left_among_the_processes_seen():
+    ticks = iter([0.0, 0.0, 10.0])
+    s = SweepProgress(runs=6, epochs_per_run=2, clock=lambda: next(ticks))
+    s.shared_with("4242")                                  # run 0 is locked by another process
+    s.run_done()
+    s.epoch_started()
+    s.epoch_trained()                                      # run 1 here: 10 s per epoch, 1 epoch left in it
+    # 4 runs not started, shared by two processes (2 each), plus this run's last epoch
+    assert s.eta(epochs_left_in_run=1) == (4 * 2 / 2 + 1) * 10
+    assert s.line(epochs_left_in_run=1) == "sweep: 1/6 runs done, ETA 50 s (with 2 processes)"
+    s.shared_with("4242")                                  # the same process again: still two
+    assert s.eta(epochs_left_in_run=1) == 50
+
+
 def test_a_sweep_prints_its_progress_after_each_run(tmp_path, mnist_root):
     done = subprocess.run([sys.executable, "-m", "reproduce", "run", "--seeds", "0-1", "--epochs", "1",
                            "--train-limit", "128", "--threads", "1", "--out", str(tmp_path)], cwd=REPO,

@@ -78,7 +78,9 @@ def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo
                 path = out / run_filename(cfg.run_name, seed)
                 lock = try_lock(path)
                 if lock is None:
-                    console.print(f"skipped {path}: another process (pid {holder(path) or '?'}) holds its lock",
+                    pid = holder(path)
+                    sweep.shared_with(pid)
+                    console.print(f"skipped {path}: another process (pid {pid or '?'}) holds its lock",
                                   highlight=False, soft_wrap=True)
                 else:
                     with lock:

@@ -1,6 +1,7 @@
 """What a sweep shows while it runs: on a terminal, rich bars for the sweep (runs done of n, its ETA), the run's
 epochs and the epoch's batches; always one line per epoch, and one line per finished run with the sweep's
-progress and ETA. The ETA is the mean seconds per epoch trained by this process times the epochs left."""
+progress and ETA. The ETA is the mean seconds per epoch trained by this process times the epochs left, shared out
+among the processes seen working on the same folder (another process's lock on a run says it is there)."""
 import time
 from typing import Optional
 
@@ -27,6 +28,11 @@ class SweepProgress:
         self.done = 0
         self.epochs_here, self.seconds_here = 0, 0.0
         self._epoch_started = clock()
+        self.others = set()  # pids of the other processes seen holding a run's lock in this sweep
+
+    def shared_with(self, pid: str) -> None:
+        """Another process holds one of this sweep's runs: the runs left are shared with it."""
+        self.others.add(pid or "?")
 
     def epoch_started(self) -> None:
         self._epoch_started = self.clock()
@@ -41,17 +47,19 @@ class SweepProgress:
         self.done += 1
 
     def eta(self, epochs_left_in_run: int = 0) -> Optional[float]:
-        """Seconds left: None until this process has trained an epoch (skipped runs say nothing of speed)."""
+        """Seconds left: None until this process has trained an epoch (skipped runs say nothing of speed). The
+        runs not yet started are shared among this process and the others seen; the current run is this one's."""
         if not self.epochs_here:
             return None
         left = max(self.runs - self.done - (1 if epochs_left_in_run else 0), 0) * self.epochs_per_run
-        return (left + epochs_left_in_run) * self.seconds_here / self.epochs_here
+        return (left / (1 + len(self.others)) + epochs_left_in_run) * self.seconds_here / self.epochs_here
 
     def line(self, epochs_left_in_run: int = 0) -> str:
         eta = self.eta(epochs_left_in_run)
         left = "" if self.done == self.runs else (
             ", ETA —" if eta is None else f", ETA {duration(eta)}")
-        return f"sweep: {self.done}/{self.runs} runs done{left}"
+        shared = f" (with {len(self.others) + 1} processes)" if self.others and left else ""
+        return f"sweep: {self.done}/{self.runs} runs done{left}{shared}"
 
 
 class RunProgress:
