@@ -34,3 +34,11 @@ def test_the_files_are_those_the_readmes_sweep_used():
     written = re.search(r"frontier seed 0 fingerprint \(cpu\): `([0-9a-f]{64})`", readme)
     assert written, "README: the frontier section must name its sweep's seed-0 fingerprint"
     assert run_fingerprint(frontier_config(), 0, "cpu") == written.group(1)
+
+
+def test_the_plain_recipe_is_the_seeds_at_frontiers_epochs_and_loss():
+    """model/frontier-plain.toml, the README's "what the recipe buys" sweep, differs from the seed document's
+    recipe only where frontier must (15 epochs; cross-entropy on logits = NLL on log_softmax)."""
+    plain, seed = load(REPO / "model" / "frontier-plain.toml"), load(REPO / "model" / "seed.toml")
+    differ = {k for k in seed.keys() | plain.keys() if seed.get(k) != plain.get(k)}
+    assert differ == {"epochs", "loss"} and plain["epochs"] == frontier_config().epochs
