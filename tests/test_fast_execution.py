@@ -104,9 +104,12 @@ def faults_per_step():
     return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 4
 for _ in range(3):
     faults_per_step()  # the heap grows to what the steps need
-# Now and then the kept heap grows again (a round of ~800 faults per step, whatever the load), so the fewest
-# of eight rounds: 0 once freed memory stays, ~3,000 when every round hands the blocks back.
-print(min(faults_per_step() for _ in range(8)), execution.describe(cfg.execution)["malloc_keeps_freed_memory"])
+# Rounds vary both ways: now and then the kept heap grows again (a round of ~800 faults per step), and now and
+# then glibc's own sliding mmap threshold keeps a block (a plain round of ~600 on a loaded machine, against
+# 3,500-19,000 usually). So the median of eight rounds: 0 once freed memory stays, thousands when it is handed back.
+import statistics
+print(statistics.median(faults_per_step() for _ in range(8)),
+      execution.describe(cfg.execution)["malloc_keeps_freed_memory"])
 """
 
 
@@ -117,8 +120,8 @@ def test_fast_keeps_freed_memory_so_a_step_takes_no_fresh_pages():
         done = subprocess.run([sys.executable, "-c", FAULTS_PER_STEP, name], capture_output=True, text=True,
                               timeout=300, cwd=Path(__file__).resolve().parent.parent)
         assert done.returncode == 0, done.stderr[-2000:]
-        faults, kept = done.stdout.split()  # fewest fresh pages per step over eight rounds, and the setting
+        faults, kept = done.stdout.split()  # median fresh pages per step of eight rounds, and the setting
         counts[name] = (float(faults), kept)
     assert counts["plain"][1] == "False" and counts["fast"][1] == "True"
-    assert counts["plain"][0] > 1000      # ~3,000 fresh pages per step when glibc hands the blocks back
+    assert counts["plain"][0] > 1000      # thousands of fresh pages per step when glibc hands the blocks back
     assert counts["fast"][0] < 100        # ~0 once freed memory stays in the process
