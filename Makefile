@@ -16,6 +16,8 @@ SEEDS ?= 0-4
 EPOCHS ?=
 OUT ?=
 DEVICE ?= auto
+# THREADS: torch CPU threads (part of a CPU run's bytes; default: torch's own choice)
+THREADS ?=
 # EXECUTION=plain: the textbook loop's layout and kernels instead of the fast path; EXECUTION=graph (CUDA only):
 # the fast path with each step replayed from a CUDA graph (reproduce/training/execution.py, reproduce/training/graph_step.py)
 EXECUTION ?= fast
@@ -40,6 +42,7 @@ BENCH_PYTEST = BENCH_THREADS=$(BENCH_THREADS) $(PYTHON) -m pytest bench -q -p no
 
 RUN_ARGS = --model $(MODEL) --seeds $(SEEDS) --device $(DEVICE) --execution $(EXECUTION) \
 	$(if $(RECIPE),--recipe $(RECIPE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUT),--out $(OUT)) \
+	$(if $(THREADS),--threads $(THREADS)) \
 	$(if $(CLUSTER),--cluster $(CLUSTER) $(CLUSTER_ARGS))
 
 reproduce: $(SETUP)

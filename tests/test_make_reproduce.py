@@ -1,0 +1,29 @@
+"""`make reproduce` passes its variables to `python -m reproduce run` (make -n: nothing runs)."""
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+def dry_run(*variables: str) -> str:
+    done = subprocess.run(["make", "-n", "reproduce", f"PYTHON={sys.executable}", *variables], cwd=REPO,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_readmes_frontier_line_becomes_the_sweeps_command():
+    out = dry_run("MODEL=frontier", "SEEDS=0-19", "THREADS=1")
+    assert "-m reproduce run --model frontier --seeds 0-19 " in out and "--threads 1" in out and "--report" in out
+
+
+def test_recipe_epochs_and_out_pass_through_and_are_left_out_unless_given():
+    given = dry_run("RECIPE=model/frontier-plain.toml", "EPOCHS=3", "OUT=reports/x")
+    assert "--recipe model/frontier-plain.toml" in given and "--epochs 3" in given and "--out reports/x" in given
+    plain = dry_run()
+    assert not any(flag in plain for flag in ("--recipe", "--epochs", "--out", "--threads"))
