@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import model
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -14,5 +16,4 @@ def test_bench_cases_run_untimed(mnist_root):
            "-k", "cpu-b1-eager or cpu-b1-folded or (train and cpu)"]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    import model
     assert f"{2 * len(model.MODELS) + 1} passed" in done.stdout   # eager and folded per model, one training case

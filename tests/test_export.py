@@ -2,13 +2,10 @@
 import csv
 import io
 import json
-import shutil
-import subprocess
 import sys
 
 import pytest
 
-from conftest import REPO
 from reproduce.cli import main
 from test_report_tool import record, write
 from test_summary import ACCS
@@ -59,16 +56,6 @@ def test_markdown_is_a_table_with_every_run(capsys, sweep):
     assert [r.split("|")[1].strip() for r in rows] == ["0", "1", "2", "3", "4"]
     assert all(len(r.split("|")) == len(lines[header].split("|")) for r in rows)
     assert rows[4].split("|")[2].strip() == "—" and "✗" in rows[4]
-
-
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_report_passes_the_format():
-    done = subprocess.run(["make", "-n", "report", "FORMAT=markdown", f"PYTHON={sys.executable}"], cwd=REPO,
-                          capture_output=True, text=True)
-    assert done.returncode == 0 and "--format markdown" in done.stdout
-    plain = subprocess.run(["make", "-n", "report", f"PYTHON={sys.executable}"], cwd=REPO,
-                           capture_output=True, text=True)
-    assert "--format table" in plain.stdout
 
 
 def test_plot_writes_a_png(capsys, sweep, tmp_path):

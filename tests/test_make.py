@@ -1,4 +1,5 @@
-"""`make reproduce` passes its variables to `python -m reproduce run` (make -n: nothing runs)."""
+"""The Makefile passes its variables on: `make reproduce` to `python -m reproduce run`, `make report` to
+`python -m reproduce report` (make -n: nothing runs)."""
 import shutil
 import subprocess
 import sys
@@ -10,8 +11,8 @@ from conftest import REPO
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
 
-def dry_run(*variables: str) -> str:
-    done = subprocess.run(["make", "-n", "reproduce", f"PYTHON={sys.executable}", *variables], cwd=REPO,
+def dry_run(*variables: str, target: str = "reproduce") -> str:
+    done = subprocess.run(["make", "-n", target, f"PYTHON={sys.executable}", *variables], cwd=REPO,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -27,3 +28,8 @@ def test_recipe_epochs_and_out_pass_through_and_are_left_out_unless_given():
     assert "--recipe model/frontier-plain.toml" in given and "--epochs 3" in given and "--out reports/x" in given
     plain = dry_run()
     assert not any(flag in plain for flag in ("--recipe", "--epochs", "--out", "--threads"))
+
+
+def test_make_report_passes_the_format():
+    assert "--format markdown" in dry_run("FORMAT=markdown", target="report")
+    assert "--format table" in dry_run(target="report")
