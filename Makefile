@@ -38,7 +38,7 @@ BENCH_PYTEST = BENCH_THREADS=$(BENCH_THREADS) $(PYTHON) -m pytest bench -q -p no
 	--benchmark-warmup=on --benchmark-warmup-iterations=10 --benchmark-min-rounds=5 --benchmark-max-time=1.0 \
 	--benchmark-columns=median,iqr,rounds,iterations $(BENCH_ARGS)
 
-.PHONY: reproduce report test data clean-venv bench bench-compare
+.PHONY: reproduce report test test-fast lint data clean-venv bench bench-compare
 
 RUN_ARGS = --model $(MODEL) --seeds $(SEEDS) --device $(DEVICE) --execution $(EXECUTION) \
 	$(if $(RECIPE),--recipe $(RECIPE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUT),--out $(OUT)) \
@@ -58,6 +58,15 @@ data: $(SETUP)
 
 test: $(SETUP)
 	$(PYTHON) -m pytest -q tests
+
+# The edit-test loop: the suite without the tests marked slow (those that train for more than a few seconds or
+# bring up SLURM). `make test` runs them all.
+test-fast: $(SETUP)
+	$(PYTHON) -m pytest -q -m "not slow" tests
+
+# ruff (pyproject.toml [tool.ruff]): pycodestyle, pyflakes, import order, bugbear.
+lint: $(SETUP)
+	$(PYTHON) -m ruff check .
 
 bench: $(SETUP)
 	$(BENCH_PYTEST)

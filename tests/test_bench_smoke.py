@@ -5,7 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import model
+
+pytestmark = pytest.mark.slow   # runs every benchmark case once: left out by make test-fast
 
 REPO = Path(__file__).resolve().parent.parent
 

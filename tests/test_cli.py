@@ -17,6 +17,7 @@ def test_seed_lists_and_ranges():
             parse_seeds(bad)
 
 
+@pytest.mark.slow
 def test_run_writes_a_complete_report_and_the_report_tool_reads_it(cli, mnist_root, tmp_path):
     out = tmp_path / "sweep"
     done = cli("run", "--model", "seed", "--seeds", "0", "1", "--epochs", "1", "--train-limit", "512",

@@ -21,6 +21,8 @@ import pytest
 from conftest import REPO, run_cli
 from reproduce.cli import main
 
+pytestmark = pytest.mark.slow   # brings up a single-node SLURM and trains on it: left out by make test-fast
+
 SLURM = REPO / "tests" / "slurm"
 SMALL = ["--model", "seed", "--epochs", "1", "--train-limit", "512", "--device", "cpu"]
 ON_SLURM = ["--cluster", "slurm", "--cpus-per-task", "1"]

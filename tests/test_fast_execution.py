@@ -17,6 +17,8 @@ from reproduce.training.config import TrainConfig
 from reproduce.record.seal import fingerprint
 from reproduce.training.trainer import make_model, train
 
+pytestmark = pytest.mark.slow   # trains several short runs: left out by make test-fast
+
 FAST = TrainConfig(model="seed", epochs=1, train_limit=512, eval_batch_size=2000)
 CPU = torch.device("cpu")
 

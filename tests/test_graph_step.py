@@ -11,6 +11,8 @@ from reproduce.training.config import TrainConfig
 from reproduce.training.graph_step import GraphedTraining
 from reproduce.training.trainer import make_model, start_run, train
 
+pytestmark = pytest.mark.slow   # trains several short runs: left out by make test-fast
+
 CPU = torch.device("cpu")
 # 600 images: four full batches of 128 (the captured step) and a partial one of 88 (eager)
 FAST = TrainConfig(model="seed", epochs=2, train_limit=600, eval_batch_size=2000)

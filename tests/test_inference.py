@@ -105,6 +105,7 @@ def test_untraceable_model_falls_back_unfolded_with_the_reason():
         assert max_diff(run(x), net(x)) <= TOLERANCE
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(model.MODELS))
 def test_compiled_variant_matches_eager_and_compiles_where_a_compiler_exists(name):
     net, x = trained_looking(name), batch(2)

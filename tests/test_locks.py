@@ -4,9 +4,13 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO, SMALL_RUN
 from reproduce.record.locks import try_lock
 from reproduce.record.schema import load
+
+pytestmark = pytest.mark.slow   # trains sweeps in several processes: left out by make test-fast
 
 
 def test_a_run_lock_is_exclusive_until_released(tmp_path):

@@ -99,6 +99,7 @@ def test_an_unknown_registry_name_is_one_line(capsys, tmp_path):
     assert "not a registered model" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_user_network_trains_reports_and_refuses_to_continue_after_its_file_changed(tmp_path, mnist_root):
     net = write(tmp_path, TINY)
     out = tmp_path / "runs"

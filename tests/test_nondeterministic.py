@@ -63,6 +63,7 @@ def test_the_probe_finds_the_op_and_leaves_rngs_and_mode_alone():
     assert not torch.is_deterministic_algorithms_warn_only_enabled()
 
 
+@pytest.mark.slow
 def test_refused_in_one_line_then_trained_when_allowed_and_shown_by_report(tmp_path, mnist_root):
     path = tmp_path / "pooled.py"
     path.write_text(NET)

@@ -51,6 +51,7 @@ def tiny(**kw) -> TrainConfig:
     {"name": "cosine"},
     {"name": "onecycle", "max_lr": 0.1, "pct_start": 0.3},
 ])
+@pytest.mark.slow
 def test_each_schedule_follows_torchs_own_scheduler(schedule, mnist_cpu):
     cfg = tiny(schedule=schedule)
     epochs, _, _ = train(cfg, 0, mnist_cpu, CPU)
@@ -68,6 +69,7 @@ def test_each_schedule_follows_torchs_own_scheduler(schedule, mnist_cpu):
     assert len(set(expected)) > 1   # the schedule moved the lr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("opt", ["adam", "adamw"])
 def test_adam_and_adamw_train(opt, mnist_cpu):
     cfg = tiny(optimizer=opt, lr=1e-3, momentum=None, nesterov=None, weight_decay=0.01)
@@ -75,6 +77,7 @@ def test_adam_and_adamw_train(opt, mnist_cpu):
     assert all(math.isfinite(e.train_loss) for e in epochs) and epochs[-1].train_loss < epochs[0].train_loss
 
 
+@pytest.mark.slow
 def test_cross_entropy_on_logits_with_label_smoothing(mnist_cpu):
     cfg = replace(tiny(loss="cross_entropy", label_smoothing=0.1), model="examples/my_net.py:Net")
     epochs, _, net = train(cfg, 0, mnist_cpu, CPU)
@@ -155,6 +158,7 @@ def test_graph_execution_refuses_what_its_capture_cannot_hold():
     assert "adam" in TrainConfig(optimizer="adam", momentum=None, nesterov=None).graph_problem()
 
 
+@pytest.mark.slow
 def test_a_report_written_by_main_before_recipes_still_verifies_bit_for_bit(capsys, mnist_root):
     """The seed recipe reproduces what main trained before recipes existed: its report re-runs identically."""
     from reproduce.training.environment import cpu_model

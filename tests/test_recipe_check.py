@@ -5,7 +5,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
+
+pytestmark = pytest.mark.slow   # trains and resumes the recipe check's runs: left out by make test-fast
 
 
 def test_recipe_check_passes_on_the_cpu(tmp_path, mnist_root):

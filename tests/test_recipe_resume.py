@@ -20,6 +20,8 @@ from reproduce.sweep.local import run_sweep
 from reproduce.training.config import TrainConfig
 from reproduce.training.recipe import load as load_recipe
 
+pytestmark = pytest.mark.slow   # trains, kills and resumes real subprocesses: left out by make test-fast
+
 RUN = ["--model", "examples/my_net.py:Net", "--recipe", "examples/my_recipe.toml", "--seeds", "0", "--epochs", "3",
        "--train-limit", "2048", "--device", "cpu", "--threads", "1"]
 NAME = "my_net.Net-seed0.json"

@@ -98,6 +98,7 @@ def test_an_output_that_cannot_be_a_folder_is_refused(mnist_root, tmp_path, monk
     assert out.read_text() == "a file where the output folder should be"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_a_read_only_output_folder_is_refused(cli, sweep, mnist_root):
     before = snapshot(sweep)
@@ -111,6 +112,7 @@ def test_a_read_only_output_folder_is_refused(cli, sweep, mnist_root):
     assert snapshot(sweep) == before
 
 
+@pytest.mark.slow
 def test_force_moves_the_old_report_aside_and_never_deletes_it(cli, sweep, mnist_root):
     old = (sweep / "seed-seed0.json").read_bytes()
     done = cli("run", *SMALL_RUN, "--epochs", "1", "--force", "--out", sweep,

@@ -17,6 +17,8 @@ from reproduce.record import checkpoint
 from reproduce.cli import main
 from reproduce.record.schema import load
 
+pytestmark = pytest.mark.slow   # trains, kills and resumes real subprocesses: left out by make test-fast
+
 # 2,048 images, 3 epochs: an epoch long enough that a signal sent when epoch 1 is reported lands in epoch 2.
 RUN = ["--model", "seed", "--seeds", "0", "--epochs", "3", "--train-limit", "2048", "--device", "cpu",
        "--threads", "1"]

@@ -66,6 +66,7 @@ def test_a_shared_sweep_divides_the_runs_left_among_the_processes_seen():
     assert s.eta(epochs_left_in_run=1) == 50
 
 
+@pytest.mark.slow
 def test_a_sweep_prints_its_progress_after_each_run(tmp_path, mnist_root):
     done = subprocess.run([sys.executable, "-m", "reproduce", "run", "--seeds", "0-1", "--epochs", "1",
                            "--train-limit", "128", "--threads", "1", "--out", str(tmp_path)], cwd=REPO,

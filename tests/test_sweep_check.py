@@ -5,7 +5,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow   # trains a sweep in two processes, then seeds alone: left out by make test-fast
 
 
 def sweep_check(*args, env=None):

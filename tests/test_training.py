@@ -1,8 +1,11 @@
 """The determinism contract, on the CPU: same (config, seed) -> same bytes; a run ignores its neighbours."""
+import pytest
 import torch
 
 from reproduce.training.config import TrainConfig
 from reproduce.training.trainer import train
+
+pytestmark = pytest.mark.slow   # trains several short runs: left out by make test-fast
 
 CFG = TrainConfig(model="seed", epochs=1, train_limit=1024)
 

@@ -33,6 +33,7 @@ def test_a_split_leaving_less_than_a_batch_is_refused():
         plan(TrainConfig(val_split=70_000))
 
 
+@pytest.mark.slow
 def test_the_trainer_never_trains_on_held_out_images(mnist_cpu):
     # Poison the held-out images with NaN: one of them in a training batch would make the training loss NaN.
     n, held = 1024, 256
@@ -45,6 +46,7 @@ def test_the_trainer_never_trains_on_held_out_images(mnist_cpu):
     assert math.isnan(e.val_loss)   # ...and the poisoned images are exactly the ones evaluated as validation
 
 
+@pytest.mark.slow
 def test_run_with_val_split_records_validation_every_epoch(cli, mnist_root, tmp_path):
     done = cli("run", "--seeds", "0", "--epochs", "1", "--train-limit", "512", "--val-split", "1000",
                "--device", "cpu", "--quiet", "--out", tmp_path)

@@ -3,7 +3,11 @@ environment fields that differ, 2 for a report that cannot be trusted or a flag 
 import json
 import math
 
+import pytest
+
 from reproduce.record.seal import seal
+
+pytestmark = pytest.mark.slow   # every test re-trains a run: left out by make test-fast
 
 
 def forged(small_report, tmp_path, change):
