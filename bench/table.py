@@ -6,12 +6,13 @@
     python -m bench.table --has-previous FOLDER   (exit 0 if FOLDER holds a saved run for this machine, else
                                                    one line and exit 2: what `make bench-compare` checks first)
 
-Forward pass: model, device, batch, variant, median latency, images/s, speed-up against eager (same model,
-device and batch, same run). Training: seconds per step, seconds per epoch (derived: per step x 469),
-images/s, speed-up against the reference loop (same device, same run); a third row, "convolutions only", is
-the trainer's convolutions alone (bench/conv_floor.py): its speed-up is the ceiling of any fp32 trainer that
-keeps torch's convolutions (runs from before it was measured have no such row). Exit 2 with one line on stderr when
-there is no run to show or the file is not a pytest-benchmark JSON.
+Forward pass: model, device, batch, variant, median latency in ms per call, images/s, speed-up against eager
+(same model, device and batch, same run); a fallback's reason is a numbered note under the table. Training:
+seconds per step, seconds per epoch (derived: per step x 469), images/s, speed-up against the reference loop
+(same device, same run); a third row, "convolutions only", is the trainer's convolutions alone
+(bench/conv_floor.py): its speed-up is the ceiling of any fp32 trainer that keeps torch's convolutions (runs
+from before it was measured have no such row). Exit 2 with one line on stderr when there is no run to show or
+the file is not a pytest-benchmark JSON.
 """
 import json
 import sys
@@ -107,8 +108,8 @@ def train_rows(benchmarks: List[dict]) -> List[dict]:
     return sorted(rows, key=lambda r: (r["device"], order.get(r["loop"], 3)))
 
 
-def _latency(seconds: float) -> str:
-    return f"{seconds * 1e3:,.3f} ms" if seconds < 1 else f"{seconds:,.2f} s"
+def _milliseconds(seconds: float) -> str:
+    return f"{seconds * 1e3:,.3f}"
 
 
 def _speedup(x: Optional[float]) -> str:
@@ -125,33 +126,46 @@ def merge(runs: List[dict]) -> dict:
 
 
 def render(data: dict, source: str, console) -> None:
+    """Both tables, each fitting an 80-column terminal without wrapping a cell: units in the headers, and a
+    forward row's note (a fallback's reason, which can be long) as a numbered line under its table."""
+    from rich import box
     from rich.table import Table
     benchmarks = data["benchmarks"]
     any_info = next((b["extra_info"] for b in benchmarks), {})
-    console.print(f"[bold]{source}[/] ({data.get('datetime', '?')}): torch {any_info.get('torch', '?')}, "
-                  f"{any_info.get('threads', '?')} CPU threads; forward pass in fp32 with TF32 off", soft_wrap=True)
+    console.print(f"[bold]{source}[/] ({data.get('datetime', '?')})", soft_wrap=True, highlight=False)
+    console.print(f"torch {any_info.get('torch', '?')}, {any_info.get('threads', '?')} CPU threads; forward pass "
+                  f"in fp32 with TF32 off", soft_wrap=True, highlight=False)
 
-    fwd = Table(title="Forward pass, eval mode (median of rounds; speed-up against eager in the same run)")
-    for col, just in [("model", "left"), ("device", "left"), ("batch", "right"), ("variant", "left"),
-                      ("median", "right"), ("images/s", "right"), ("vs eager", "right"), ("note", "left")]:
-        fwd.add_column(col, justify=just)
+    def table(title: str) -> Table:
+        return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+
+    fwd = table("Forward pass in eval mode (speed-up against eager, same run)")
+    for col in ("model", "device", "batch", "variant", "ms/call", "images/s", "vs eager"):
+        fwd.add_column(col, justify="left" if col in ("model", "device", "variant") else "right", no_wrap=True)
+    notes = []
     for r in forward_rows(benchmarks):
-        fwd.add_row(r["model"], r["device"], str(r["batch"]), r["variant"], _latency(r["median_s"]),
-                    f"{r['images_per_s']:,.0f}", _speedup(r["speedup"]), r["note"])
+        variant = r["variant"]
+        if r["note"]:
+            notes.append(r["note"])
+            variant += f" [{len(notes)}]"
+        fwd.add_row(r["model"], r["device"], str(r["batch"]), variant, _milliseconds(r["median_s"]),
+                    f"{r['images_per_s']:,.0f}", _speedup(r["speedup"]))
     names = sorted({f"{r['device']}: {r['device_name']}" for r in forward_rows(benchmarks)})
     if fwd.row_count:
-        console.print(fwd)
-        console.print("devices: " + "; ".join(names))
+        console.print(fwd, highlight=False)
+        for n, note in enumerate(notes, 1):
+            console.print(f"[{n}] {note}", soft_wrap=True, highlight=False, markup=False)
+        console.print("devices: " + "; ".join(names), soft_wrap=True, highlight=False)
 
-    train = Table(title="Training, batch 128 (epoch = 469 steps, derived from s/step; speed-up against the "
-                        "reference loop in the same run)")
-    for col in ("device", "loop", "s/step", "s/epoch (derived)", "images/s", "vs reference"):
-        train.add_column(col, justify="left" if col in ("device", "loop") else "right", no_wrap=col == "loop")
+    train = table("Training, batch 128 (speed-up against the reference loop, same run)")
+    train.caption, train.caption_justify = "s/epoch: derived, s/step x 469 steps", "left"
+    for col in ("device", "loop", "s/step", "s/epoch", "images/s", "vs reference"):
+        train.add_column(col, justify="left" if col in ("device", "loop") else "right", no_wrap=True)
     for r in train_rows(benchmarks):
         train.add_row(r["device"], r["loop"], f"{r['seconds_per_step']:.4f}", f"{r['seconds_per_epoch_derived']:.1f}",
                       f"{r['images_per_s']:,.0f}", _speedup(r["speedup"]))
     if train.row_count:
-        console.print(train)
+        console.print(train, highlight=False)
     if not fwd.row_count and not train.row_count:
         console.print("this run holds no forward or training results")
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
 
+from rich import box
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from reproduce.cluster import slurm
@@ -83,17 +85,25 @@ def refresh(array: slurm.Array, seeds: List[SeedView]) -> None:
             v.reason = slurm.failure(array, v.task)
 
 
-def table(array: slurm.Array, seeds: List[SeedView]) -> Table:
+def table(array: slurm.Array, seeds: List[SeedView], console: Console) -> Table:
+    """One line per seed: the notes column takes the width the other columns leave on the console, and a longer
+    note is cut here; it is said whole in the lines after the final table (a failed task's state, reason, log)."""
     counts = {p: sum(v.phase == p for v in seeds) for p in COLOURS}
-    t = Table(title=f"SLURM job {array.array_id}: " + ", ".join(f"{n} {p}" for p, n in counts.items() if n),
-              title_justify="left")
-    for col in ("seed", "task", "state", "epochs saved", "notes"):
-        t.add_column(col, overflow="fold")
-    for v in seeds:
-        colour = COLOURS[v.phase]
-        t.add_row(str(v.task.seed), v.task.job_id, f"[{colour}]{v.phase}[/] ({v.state})",
-                  f"{v.epochs}/{v.epochs_total}", v.note(with_log=False))   # logs: in the lines below the table
-    return t
+    title = f"SLURM job {array.array_id}: " + ", ".join(f"{n} {p}" for p, n in counts.items() if n)
+    rows = [(str(v.task.seed), v.task.job_id, f"[{COLOURS[v.phase]}]{v.phase}[/] ({v.state})",
+             f"{v.epochs}/{v.epochs_total}") for v in seeds]
+    notes = [v.note(with_log=False) for v in seeds]   # logs: in the lines below the table
+
+    def drawn(notes_shown) -> Table:
+        t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+        for col in ("seed", "task", "state", "epochs", "notes"):   # epochs: saved / of the run
+            t.add_column(col, no_wrap=True)
+        for row, note in zip(rows, notes_shown):
+            t.add_row(*row, escape(note))
+        return t
+
+    room = console.width - console.measure(drawn([""] * len(rows))).maximum + len("notes")
+    return drawn([n if len(n) <= room else n[:max(room - 1, 0)] + "…" for n in notes])
 
 
 def wait(array: slurm.Array, seeds: List[SeedView], console: Console, quiet: bool = False,
@@ -111,10 +121,10 @@ def wait(array: slurm.Array, seeds: List[SeedView], console: Console, quiet: boo
         return all(v.phase in ("done", "failed") for v in seeds)
 
     if console.is_terminal and not quiet:
-        with Live(table(array, seeds), console=console, transient=True, auto_refresh=False) as live:
+        with Live(table(array, seeds, console), console=console, transient=True, auto_refresh=False) as live:
             while True:
                 refresh(array, seeds)
-                live.update(table(array, seeds), refresh=True)
+                live.update(table(array, seeds, console), refresh=True)
                 if finished():
                     return
                 time.sleep(interval())
@@ -132,7 +142,7 @@ def wait(array: slurm.Array, seeds: List[SeedView], console: Console, quiet: boo
 
 def final(array: slurm.Array, seeds: List[SeedView], console: Console) -> int:
     """The last view: the table, then one line per failed task. 0 when every seed is done, else 1."""
-    console.print(table(array, seeds))
+    console.print(table(array, seeds, console))
     failed = [v for v in seeds if v.phase != "done"]
     for v in failed:
         console.print(v.line(), highlight=False, soft_wrap=True)

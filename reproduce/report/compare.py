@@ -13,6 +13,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from reproduce.files.shown import tail
 from reproduce.report import stats
 from reproduce.report.check import RunCheck, check
 from reproduce.record.schema import ReportError, find_reports, load
@@ -101,16 +102,25 @@ def signed(x: float) -> str:
     return f"{x:+.3f}"
 
 
-def render_comparison(c: Comparison, console: Console) -> None:
+def comparison_table(c: Comparison, sweep_width: int) -> Table:
     t = Table(title=f"{METRIC_NAMES[c.metric]}: A vs B", title_justify="left", box=box.SIMPLE_HEAD,
-              pad_edge=False)
-    for col in ("", "sweep", "model", "passing (Wilson 95%)", "mean ± sd", "min", "runs"):
-        t.add_column(col, no_wrap=col != "sweep")
+              pad_edge=False, collapse_padding=True,
+              caption="passing: runs reaching the target (Wilson 95% interval)", caption_justify="left")
+    for col in ("", "sweep", "model", "passing", "mean ± sd", "min", "runs"):
+        t.add_column(col, no_wrap=True)
     for name, s in (("A", c.a), ("B", c.b)):
         sd = f"{s.sd:.3f}" if s.sd is not None else "—"
-        t.add_row(name, s.path, s.model,
+        t.add_row(name, tail(s.path, sweep_width), s.model,
                   f"{s.passing}/{s.runs} ({100 * s.pass_low:.0f}–{100 * s.pass_high:.0f}%)",
                   f"{s.mean:.3f} ± {sd}", f"{s.min:.2f}", str(len(s.values)))
+    return t
+
+
+def render_comparison(c: Comparison, console: Console) -> None:
+    # The sweep column takes the width the other columns leave; a longer path keeps its end (…/gm-claim).
+    narrow = len("sweep")
+    room = console.width - console.measure(comparison_table(c, narrow)).maximum + narrow
+    t = comparison_table(c, max(narrow, room))
     console.print(t, highlight=False)
     line = f"difference B − A in mean: {signed(c.diff)} points"
     if c.welch:

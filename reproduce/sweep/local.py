@@ -73,7 +73,7 @@ def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo
                            data={"source": data_info.source, "sha256": data_info.sha256, "train_images": n_train,
                                  "val_images": split.n_val},
                            batches=math.ceil(n_train / cfg.batch_size))
-            sweep = SweepProgress(len(seeds), cfg.epochs)
+            sweep = SweepProgress(len(seeds), cfg.epochs, folder=out)
             for seed in seeds:
                 path = out / run_filename(cfg.run_name, seed)
                 lock = try_lock(path)
