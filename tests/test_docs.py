@@ -1,0 +1,153 @@
+"""The docs name only what exists: every repository path in README.md, RESULTS.md and docs/*.md (backticked, or
+a relative link), every dotted name of the suite's code (`reproduce.training.trainer.train_epoch`), and every
+`python -m reproduce SUB --flag` they show is in the repository and in the command line's parser. Read from the
+text and the parser alone: nothing is run."""
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from reproduce.cli import build_parser
+
+REPO = Path(__file__).resolve().parent.parent
+# Folders and files of the repository that the docs may name; output folders (reports/, data/) hold what the
+# suite writes, so their paths name files a run makes, not files that must exist.
+TRACKED = {"model", "reproduce", "bench", "tests", "examples", "docs", ".ci", "README.md", "RESULTS.md",
+           "Makefile", "pyproject.toml"}
+PACKAGES = {"model", "reproduce", "bench"}
+# Docs that a page may already point at while they are being written; a path here must not exist yet, so the
+# entry is removed as soon as the page lands.
+PENDING = {"docs/notebooks.md"}
+
+BACKTICKED = re.compile(r"`([^`\n]+)`")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+PATH = re.compile(r"^[\w.-]+(?:/[\w.-]+)*/?$")
+DOTTED = re.compile(r"^(?:model|reproduce|bench)(?:\.\w+)+$")
+COMMAND = re.compile(r"python -m reproduce\s+([\w-]+)")
+FLAG = re.compile(r"(?<![\w-])(--[a-z][\w-]*)")
+
+
+def docs():
+    return [REPO / "README.md", REPO / "RESULTS.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+def doc_ids():
+    return [str(p.relative_to(REPO)) for p in docs()]
+
+
+def names(text: str):
+    """Backticked spans and relative link targets (without their #anchor)."""
+    for span in BACKTICKED.findall(text):
+        yield span.strip()
+    for target in LINK.findall(text):
+        if not re.match(r"^[a-z]+:|^#", target):
+            yield target.split("#")[0]
+
+
+def repo_path(name: str):
+    """The repository path `name` means, or None when it is not one (a command, a value, an output file)."""
+    if not PATH.match(name) or "/" not in name.rstrip("/") and name not in TRACKED:
+        return None
+    return name if name.split("/")[0] in TRACKED else None
+
+
+def defined(module: Path, name: str) -> bool:
+    tree = ast.parse(module.read_text())
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            return True
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any((a.asname or a.name) == name for a in node.names):
+            return True
+    return False
+
+
+def dotted_exists(name: str) -> bool:
+    """`reproduce.training.trainer.train_epoch`: a module (or package) of the suite, then names defined in it."""
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        base = REPO.joinpath(*parts[:cut])
+        module = base.with_suffix(".py") if base.with_suffix(".py").is_file() else base / "__init__.py"
+        if module.is_file():
+            rest = parts[cut:]
+            return len(rest) <= 1 and (not rest or defined(module, rest[0]))
+    return False
+
+
+def commands(text: str):
+    """(subcommand, flags) for every `python -m reproduce SUB ...`: in prose, within its backticked span; in a
+    code block, on its line and the lines it continues onto with `\\`, up to a comment."""
+    in_code, logical = False, []
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            in_code, logical = not in_code, []
+        elif in_code:
+            logical.append(line.rstrip().removesuffix("\\"))
+            if not line.rstrip().endswith("\\"):
+                yield from parsed(re.sub(r"\s#\s.*$", "", " ".join(logical)))
+                logical = []
+        else:
+            for span in BACKTICKED.findall(line):
+                yield from parsed(span)
+
+
+def parsed(command_line: str):
+    pieces = COMMAND.split(command_line)
+    for sub, rest in zip(pieces[1::2], pieces[2::2]):
+        yield sub, FLAG.findall(rest)
+
+
+def parser_options():
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    return {name: {s for action in sub._actions for s in action.option_strings}
+            for name, sub in subparsers.choices.items()}
+
+
+@pytest.mark.parametrize("doc", docs(), ids=doc_ids())
+def test_every_repository_path_the_docs_name_exists(doc):
+    missing = []
+    for name in names(doc.read_text()):
+        path = repo_path(name)
+        if path is not None and not (REPO / path).exists() and path.rstrip("/") not in PENDING:
+            missing.append(path)
+        elif DOTTED.match(name) and not dotted_exists(name):
+            missing.append(name)
+    assert not missing, f"{doc.name} names what the repository does not hold: {sorted(set(missing))}"
+
+
+def test_pages_being_written_are_pending_only_until_they_exist():
+    landed = sorted(p for p in PENDING if (REPO / p).exists())
+    assert not landed, f"{landed} exist now: remove them from PENDING in tests/test_docs.py"
+
+
+@pytest.mark.parametrize("doc", docs(), ids=doc_ids())
+def test_every_subcommand_and_flag_the_docs_show_is_in_the_parser(doc):
+    options = parser_options()
+    wrong = []
+    for sub, flags in commands(doc.read_text()):
+        if sub not in options:
+            wrong.append(f"python -m reproduce {sub}: no such subcommand")
+            continue
+        wrong += [f"python -m reproduce {sub} {f}: no such flag" for f in flags if f not in options[sub]]
+    assert not wrong, f"{doc.name}: " + "; ".join(sorted(set(wrong)))
+
+
+def test_the_checks_catch_a_wrong_path_subcommand_and_flag():
+    """Mutants: a moved path, a dotted name that is gone, an unknown subcommand, an unknown flag (inline and in
+    a continued code line) are all found; a flag of another subcommand counts as unknown."""
+    assert repo_path("reproduce/graph_step.py") and not (REPO / "reproduce/graph_step.py").exists()
+    assert repo_path("reports/seed-19ep") is None and repo_path("--epochs") is None and repo_path("0-4") is None
+    assert not dotted_exists("reproduce.trainer.train_epoch")
+    assert dotted_exists("reproduce.training.trainer.train_epoch") and dotted_exists("reproduce.cli")
+    text = ("Run `python -m reproduce frobnicate --x`, or `python -m reproduce report R --epochs 3`.\n"
+            "```sh\npython -m reproduce run --seeds 0 \\\n    --no-such-flag   # --comment-flag\n```\n")
+    found = list(commands(text))
+    assert ("frobnicate", ["--x"]) in found and ("report", ["--epochs"]) in found
+    assert ("run", ["--seeds", "--no-such-flag"]) in found
+    options = parser_options()
+    assert "--epochs" not in options["report"] and "--epochs" in options["run"]
