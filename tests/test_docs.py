@@ -47,7 +47,7 @@ def names(text: str):
 
 def repo_path(name: str):
     """The repository path `name` means, or None when it is not one (a command, a value, an output file)."""
-    if not PATH.match(name) or "/" not in name.rstrip("/") and name not in TRACKED:
+    if not PATH.match(name) or "/" not in name.rstrip("/") and name.rstrip("/") not in TRACKED:
         return None
     return name if name.split("/")[0] in TRACKED else None
 
