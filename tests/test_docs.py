@@ -1,5 +1,5 @@
 """The docs name only what exists: every repository path in README.md, RESULTS.md and docs/*.md (backticked, or
-a relative link), every dotted name of the suite's code (`reproduce.training.trainer.train_epoch`), and every
+the target of a relative link), every dotted name of the suite's code (`reproduce.training.trainer.train_epoch`), and every
 `python -m reproduce SUB --flag` they show is in the repository and in the command line's parser. Read from the
 text and the parser alone: nothing is run."""
 import ast
@@ -37,12 +37,16 @@ def doc_ids():
 
 
 def names(text: str):
-    """Backticked spans and relative link targets (without their #anchor)."""
+    """Backticked spans (repository paths are written from its root)."""
     for span in BACKTICKED.findall(text):
         yield span.strip()
-    for target in LINK.findall(text):
+
+
+def links(doc: Path):
+    """The files that relative links in `doc` point at (without their #anchor), from the doc's own folder."""
+    for target in LINK.findall(doc.read_text()):
         if not re.match(r"^[a-z]+:|^#", target):
-            yield target.split("#")[0]
+            yield (doc.parent / target.split("#")[0]).resolve()
 
 
 def repo_path(name: str):
@@ -117,6 +121,10 @@ def test_every_repository_path_the_docs_name_exists(doc):
             missing.append(path)
         elif DOTTED.match(name) and not dotted_exists(name):
             missing.append(name)
+    for target in links(doc):
+        where = str(target.relative_to(REPO)) if target.is_relative_to(REPO) else str(target)
+        if not target.exists() and where not in PENDING:
+            missing.append(where)
     assert not missing, f"{doc.name} names what the repository does not hold: {sorted(set(missing))}"
 
 
@@ -137,13 +145,17 @@ def test_every_subcommand_and_flag_the_docs_show_is_in_the_parser(doc):
     assert not wrong, f"{doc.name}: " + "; ".join(sorted(set(wrong)))
 
 
-def test_the_checks_catch_a_wrong_path_subcommand_and_flag():
+def test_the_checks_catch_a_wrong_path_subcommand_and_flag(tmp_path):
     """Mutants: a moved path, a dotted name that is gone, an unknown subcommand, an unknown flag (inline and in
     a continued code line) are all found; a flag of another subcommand counts as unknown."""
     assert repo_path("reproduce/graph_step.py") and not (REPO / "reproduce/graph_step.py").exists()
     assert repo_path("reports/seed-19ep") is None and repo_path("--epochs") is None and repo_path("0-4") is None
     assert not dotted_exists("reproduce.trainer.train_epoch")
     assert dotted_exists("reproduce.training.trainer.train_epoch") and dotted_exists("reproduce.cli")
+    page = tmp_path / "docs" / "page.md"
+    page.parent.mkdir()
+    page.write_text("[ok](page.md#top), [gone](../RESULT.md), [web](https://example.org/x.md), [here](#anchor)")
+    assert [t.name for t in links(page) if not t.exists()] == ["RESULT.md"]
     text = ("Run `python -m reproduce frobnicate --x`, or `python -m reproduce report R --epochs 3`.\n"
             "```sh\npython -m reproduce run --seeds 0 \\\n    --no-such-flag   # --comment-flag\n```\n")
     found = list(commands(text))
