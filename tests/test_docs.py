@@ -1,7 +1,7 @@
-"""The docs name only what exists: every repository path in README.md, RESULTS.md and docs/*.md (backticked, or
-the target of a relative link), every dotted name of the suite's code (`reproduce.training.trainer.train_epoch`), and every
-`python -m reproduce SUB --flag` they show is in the repository and in the command line's parser. Read from the
-text and the parser alone: nothing is run."""
+"""The docs name only what exists: every repository path in README.md, RESULTS.md and docs/*.md (backticked, or the
+target of a relative link), every dotted name of the suite's code (`reproduce.training.trainer.train_epoch`),
+and every `python -m reproduce SUB --flag` they show is in the repository and in the command line's parser. Read
+from the text and the parser alone: nothing is run."""
 import ast
 import re
 from pathlib import Path
