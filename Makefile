@@ -21,7 +21,7 @@ THREADS ?=
 # EXECUTION=plain: the textbook loop's layout and kernels instead of the fast path; EXECUTION=graph (CUDA only):
 # the fast path with each step replayed from a CUDA graph (reproduce/training/execution.py, reproduce/training/graph_step.py)
 EXECUTION ?= fast
-# CLUSTER=slurm: every seed a SLURM array task (README, Sweeps on a cluster); CLUSTER_ARGS: its flags, e.g.
+# CLUSTER=slurm: every seed a SLURM array task (docs/sweeps.md); CLUSTER_ARGS: its flags, e.g.
 # CLUSTER_ARGS="--partition gpu --time 60 --gpus-per-task 1 --slurm-arg account=me"
 CLUSTER ?=
 CLUSTER_ARGS ?=

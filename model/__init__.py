@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 MODELS: Dict[str, Registered] = {
     "seed": Registered(SeedNet, HERE / "seed.toml", hash_source=False),
     "seed-fc": Registered(SeedFCNet, HERE / "seed.toml", hash_source=False),
-    "frontier": Registered(FrontierNet, HERE / "frontier.toml"),   # the suite's own answer: README
+    "frontier": Registered(FrontierNet, HERE / "frontier.toml"),   # the suite's own answer: RESULTS.md
 }
 
 UnknownModel = SpecError   # the name older callers catch

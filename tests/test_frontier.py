@@ -1,5 +1,5 @@
 """`frontier`, the suite's own answer: its size and audit, its recipe, and that the files are those the
-README's 20-seed sweep used (the fingerprint it gives is the one written there)."""
+20-seed sweep of RESULTS.md used (the fingerprint it gives is the one written there)."""
 import re
 
 import model
@@ -17,7 +17,7 @@ def frontier_config() -> TrainConfig:
 
 def test_frontier_meets_every_rule():
     a = audit(model.build("frontier"))
-    assert a.params == 15_950 and a.params < 20_000   # under 8k did not hold on the validation split: README
+    assert a.params == 15_950 and a.params < 20_000   # under 8k did not hold on the validation split: RESULTS.md
     assert a.batchnorm and a.dropout and a.fully_connected and a.global_avg_pool
 
 
@@ -28,16 +28,16 @@ def test_its_recipe_trains_at_most_15_epochs_with_a_schedule_and_augmentation():
 
 
 def test_the_files_are_those_the_readmes_sweep_used():
-    """The README names the fingerprint of the sweep's seed-0 run on the CPU; editing model/frontier.py or
-    model/frontier.toml changes it, and this test says the README's figures no longer describe the files."""
-    readme = (REPO / "README.md").read_text()
-    written = re.search(r"frontier seed 0 fingerprint \(cpu\): `([0-9a-f]{64})`", readme)
-    assert written, "README: the frontier section must name its sweep's seed-0 fingerprint"
+    """RESULTS.md names the fingerprint of the sweep's seed-0 run on the CPU; editing model/frontier.py or
+    model/frontier.toml changes it, and this test says the figures there no longer describe the files."""
+    results = (REPO / "RESULTS.md").read_text()
+    written = re.search(r"frontier seed 0 fingerprint \(cpu\): `([0-9a-f]{64})`", results)
+    assert written, "RESULTS.md: the frontier section must name its sweep's seed-0 fingerprint"
     assert run_fingerprint(frontier_config(), 0, "cpu") == written.group(1)
 
 
 def test_the_plain_recipe_is_the_seeds_at_frontiers_epochs_and_loss():
-    """model/frontier-plain.toml, the README's "what the recipe buys" sweep, differs from the seed document's
+    """model/frontier-plain.toml, the "what the recipe buys" sweep of RESULTS.md, differs from the seed document's
     recipe only where frontier must (15 epochs; cross-entropy on logits = NLL on log_softmax)."""
     plain, seed = load(REPO / "model" / "frontier-plain.toml"), load(REPO / "model" / "seed.toml")
     differ = {k for k in seed.keys() | plain.keys() if seed.get(k) != plain.get(k)}

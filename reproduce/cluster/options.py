@@ -39,7 +39,7 @@ class SlurmOptions:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("on a cluster (every seed a SLURM array task; see README, Sweeps on a cluster)")
+    g = parser.add_argument_group("on a cluster (every seed a SLURM array task; see docs/sweeps.md)")
     g.add_argument("--cluster", choices=CLUSTERS, default=None,
                    help="submit one array task per seed instead of training here")
     g.add_argument("--partition", default=None, help="SLURM partition (default: the cluster's default one)")

@@ -4,7 +4,7 @@ The recipe is the same either way; only the order of floating-point work differs
 different bytes. That is why `execution` is a TrainConfig field: it is part of the run's fingerprint, a resumed
 run continues with the execution it started with, and verify re-runs a report with the report's execution.
 
-fast, on the CPU (measured in bench/test_train_throughput.py, profile in the README):
+fast, on the CPU (measured in bench/test_train_throughput.py, profile in RESULTS.md):
 - channels_last for the model and the images: oneDNN's convolutions and BatchNorm run natively in NHWC, with
   no reorders between layers;
 - SGD with foreach=True: one multi-tensor kernel per update instead of one per parameter;
