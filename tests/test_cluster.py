@@ -21,8 +21,6 @@ import pytest
 from conftest import REPO, run_cli
 from reproduce.cli import main
 
-pytestmark = pytest.mark.slow   # brings up a single-node SLURM and trains on it: left out by make test-fast
-
 SLURM = REPO / "tests" / "slurm"
 SMALL = ["--model", "seed", "--epochs", "1", "--train-limit", "512", "--device", "cpu"]
 ON_SLURM = ["--cluster", "slurm", "--cpus-per-task", "1"]
@@ -71,6 +69,7 @@ def slurm_cluster(tmp_path_factory):
         subprocess.run(["bash", str(SLURM / "down.sh"), str(state)], capture_output=True, timeout=300)
 
 
+@pytest.mark.slow   # brings up SLURM and trains on it: left out by make test-fast
 def test_a_sweep_on_slurm_writes_the_local_runs_bytes(slurm_cluster, mnist_root, tmp_path):
     env = {"MNIST_DATA_DIR": str(mnist_root)}
     here = local_run(*SMALL, "--seeds", "0-2", "--out", tmp_path / "local", mnist_root=mnist_root)  # meanwhile
@@ -89,6 +88,7 @@ def test_a_sweep_on_slurm_writes_the_local_runs_bytes(slurm_cluster, mnist_root,
     assert shown.returncode == 1 and re.search(r"runs passing +0/3", shown.stdout)   # 1 epoch, 3 runs only
 
 
+@pytest.mark.slow   # brings up SLURM and trains on it: left out by make test-fast
 def test_a_task_stopped_like_a_preempted_one_is_requeued_and_resumes_bit_identically(slurm_cluster, mnist_root,
                                                                                       tmp_path):
     """SIGTERM then USR2, the two signals submitit's job._interrupt() sends (a plain `scontrol requeue` would
@@ -143,6 +143,7 @@ class Net(nn.Module):
 """
 
 
+@pytest.mark.slow   # brings up SLURM and trains on it: left out by make test-fast
 def test_a_failing_task_is_shown_with_its_state_and_log_and_exit_1(slurm_cluster, mnist_root, tmp_path):
     net = tmp_path / "net.py"
     net.write_text(textwrap.dedent(FAILS_ON_SEED_1))
