@@ -88,15 +88,17 @@ class Augment:
             maps.append(geometry.resized_crop(u, c["scale"], c["ratio"]))
         if "center_crop" in more:
             c = more["center_crop"]
-            maps.append(geometry.center_crop(self.draw(n, 1, like), c["size"], side, c["p"]))
+            u = self.draw(n, geometry.DRAWS["center_crop"], like)
+            maps.append(geometry.center_crop(u, c["size"], side, c["p"]))
         if self.affine:
             maps.append(geometry.lift(self.thetas(n, like.device, like.dtype)))
             if "shear" in more:
                 # the shear acts on the image before the rotation and scale, as in torchvision's RandomAffine
-                maps[-1] = geometry.shear(self.draw(n, 2, like), more["shear"]) @ maps[-1]
+                maps[-1] = geometry.shear(self.draw(n, geometry.DRAWS["shear"], like), more["shear"]) @ maps[-1]
         if "perspective" in more:
             c = more["perspective"]
-            maps.append(geometry.perspective(self.draw(n, 9, like), c["distortion"], c["p"]))
+            u = self.draw(n, geometry.DRAWS["perspective"], like)
+            maps.append(geometry.perspective(u, c["distortion"], c["p"]))
         if not maps:
             return None
         m = maps[0]

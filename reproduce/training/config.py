@@ -12,9 +12,10 @@ NO_SCHEDULE = {"name": "none"}
 NO_AUGMENT = {"rotate": 0.0, "translate": 0.0, "scale": [1.0, 1.0]}
 MNIST_NORMALIZE = [MEAN, STD]   # what the data is normalised with unless a recipe says otherwise
 
-# Fields added with recipes and model files, at the values every earlier run had (the seed recipe). They enter
-# a run's fingerprint only when they differ from these, so a report written before they existed keeps its
-# fingerprint: it still resumes, is skipped when complete, and verifies as the seed recipe.
+# Fields added with recipes and model files (and the recipe keys added since: normalize, l1), at the values
+# every earlier run had (the seed recipe). They enter a run's fingerprint only when they differ from these, so
+# a report written before they existed keeps its fingerprint: it still resumes, is skipped when complete, and
+# verifies as the seed recipe. The [augment] table keeps newer keys only when they are on, for the same end.
 ADDED_WITH_RECIPES = {
     "model_sha256": None, "loss": "nll", "label_smoothing": 0.0, "optimizer": "sgd", "nesterov": False,
     "weight_decay": 0.0, "schedule": NO_SCHEDULE, "augment": NO_AUGMENT, "allow_nondeterministic": False,

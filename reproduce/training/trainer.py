@@ -2,8 +2,9 @@
 
 Every epoch: the training images reshuffled by a generator seeded with the run's seed, each batch gathered by
 index, augmented on the device if the recipe says so (augment.py), forward, the recipe's loss, backward,
-torch's optimizer step, and OneCycle's per-batch schedule step; then the per-epoch schedule step and an
-evaluation on the 10,000 test images (and the held-out validation images, if any). No DataLoader: the data set
+torch's optimizer step, and OneCycle's per-batch schedule step; then an evaluation on the 10,000 test images
+(and the held-out validation images, if any) and the per-epoch schedule step (plateau's on the validation
+loss, else the training loss; never the test loss). No DataLoader: the data set
 is already a tensor on the device, a batch is an index into it. No host synchronisation inside an epoch: the
 running loss and accuracy stay on the device until the epoch ends. The seed recipe (model/seed.toml) runs
 exactly the loop it always ran: no schedule and no augmentation draw nothing and change nothing.
