@@ -41,6 +41,7 @@ center_crop = { size = 20, p = 0 }
 color_jitter = { brightness = 0, contrast = 0.0 }
 perspective = { distortion = 0.5, p = 0.0 }
 erasing = { p = 0 }
+translate = [0.0, 0.0]
 """
 
 
@@ -67,6 +68,8 @@ def test_keys_at_rest_are_the_seed_recipe_and_keep_its_fingerprint(tmp_path):
     assert cfg == TrainConfig() and not cfg.augments and Augment.from_config(cfg, 0, CPU) is None
     assert run_fingerprint(cfg, 0, "cpu") == run_fingerprint(TrainConfig(), 0, "cpu")
     assert "normalize" not in cfg.identity() and "l1" not in cfg.identity()
+    pair = recipe.load(write(tmp_path, "[augment]\ntranslate = [0.1, 0.1]\n"))["augment"]
+    assert pair == {**cfg.augment, "translate": 0.1}                   # [t, t] is t: the same run
 
 
 @pytest.mark.parametrize("line", ["normalize = [0.5, 0.5]", "l1 = 1e-5", "[augment]\nshear = 5",

@@ -44,11 +44,11 @@ def _fraction(v, key: str, what: str = "a probability") -> float:
 
 
 def translate(v):
-    """A fraction of the side on both axes, or [x, y] fractions, each in [0, 1)."""
+    """A fraction of the side on both axes, or [x, y] fractions, each in [0, 1); [t, t] is t, the same run."""
     values = v if isinstance(v, list) and len(v) == 2 else [v]
     if not all(_number(t) and 0 <= t < 1 for t in values):
         raise ValueError(f"translate should be a fraction of the side in [0, 1), or [x, y] fractions, got {v!r:.60}")
-    return [float(t) for t in v] if isinstance(v, list) else float(v)
+    return float(values[0]) if values[0] == values[-1] else [float(t) for t in values]
 
 
 def shear(v) -> list:
