@@ -97,6 +97,9 @@ def train_rows(benchmarks: List[dict]) -> List[dict]:
         if info.get("augment_seconds_per_batch"):
             loops.append((f"augment ({info['augment_share_of_step']:.0%} of step)",
                           info["augment_seconds_per_batch"]))
+        if info.get("augment_all_seconds_per_batch"):
+            loops.append((f"augment, every stage ({info['augment_all_share_of_step']:.0%} of step)",
+                          info["augment_all_seconds_per_batch"]))
         for loop, per_step in loops:
             rows.append({
                 "device": info["device"], "device_name": info.get("device_name", ""), "loop": loop,

@@ -13,7 +13,9 @@ torch's convolutions could reach on this machine: extra_info "ceiling_vs_referen
 
 A fourth: the recipes' augmentation alone (reproduce/training/augment.py, with examples/my_recipe.toml's
 rotation, shift and scale) on the same batches. Its cost as a share of a trainer step is extra_info
-"augment_share_of_step" (target: at most 15 % of a seed-network step on the CPU).
+"augment_share_of_step" (target: at most 15 % of a seed-network step on the CPU). A fifth: every augmentation
+stage at once (examples/every_augmentation.toml: crops, affine map with shear, perspective, colour jitter,
+erasing), "augment_all_share_of_step", under the same target.
 
 The fast execution's allocator setting (freed memory kept: reproduce/training/execution.py) is process-wide, so from the
 trainer's first round on the reference loop has it too: the measured speed-up is, if anything, an underestimate.
@@ -41,6 +43,7 @@ REFERENCE = TrainConfig(execution="plain")
 BATCH = 128
 STEPS_PER_EPOCH = 469  # ceil(60000 / 128)
 ROUNDS = 5
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def batches_per_round() -> int:
@@ -82,9 +85,11 @@ def test_train_throughput(benchmark, mnist_train, device):
     fast_x = execution.place_images(x, TRAINER.execution)
     with execution.kernels(TRAINER.execution):
         conv_step = convolutions_only(step_convolutions(net, fast_x[:BATCH]))
-    recipe = load_recipe(Path(__file__).resolve().parent.parent / "examples" / "my_recipe.toml")["augment"]
+    recipe = load_recipe(EXAMPLES / "my_recipe.toml")["augment"]
     augment = Augment(recipe["rotate"], recipe["translate"], recipe["scale"], 0, torch.device(device))
-    reference_rounds, conv_rounds, augment_rounds = [], [], []
+    every = Augment.from_config(TrainConfig(**load_recipe(EXAMPLES / "every_augmentation.toml")), 0,
+                                torch.device(device))
+    reference_rounds, conv_rounds, augment_rounds, every_rounds = [], [], [], []
 
     def reference_round():
         start = time.perf_counter()
@@ -102,6 +107,11 @@ def test_train_throughput(benchmark, mnist_train, device):
             augment(fast_x[k * BATCH:(k + 1) * BATCH])
         sync()
         augment_rounds.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for k in range(steps):
+            every(fast_x[k * BATCH:(k + 1) * BATCH])
+        sync()
+        every_rounds.append(time.perf_counter() - start)
 
     def trainer_round():
         with execution.kernels(TRAINER.execution):
@@ -117,6 +127,7 @@ def test_train_throughput(benchmark, mnist_train, device):
     reference = statistics.median(timed_reference) if median else None
     conv = statistics.median(timed_conv) if median else None
     augmenting = statistics.median(augment_rounds[1:]) if median else None
+    every_stage = statistics.median(every_rounds[1:]) if median else None
     benchmark.extra_info.update(common_info(device))
     benchmark.extra_info.update({
         "loop": "trainer", "execution": execution.describe(TRAINER.execution),
@@ -133,4 +144,7 @@ def test_train_throughput(benchmark, mnist_train, device):
         "augment_rounds_s": augment_rounds[1:],
         "augment_seconds_per_batch": augmenting / steps if augmenting else None,
         "augment_share_of_step": augmenting / median if augmenting else None,
+        "augment_all_rounds_s": every_rounds[1:],
+        "augment_all_seconds_per_batch": every_stage / steps if every_stage else None,
+        "augment_all_share_of_step": every_stage / median if every_stage else None,
     })

@@ -96,3 +96,12 @@ def test_the_convolutions_only_row_shows_the_ceiling_and_older_runs_have_none(ru
     assert table.main([str(newer)]) == 0
     out = capsys.readouterr().out
     assert "convolutions only" in out and "10.00x" in out
+
+
+def test_the_augment_rows_show_their_share_of_a_step(run_file):
+    data = table.load(run_file)
+    data["benchmarks"][-1]["extra_info"].update(augment_seconds_per_batch=0.01, augment_share_of_step=0.08,
+                                                augment_all_seconds_per_batch=0.02, augment_all_share_of_step=0.11)
+    rows = {r["loop"]: r for r in table.train_rows(data["benchmarks"])}
+    assert list(rows) == ["reference", "trainer", "augment (8% of step)", "augment, every stage (11% of step)"]
+    assert rows["augment, every stage (11% of step)"]["seconds_per_step"] == 0.02

@@ -103,7 +103,7 @@ BAD = {
     "wrong type": ("batch_size = \"128\"\n", "batch_size should be an integer"),
     "bool as number": ("[optimizer]\nlr = true\n", "[optimizer] lr should be a number"),
     "unknown optimizer": ("[optimizer]\nname = \"lion\"\n", "optimizer must be one of sgd, adam, adamw"),
-    "unknown schedule": ("[schedule]\nname = \"plateau\"\n", "[schedule] schedule must be one of"),
+    "unknown schedule": ("[schedule]\nname = \"cyclic\"\n", "[schedule] schedule must be one of"),
     "unknown schedule key": ("[schedule]\nname = \"step\"\nstep_sise = 3\n", "[schedule] schedule step: unknown key 'step_sise'"),
     "missing onecycle max_lr": ("[schedule]\nname = \"onecycle\"\n", "[schedule] schedule onecycle: torch rejects it"),
     "torch rejects pct_start": ("[schedule]\nname = \"onecycle\"\nmax_lr = 0.1\npct_start = 2.0\n", "pct_start"),

@@ -196,6 +196,21 @@ def normalise(pixels: np.ndarray, device) -> torch.Tensor:
     return ((x / 255.0 - MEAN) / STD).unsqueeze(1)
 
 
+def pixels_of(x: torch.Tensor) -> torch.Tensor:
+    """The integer pixels (0-255, as float32) behind images normalised by `normalise`: exact, since each is an
+    integer far from the rounding boundary."""
+    return torch.round((x * STD + MEAN) * 255.0)
+
+
+def renormalised(data: MNISTTensors, mean: float, std: float) -> MNISTTensors:
+    """data normalised with (mean, std) instead of MNIST's own, from the same integer pixels, as `normalise`
+    computes it; data itself (the same tensors, no copy) when (mean, std) are MNIST's."""
+    if (mean, std) == (MEAN, STD):
+        return data
+    again = lambda x: (pixels_of(x) / 255.0 - mean) / std
+    return MNISTTensors(again(data.train_x), data.train_y, again(data.test_x), data.test_y)
+
+
 def load_tensors(root: Path, device) -> MNISTTensors:
     """Read the (already verified) files once into tensors on `device`."""
     raw = raw_dir(root)

@@ -5,17 +5,21 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
 from model.spec import run_name
+from reproduce.data.mnist import MEAN, STD
 from reproduce.training import optim
 
 NO_SCHEDULE = {"name": "none"}
 NO_AUGMENT = {"rotate": 0.0, "translate": 0.0, "scale": [1.0, 1.0]}
+MNIST_NORMALIZE = [MEAN, STD]   # what the data is normalised with unless a recipe says otherwise
 
-# Fields added with recipes and model files, at the values every earlier run had (the seed recipe). They enter
-# a run's fingerprint only when they differ from these, so a report written before they existed keeps its
-# fingerprint: it still resumes, is skipped when complete, and verifies as the seed recipe.
+# Fields added with recipes and model files (and the recipe keys added since: normalize, l1), at the values
+# every earlier run had (the seed recipe). They enter a run's fingerprint only when they differ from these, so
+# a report written before they existed keeps its fingerprint: it still resumes, is skipped when complete, and
+# verifies as the seed recipe. The [augment] table keeps newer keys only when they are on, for the same end.
 ADDED_WITH_RECIPES = {
     "model_sha256": None, "loss": "nll", "label_smoothing": 0.0, "optimizer": "sgd", "nesterov": False,
     "weight_decay": 0.0, "schedule": NO_SCHEDULE, "augment": NO_AUGMENT, "allow_nondeterministic": False,
+    "normalize": MNIST_NORMALIZE, "l1": 0.0,
 }
 
 
@@ -37,8 +41,10 @@ class TrainConfig:
     nesterov: Optional[bool] = False    # sgd only (None for adam/adamw)
     weight_decay: float = 0.0
     schedule: dict = field(default_factory=lambda: dict(NO_SCHEDULE))   # {"name": ..., torch's own kwargs}
-    augment: dict = field(default_factory=lambda: dict(NO_AUGMENT))     # rotate (deg), translate (side), scale
+    augment: dict = field(default_factory=lambda: dict(NO_AUGMENT))     # docs/recipe-keys.md: what each key does
     allow_nondeterministic: bool = False  # ops without a deterministic kernel warn instead of stopping the run
+    normalize: list = field(default_factory=lambda: list(MNIST_NORMALIZE))   # [mean, std] on [0, 1] pixels
+    l1: float = 0.0                     # loss += l1 * sum of |p| over every parameter of the model
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,8 +68,10 @@ class TrainConfig:
 
     @property
     def augments(self) -> bool:
-        return self.augment != NO_AUGMENT and (self.augment["rotate"] or self.augment["translate"]
-                                               or list(self.augment["scale"]) != [1.0, 1.0])
+        a = self.augment
+        # a recipe keeps only the newer keys that are on (augmentation/recipe.py); the first three may be at rest
+        return bool(a["rotate"] or a["translate"] not in (0, 0.0, [0.0, 0.0]) or list(a["scale"]) != [1.0, 1.0]
+                or any(k not in NO_AUGMENT for k in a))
 
     def problems(self) -> list:
         """What is out of range, as lines for the user; empty when the config can run."""
@@ -97,4 +105,6 @@ class TrainConfig:
                     f"it cannot follow the {self.schedule['name']} schedule (use --execution fast)")
         if self.augments:
             return "--execution graph does not augment inside the captured step (use --execution fast)"
+        if self.l1:
+            return "--execution graph captures the data loss only, not an l1 term (use --execution fast)"
         return None

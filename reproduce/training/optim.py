@@ -2,7 +2,9 @@
 
 A schedule's keys besides `name` are passed to its torch.optim.lr_scheduler class as they are. The run sets
 what only it knows: OneCycleLR gets `epochs` and `steps_per_epoch` and steps after every batch; the others
-step after every epoch; CosineAnnealingLR's T_max defaults to the run's epochs.
+step after every epoch; CosineAnnealingLR's T_max defaults to the run's epochs. ReduceLROnPlateau ("plateau")
+steps after every epoch on the validation loss when the run holds images out (--val-split), else on the
+training loss; never on the test loss, which would choose the learning rate by the test set.
 """
 import inspect
 import math
@@ -15,7 +17,7 @@ from torch.optim import lr_scheduler
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 SCHEDULES = {"none": None, "step": lr_scheduler.StepLR, "multistep": lr_scheduler.MultiStepLR,
              "exponential": lr_scheduler.ExponentialLR, "cosine": lr_scheduler.CosineAnnealingLR,
-             "onecycle": lr_scheduler.OneCycleLR}
+             "onecycle": lr_scheduler.OneCycleLR, "plateau": lr_scheduler.ReduceLROnPlateau}
 SET_BY_THE_RUN = {"optimizer", "last_epoch", "verbose", "epochs", "steps_per_epoch", "total_steps"}
 LOSSES = ("nll", "cross_entropy")
 
@@ -54,6 +56,25 @@ def train_loss(cfg) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
         return F.nll_loss
     smoothing = cfg.label_smoothing
     return lambda out, y: F.cross_entropy(out, y, label_smoothing=smoothing)
+
+
+def with_l1(loss_fn, net: torch.nn.Module, l1: float):
+    """loss_fn plus l1 times the sum of the absolute values of every parameter of net (weights, biases and
+    BatchNorm's affine parameters alike: the sum over model.parameters() that notebooks add), or loss_fn as it
+    is when l1 is 0."""
+    if not l1:
+        return loss_fn
+    params = list(net.parameters())
+    return lambda out, y: loss_fn(out, y) + l1 * sum(p.abs().sum() for p in params)
+
+
+def step_epoch(schedule, cfg, train_loss: float, val_loss: Optional[float]) -> None:
+    """The end-of-epoch schedule step (not OneCycle's, which steps per batch): plateau watches the validation
+    loss when there is one, else the training loss."""
+    if cfg.schedule["name"] == "plateau":
+        schedule.step(val_loss if val_loss is not None else train_loss)
+    else:
+        schedule.step()
 
 
 def eval_loss_sum(cfg) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:

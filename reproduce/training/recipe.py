@@ -11,11 +11,14 @@
     nesterov = false          # sgd only
     weight_decay = 0.0
     [schedule]
-    name = "none"             # none | step | multistep | exponential | cosine | onecycle, then torch's own kwargs
+    name = "none"             # none | step | multistep | exponential | cosine | onecycle | plateau, then torch's own kwargs
     [augment]
     rotate = 0.0              # degrees: each image turned by a uniform angle in [-rotate, rotate]
     translate = 0.0           # fraction of the side: each image shifted by up to this much per axis
     scale = [1.0, 1.0]        # each image scaled by a uniform factor in this range
+
+and, off unless given (docs/recipe-keys.md): normalize = [mean, std] and l1 at the top, the plateau schedule,
+and [augment] shear, resized_crop, center_crop, color_jitter, perspective and erasing (augmentation/recipe.py).
 
 A key left out takes the seed recipe's value (momentum and nesterov: sgd only). A key the schema does not
 know, a value of the wrong type, or a value torch rejects is an error naming the file and the key: a typo
@@ -25,12 +28,12 @@ import math
 import tomllib
 from pathlib import Path
 
-from reproduce.training.config import NO_AUGMENT, NO_SCHEDULE, TrainConfig
+from reproduce.training.augmentation import recipe as augment_keys
+from reproduce.training.config import NO_SCHEDULE, TrainConfig
 
-TOP = {"epochs": int, "batch_size": int, "loss": str, "label_smoothing": float,
+TOP = {"epochs": int, "batch_size": int, "loss": str, "label_smoothing": float, "normalize": list, "l1": float,
        "optimizer": dict, "schedule": dict, "augment": dict}
 OPTIMIZER = {"name": str, "lr": float, "momentum": float, "nesterov": bool, "weight_decay": float}
-AUGMENT = {"rotate": float, "translate": float, "scale": list}
 SGD_ONLY = ("momentum", "nesterov")
 # cfg.problems() speaks of flags; in a recipe the same value is a key
 KEY_OF_FLAG = {"--epochs": "epochs", "--batch-size": "batch_size", "--lr": "[optimizer] lr",
@@ -64,6 +67,22 @@ def _table(d: dict, schema: dict, file: str, section: str) -> dict:
     return out
 
 
+def _normalize_and_l1(top: dict, file: str) -> dict:
+    """The top-level normalize ([mean, std] of [0, 1] pixels) and l1 (0 or more), where the recipe sets them."""
+    out = {}
+    if "normalize" in top:
+        v = top["normalize"]
+        if not (len(v) == 2 and all(isinstance(s, (int, float)) and not isinstance(s, bool) and math.isfinite(s)
+                                    for s in v) and v[1] > 0):
+            raise RecipeError(f"{file}: normalize should be [mean, std] with std > 0, got {v!r:.60}")
+        out["normalize"] = [float(s) for s in v]
+    if "l1" in top:
+        if not (math.isfinite(top["l1"]) and top["l1"] >= 0):
+            raise RecipeError(f"{file}: l1 should be a number 0 or more, got {top['l1']}")
+        out["l1"] = top["l1"]
+    return out
+
+
 def load(path: Path) -> dict:
     """The TrainConfig fields that the recipe at `path` sets (validated), or RecipeError."""
     path = Path(path)
@@ -78,6 +97,7 @@ def load(path: Path) -> dict:
         raise RecipeError(f"{file}: not valid TOML ({e})") from None
     top = _table(raw, TOP, file, "")
     fields = {k: top[k] for k in ("epochs", "batch_size", "loss", "label_smoothing") if k in top}
+    fields.update(_normalize_and_l1(top, file))
 
     opt = _table(top.get("optimizer", {}), OPTIMIZER, file, "optimizer")
     name = opt.get("name", "sgd")
@@ -94,17 +114,14 @@ def load(path: Path) -> dict:
         raise RecipeError(f"{file}: [schedule] name should be a string, got {schedule['name']!r:.60}")
     fields["schedule"] = {"name": schedule.get("name", "none"), **{k: v for k, v in schedule.items() if k != "name"}}
 
-    aug = {**NO_AUGMENT, **_table(top.get("augment", {}), AUGMENT, file, "augment")}
-    scale = aug["scale"]
-    if (len(scale) != 2 or not all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in scale)
-            or not 0 < scale[0] <= scale[1] or not all(math.isfinite(s) for s in scale)):
-        raise RecipeError(f"{file}: [augment] scale should be [low, high] with 0 < low <= high, got {scale!r:.60}")
-    aug["scale"] = [float(s) for s in scale]
-    if not (math.isfinite(aug["rotate"]) and 0 <= aug["rotate"] <= 180):
-        raise RecipeError(f"{file}: [augment] rotate should be degrees in [0, 180], got {aug['rotate']}")
-    if not (math.isfinite(aug["translate"]) and 0 <= aug["translate"] < 1):
-        raise RecipeError(f"{file}: [augment] translate should be a fraction of the side in [0, 1), "
-                          f"got {aug['translate']}")
+    augment = top.get("augment", {})
+    unknown = [k for k in augment if k not in augment_keys.KEYS]
+    if unknown:
+        raise RecipeError(f"{file}: [augment] unknown key {unknown[0]!r} (known: {', '.join(augment_keys.KEYS)})")
+    try:
+        aug = augment_keys.check(augment)
+    except ValueError as e:
+        raise RecipeError(f"{file}: [augment] {e}") from None
     fields["augment"] = aug
 
     problems = TrainConfig(**fields).problems()

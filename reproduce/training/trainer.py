@@ -2,8 +2,9 @@
 
 Every epoch: the training images reshuffled by a generator seeded with the run's seed, each batch gathered by
 index, augmented on the device if the recipe says so (augment.py), forward, the recipe's loss, backward,
-torch's optimizer step, and OneCycle's per-batch schedule step; then the per-epoch schedule step and an
-evaluation on the 10,000 test images (and the held-out validation images, if any). No DataLoader: the data set
+torch's optimizer step, and OneCycle's per-batch schedule step; then an evaluation on the 10,000 test images
+(and the held-out validation images, if any) and the per-epoch schedule step (plateau's on the validation
+loss, else the training loss; never the test loss). No DataLoader: the data set
 is already a tensor on the device, a batch is an index into it. No host synchronisation inside an epoch: the
 running loss and accuracy stay on the device until the epoch ends. The seed recipe (model/seed.toml) runs
 exactly the loop it always ran: no schedule and no augmentation draw nothing and change nothing.
@@ -21,7 +22,7 @@ import model as models
 from reproduce.training import determinism, execution, optim
 from reproduce.training.augment import Augment
 from reproduce.training.config import TrainConfig
-from reproduce.data.mnist import MNISTTensors
+from reproduce.data.mnist import MNISTTensors, renormalised
 from reproduce.training.graph_step import GraphedTraining
 from reproduce.training.determinism import seed_everything
 from reproduce.training.epoch import EpochRecord
@@ -123,9 +124,10 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
     start: continue that state (a resumed run) instead of a fresh one; it is updated in place, so on_epoch
     can checkpoint it. stop_after: end after that epoch (verify re-runs a prefix of a run)."""
     split = plan(cfg, data.train_x.shape[0])
+    data = renormalised(data, *cfg.normalize)
     state = start if start is not None else start_run(cfg, seed, device, split.n_train)
     net, opt, order, epochs = state.net, state.opt, state.order, state.epochs
-    loss_fn, eval_sum = optim.train_loss(cfg), optim.eval_loss_sum(cfg)
+    loss_fn, eval_sum = optim.with_l1(optim.train_loss(cfg), net, cfg.l1), optim.eval_loss_sum(cfg)
     per_batch = state.schedule if optim.steps_per_batch(cfg) else None
     place = lambda images: execution.place_images(images, cfg.execution)
     x, y = place(data.train_x[split.train]), data.train_y[split.train]
@@ -143,11 +145,11 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
             else:
                 train_loss, train_acc = train_epoch(net, opt, x, y, cfg.batch_size, order, on_batch, loss_fn,
                                                     state.augment, per_batch)
-            if state.schedule is not None and per_batch is None:
-                state.schedule.step()
             test_loss, test_acc = evaluate(net, test_x, data.test_y, cfg.eval_batch_size, eval_sum)
             val_loss, val_acc = (evaluate(net, val_x, val_y, cfg.eval_batch_size, eval_sum) if split.n_val
                                  else (None, None))
+            if state.schedule is not None and per_batch is None:
+                optim.step_epoch(state.schedule, cfg, train_loss, val_loss)   # never on the test loss
         record = EpochRecord(epoch, train_loss, train_acc, test_loss, test_acc,
                              lr, time.perf_counter() - t0, val_loss, val_acc)
         epochs.append(record)
