@@ -42,9 +42,15 @@ class RunReport:
     fingerprint: Optional[str] = None      # sha256 of (config, seed, device kind): see seal.py
     execution: Optional[dict] = None       # how it ran: layout, kernels, threads (reproduce/execution.py)
     record_sha256: Optional[str] = None    # seal over every other field, recomputed on every save
+    # Runs of a notebook's network or recipe: {"file", "sha256"} of the notebook, the network taken from it,
+    # and "left_out": what --approximate left out of its recipe. None for every other run.
+    notebook: Optional[dict] = None
 
     def to_json(self) -> str:
-        d = seal(asdict(self))
+        d = asdict(self)
+        if d["notebook"] is None:   # reports of other runs keep the bytes they had before the field existed
+            del d["notebook"]
+        d = seal(d)
         self.record_sha256 = d["record_sha256"]
         return json.dumps(d, indent=2, sort_keys=False) + "\n"
 
@@ -103,8 +109,9 @@ def from_dict(d, where: str) -> RunReport:
         raise ReportError(f"{where}: field 'weights_sha256' should be a string or null")
     if d.get("origin", "trained") not in ORIGINS:
         raise ReportError(f"{where}: origin {d.get('origin')!r} is not one of {', '.join(ORIGINS)}")
-    if d.get("source") is not None and not isinstance(d["source"], dict):
-        raise ReportError(f"{where}: field 'source' should be an object or null")
+    for name in ("source", "notebook"):
+        if d.get(name) is not None and not isinstance(d[name], dict):
+            raise ReportError(f"{where}: field {name!r} should be an object or null")
     epochs = []
     for i, e in enumerate(d["epochs"]):
         if not isinstance(e, dict):

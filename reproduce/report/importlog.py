@@ -16,7 +16,6 @@ end in an error are imported with that recorded in the report; a printed `Total 
 network's own count.
 """
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import List, Tuple
