@@ -74,7 +74,7 @@ class NotebookVerdict:
         broken = [name for name, ok in self.model.rules.items() if ok is False]
         if broken:
             said += f", and the network breaks {', '.join(broken)}"
-        return said[0].upper() + said[1:] + "."
+        return said + "."
 
     def to_dict(self) -> Dict:
         return {"notebook": self.notebook, "ok": self.ok, "target": self.target,

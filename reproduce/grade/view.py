@@ -10,51 +10,77 @@ from rich.table import Table
 from reproduce.grade.verdict import NotebookVerdict
 from reproduce.report.view import mark, mean_sd, pct
 
-COLUMNS = ["notebook", "params", "claimed best@ep", "claimed final", "constraints", "final ≥ target",
-           "final mean ± sd", "min", "first ≥ target"]
+COLUMNS = ["notebook", "params", "claimed final", "final ≥ target", "final mean ± sd, min", "constraints"]
 
 
-def cells(v: NotebookVerdict, rich: bool = True) -> List[str]:
+def constraints(v: NotebookVerdict) -> str:
+    broken = [name for name, ok in v.model.rules.items() if ok is False]
+    unknown = [name for name, ok in v.model.rules.items() if ok is None]
+    return ("broken: " + ", ".join(broken) if broken else "all met") + (
+        f" ({', '.join(unknown)} unknown)" if unknown else "")
+
+
+def row(v: NotebookVerdict) -> List[str]:
     s = v.summary
+    return [v.notebook, f"{s.params:,}", f"{v.claim.final:.2f}", f"{s.final_passing}/{s.runs}",
+            f"{mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}", constraints(v)]
 
-    def ok(value):
-        return mark(value) if rich else ("?" if value is None else "✓" if value else "✗")
-    first = "—" if s.first_median is None else f"median {s.first_median:g}" + (
-        f" ({s.never_reaching} never)" if s.never_reaching else "")
-    return [v.notebook, f"{s.params:,}", f"{v.claim.best:.2f}@{v.claim.best_epoch}",
-            f"{v.claim.final:.2f}@{len(v.claim.accs)}",
-            " ".join(f"{name} {ok(good)}" for name, good in v.model.rules.items()),
-            f"{s.final_passing}/{s.runs} (Wilson 95%: {100 * s.final_pass_low:.0f}–{100 * s.final_pass_high:.0f}%)",
-            mean_sd(s.final_mean, s.final_sd), pct(s.final_min), first]
+
+def figures(v: NotebookVerdict) -> List[tuple]:
+    """(label, value) pairs for one notebook: the claim, then the honest runs."""
+    s, c, target = v.summary, v.claim, v.target
+    first = "—" if s.first_median is None else f"median {s.first_median:g}, worst {s.first_worst}"
+    if s.never_reaching:
+        first += f" ({s.never_reaching} never)"
+    printed = "" if c.total_params is None else f"; it prints Total params: {c.total_params:,}"
+    return [
+        ("claimed (one run)", f"best {c.best:.2f} % at epoch {c.best_epoch}, final {c.final:.2f} % at epoch "
+                              f"{len(c.accs)}{printed}"),
+        ("constraints", "  ".join(f"{name} {mark(ok)}" for name, ok in v.model.rules.items())),
+        (f"final epoch ≥ {target}", f"{s.final_passing}/{s.runs}  (Wilson 95%: {100 * s.final_pass_low:.0f}–"
+                                     f"{100 * s.final_pass_high:.0f}%)"),
+        ("final: mean ± sd, min", f"{mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}"),
+        (f"first epoch ≥ {target}", first),
+        ("the claim among them", v.standing()),
+    ]
 
 
 def render(verdicts: List[NotebookVerdict], console: Console) -> None:
     target = verdicts[0].target
-    t = Table(title=f"claims against honest runs: target {target}% at the final epoch", title_justify="left",
-              box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in COLUMNS:
-        t.add_column(col.replace("target", str(target)), overflow="fold")
-    for v in verdicts:
-        t.add_row(*cells(v))
-    console.print(t)
+    if len(verdicts) == 1:
+        v = verdicts[0]
+        t = Table(title=f"{v.notebook}: its claim beside {v.summary.runs} honest run(s), target {target}%",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_header=False)
+        t.add_column("figure", style="bold", no_wrap=True)
+        t.add_column("value")
+        for label, value in figures(v):
+            t.add_row(label, value)
+    else:
+        t = Table(title=f"claims beside honest runs: target {target}% at the final epoch", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+        for col in COLUMNS:
+            t.add_column(col.replace("target", str(target)))
+        for v in verdicts:
+            t.add_row(*row(v))
+    console.print(t, highlight=False)
     for v in verdicts:
         for note in v.notes:
             console.print(f"{v.notebook}: {note}", style="yellow", highlight=False, markup=False)
-        style = "green" if v.ok else "red"
-        console.print(f"{v.notebook}: {v.standing()}. {v.sentence()}", style=style, highlight=False, markup=False)
+        console.print(f"{v.notebook}: {v.sentence()}", style="green" if v.ok else "red", highlight=False,
+                      markup=False)
 
 
 def to_markdown(verdicts: List[NotebookVerdict]) -> str:
     target = verdicts[0].target
 
-    def row(items):
+    def md(items):
         return "| " + " | ".join(str(c).replace("|", "\\|") for c in items) + " |"
-    out = [row(c.replace("target", str(target)) for c in COLUMNS), row(["---"] * len(COLUMNS))]
-    out += [row(cells(v, rich=False)) for v in verdicts]
+    out = [md(c.replace("target", str(target)) for c in COLUMNS), md(["---"] * len(COLUMNS))]
+    out += [md(row(v)) for v in verdicts]
     out.append("")
     for v in verdicts:
         out += [f"- {v.notebook}: {note}" for note in v.notes]
-        out.append(f"- {v.notebook}: {v.standing()}. {v.sentence()}")
+        out.append(f"- {v.notebook}: {v.standing()}; {v.sentence()}")
     return "\n".join(out) + "\n"
 
 
