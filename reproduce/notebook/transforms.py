@@ -8,7 +8,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from reproduce.notebook.evaluate import UNKNOWN, Site, Values, dotted
+from reproduce.notebook.evaluate import UNKNOWN, Site, Values, calls, dotted
 
 # Transforms that change nothing the suite's tensors do not already do (its images are 28x28 tensors).
 NEUTRAL = {"ToTensor", "PILToTensor", "ToPILImage", "ConvertImageDtype", "Grayscale", "Resize"}
@@ -83,6 +83,13 @@ def read(nb, values: Values) -> Found:
             handler(call, args, site, found, values)
         elif name not in NEUTRAL:
             found.unknown.append(f"the transform {name}, which the suite cannot reproduce ({site})")
+    if not any(e.key == "normalize" for e in found.entries):   # no training pipeline: the test one's Normalize
+        for c in calls(nb):
+            if c.name == "Normalize":
+                args = arguments(c.node, "Normalize", values)
+                if all(v is not UNKNOWN for v in args.values()):
+                    _normalize(c.node, args, c.site, found, values)
+                    break
     return found
 
 

@@ -1,0 +1,92 @@
+"""--model NB.ipynb[:NAME]: the network assembled statically from a notebook's code cells."""
+import hashlib
+
+import pytest
+
+import model as models
+from model.audit import audit
+from model.spec import SpecError
+from nbfactory import IMPORTS, LOADERS, NET, NET_PARAMS, TRAIN, notebook, write
+from reproduce.cli import main
+
+BLOCK = """class ConvBlock(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=PAD)
+    def forward(self, x):
+        return F.relu(self.conv(x))
+
+PAD = 1
+def head(n):
+    return nn.Linear(n, 10)
+
+class Small(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = ConvBlock(1, 4)
+        self.fc = head(4)
+    def forward(self, x):
+        return F.log_softmax(self.fc(self.block(x).mean(dim=(2, 3))), dim=1)"""
+SMALL_PARAMS = 4 * 9 + 4 + 4 * 10 + 10
+
+
+def params(spec) -> int:
+    return audit(models.build(spec)).params
+
+
+def test_a_class_reading_a_global_with_magics_a_broken_cell_and_unneeded_imports(tmp_path):
+    nb = write(tmp_path / "answer.ipynb", notebook(IMPORTS, NET, LOADERS, "def broken(:\n    pass", TRAIN))
+    source = models.resolve(str(nb))
+    assert params(str(nb)) == NET_PARAMS and source.name == "answer"
+    assert "torchsummary" not in source.source_text and "tqdm" not in source.source_text   # not needed: dropped
+    assert "dropout_value = 0.1" in source.source_text
+    assert source.sha256 == hashlib.sha256(source.source_text.encode()).hexdigest()
+    assert source.notebook["sha256"] == hashlib.sha256(nb.read_bytes()).hexdigest()
+    assert source.notebook["network"] == "Net" and source.notebook["skipped"] == [5]
+
+
+def test_helpers_are_taken_transitively_and_a_later_definition_replaces_an_earlier_one(tmp_path):
+    earlier = BLOCK.replace("ConvBlock(1, 4)", "ConvBlock(1, 8)").replace("head(4)", "head(8)")
+    nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, earlier, BLOCK, "model = Small()"))
+    assert params(str(nb)) == SMALL_PARAMS
+    text = models.resolve(str(nb)).source_text
+    assert "PAD = 1" in text and "def head" in text and "class ConvBlock" in text and "Net" not in text
+
+
+def test_two_classes_need_a_name_unless_one_is_instantiated(tmp_path, capsys):
+    both = write(tmp_path / "both.ipynb", notebook(IMPORTS, NET, BLOCK))
+    with pytest.raises(SpecError, match=r"several networks and none instantiated \(.*Net.*Small.*\); name one"):
+        models.resolve(str(both))
+    assert params(f"{both}:Small") == SMALL_PARAMS and params(f"{both}:Net") == NET_PARAMS
+    chosen = write(tmp_path / "chosen.ipynb", notebook(IMPORTS, NET, BLOCK, "model = Small().to(device)"))
+    assert params(str(chosen)) == SMALL_PARAMS
+    assert models.resolve(f"{chosen}:Small").name == "chosen.Small"
+
+
+def test_a_network_imported_from_the_repository_is_one_line_exit_2_nothing_written(tmp_path, capsys):
+    nb = write(tmp_path / "imp.ipynb", notebook(IMPORTS, "from mypkg.models import Net", TRAIN))
+    out = tmp_path / "out"
+    code = main(["run", "--model", str(nb), "--seeds", "0", "--epochs", "1", "--device", "cpu", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "imported from mypkg.models (cell 3: from mypkg.models import Net)" in err
+    assert "--model FILE.py:NAME takes the file" in err and not out.exists()
+
+
+@pytest.mark.parametrize("cells, says", [
+    ((IMPORTS, "x = 1"), "no nn.Module subclass in its code cells"),
+    ((IMPORTS, NET), None),
+])
+def test_other_refusals(tmp_path, capsys, cells, says):
+    nb = write(tmp_path / "nb.ipynb", notebook(*cells))
+    if says is None:   # a NAME the notebook does not define
+        code = main(["run", "--model", f"{nb}:Nope", "--seeds", "0", "--out", str(tmp_path / "o")])
+        says = "no class or function 'Nope'"
+    else:
+        code = main(["run", "--model", str(nb), "--seeds", "0", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and says in err and err.count("\n") == 1 and not (tmp_path / "o").exists()
+    not_nb = tmp_path / "x.ipynb"
+    not_nb.write_text("{not json")
+    assert main(["run", "--model", str(not_nb), "--seeds", "0", "--out", str(tmp_path / "o")]) == 2
+    assert "not a Jupyter notebook" in capsys.readouterr().err
