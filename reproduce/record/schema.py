@@ -81,8 +81,9 @@ def _type_ok(value, kind) -> bool:
 
 EPOCH_TYPES = {"epoch": int, "train_loss": float, "train_acc": float, "test_loss": float,
                "test_acc": float, "lr": float, "seconds": float, "val_loss": float, "val_acc": float}
-# Epoch fields that may be absent or null: validation (runs without --val-split) and what an imported log lacks.
-EPOCH_OPTIONAL = {"train_loss", "train_acc", "lr", "seconds", "val_loss", "val_acc"}
+# Epoch fields that may be absent or null: validation (runs without --val-split) and what an imported log lacks
+# (test_loss too: some notebooks print the test accuracy alone).
+EPOCH_OPTIONAL = {"train_loss", "train_acc", "lr", "seconds", "val_loss", "val_acc", "test_loss"}
 REPORT_TYPES = {"schema_version": int, "model": str, "params": int, "audit": dict, "seed": int,
                 "config": dict, "device": str, "environment": dict, "data": dict, "epochs": list,
                 "train_seconds": float, "status": str}
