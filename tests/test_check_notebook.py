@@ -13,9 +13,11 @@ TINY = ["--epochs", "1", "--train-limit", "256", "--threads", "1", "--device", "
 STEP = "scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=6, gamma=0.1)"
 
 
-def answer(path, extra=""):
-    """An answer whose recipe uses only keys every recipe has: SGD, StepLR, RandomRotation."""
-    loaders = LOADERS + ("\n" + extra if extra else "")
+def answer(path, flip=False):
+    """An answer whose recipe uses only keys every recipe has: SGD, StepLR, RandomRotation (and with flip, a
+    transform the suite cannot reproduce)."""
+    loaders = LOADERS.replace("    transforms.ToTensor(),", "    transforms.RandomVerticalFlip(),\n    transforms.ToTensor(),") \
+        if flip else LOADERS
     return write(path, notebook(IMPORTS, NET, loaders, TRAIN, STEP, "summary(model, input_size=(1, 28, 28))",
                                 outputs={3: [stream(pytorch_lines([98.10, 99.02, 99.46]))],
                                          5: [stream(f"Total params: {NET_PARAMS:,}\n")]}))
@@ -92,13 +94,13 @@ def test_a_finished_check_is_read_again_without_training_and_json_gives_the_verd
 def test_bad_input_is_one_line_exit_2_and_nothing_trained(tmp_path, capsys, mnist_root):
     unrun = write(tmp_path / "unrun.ipynb", notebook(IMPORTS, NET, TRAIN))
     good = answer(tmp_path / "good.ipynb")
-    flip = answer(tmp_path / "flip.ipynb", "t2 = transforms.Compose([transforms.RandomVerticalFlip()])")
+    flip = answer(tmp_path / "flip.ipynb", flip=True)
     imported = write(tmp_path / "imp.ipynb", notebook(IMPORTS, "from mymodels import Net", TRAIN,
                                                       outputs={2: [stream(pytorch_lines([99.0]))]}))
     cases = [([good, unrun], "unrun.ipynb: no epoch lines"),
              ([good, flip], "flip.ipynb: the transform RandomVerticalFlip, which the suite cannot reproduce"),
              ([imported], "imported from mymodels"),
-             ([good, tmp_path / "good.txt"], "not a Jupyter notebook"),
+             ([good, tmp_path / "notes.txt"], "not a Jupyter notebook"),
              ([good, good], "two notebooks share a name")]
     for notebooks, says in cases:
         code = main(["check", *map(str, notebooks), "--seeds", "0", *TINY, "--out", str(tmp_path / "out"),
@@ -110,7 +112,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_trained(tmp_path, capsys, mnis
 
 def test_several_notebooks_give_a_row_each_and_approximate_is_recorded(tmp_path, capsys, mnist_root):
     good = answer(tmp_path / "good.ipynb")
-    flip = answer(tmp_path / "flip.ipynb", "t2 = transforms.Compose([transforms.RandomVerticalFlip()])")
+    flip = answer(tmp_path / "flip.ipynb", flip=True)
     code = main(["check", str(good), str(flip), "--seeds", "0", *TINY, "--out", str(tmp_path / "out"),
                  "--data-dir", str(mnist_root), "--approximate", "--format", "markdown"])
     out = capsys.readouterr().out
