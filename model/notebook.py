@@ -6,7 +6,9 @@ numbers stay the notebook's; a cell that still does not parse is skipped and nam
 """
 import ast
 import hashlib
-from dataclasses import dataclass, field
+import json
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
@@ -20,7 +22,6 @@ class Cell:
     number: int                     # 1-based position among all cells
     lines: List[str]                # the cell's source lines, as written (magics included)
     tree: Optional[ast.Module]      # None: the cell does not parse
-    outputs: list = field(default_factory=list)
 
     def line(self, lineno: int) -> str:
         return self.lines[lineno - 1].strip() if 0 < lineno <= len(self.lines) else ""
@@ -45,6 +46,17 @@ def _code(lines: List[str]) -> str:
     return "\n".join("" if ln.lstrip().startswith(("!", "%")) else ln for ln in lines)
 
 
+def _cells_as_written(raw: bytes, path: Path) -> list:
+    """The cells of a notebook nbformat refuses (a cell without metadata, written by a script): its JSON."""
+    try:
+        cells = json.loads(raw.decode("utf-8"))["cells"]
+        if isinstance(cells, list):
+            return cells
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        pass
+    raise NotebookError(f"{path}: not a Jupyter notebook (no JSON object with a 'cells' list)")
+
+
 def read(path) -> Notebook:
     import nbformat
     path = Path(path)
@@ -53,18 +65,20 @@ def read(path) -> Notebook:
     except OSError as e:
         raise NotebookError(f"{path}: cannot read ({e.strerror or e})") from None
     try:
-        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
-        cells = list(nb.cells)
-    except Exception:   # nbformat raises several kinds for a file that is not a notebook
-        raise NotebookError(f"{path}: not a Jupyter notebook (nbformat cannot read it)") from None
+        with warnings.catch_warnings():   # e.g. cells without ids: nbformat warns, the cells read fine
+            warnings.simplefilter("ignore")
+            cells = list(nbformat.reads(raw.decode("utf-8"), as_version=4).cells)
+    except Exception:   # nbformat raises several kinds; a notebook written by hand may still be one
+        cells = _cells_as_written(raw, path)
     out = []
     for number, cell in enumerate(cells, 1):
-        if cell.get("cell_type") != "code":
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        lines = str(cell.get("source", "")).splitlines()
+        source = cell.get("source", "")
+        lines = ("".join(source) if isinstance(source, list) else str(source)).splitlines()
         try:
             tree = ast.parse(_code(lines))
         except (SyntaxError, ValueError):
             tree = None
-        out.append(Cell(number, lines, tree, list(cell.get("outputs") or [])))
+        out.append(Cell(number, lines, tree))
     return Notebook(path, hashlib.sha256(raw).hexdigest(), out)
