@@ -214,7 +214,7 @@ def cmd_run(args, console: Console) -> int:
     kept = beside.from_run(cfg.model, args.recipe, args.approximate)
     beside.keep(out, kept)   # the assembled network and drafted recipe, when they come from a notebook
     if on_cluster:
-        return run_on_cluster(args, cfg, seeds, device, info, out, on_cluster, console)
+        return run_on_cluster(args, cfg, seeds, device, info, out, on_cluster, console, kept.record)
     paths = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force, notebook=kept.record)
     if not args.quiet:
         console.print(f"wrote {len(paths)} report(s) to {out}/", highlight=False)
@@ -223,10 +223,10 @@ def cmd_run(args, console: Console) -> int:
     return 0
 
 
-def run_on_cluster(args, cfg, seeds, device, info, out, options, console: Console) -> int:
+def run_on_cluster(args, cfg, seeds, device, info, out, options, console: Console, notebook=None) -> int:
     from reproduce.cluster.sweep import run_on_cluster
     outcome = run_on_cluster(cfg, seeds, device, info, out, options, console, args.threads, args.force, args.quiet,
-                             wait=not args.no_wait, cancel_on_interrupt=args.cancel_on_interrupt)
+                             wait=not args.no_wait, cancel_on_interrupt=args.cancel_on_interrupt, notebook=notebook)
     if args.report and outcome.complete:
         return max(outcome.code, show_report(outcome.complete, TARGET, MAX_EPOCHS, console))
     return outcome.code
