@@ -101,7 +101,9 @@ def test_bad_input_is_one_line_exit_2_and_nothing_trained(tmp_path, capsys, mnis
              ([good, flip], "flip.ipynb: the transform RandomVerticalFlip, which the suite cannot reproduce"),
              ([imported], "imported from mymodels"),
              ([good, tmp_path / "notes.txt"], "not a Jupyter notebook"),
-             ([good, good], "two notebooks share a name")]
+             ([good, good], "two notebooks share a name"),
+             ([good, "--model", "examples/my_net.py:Net"],
+              f"prints Total params: {NET_PARAMS:,}, but the network examples/my_net.py:Net has 7,578 parameters")]
     for notebooks, says in cases:
         code = main(["check", *map(str, notebooks), "--seeds", "0", *TINY, "--out", str(tmp_path / "out"),
                      "--data-dir", str(mnist_root)])
@@ -139,3 +141,15 @@ def test_a_slurm_task_keeps_the_notebook_in_its_report(tmp_path, mnist_root):
     kept = from_run(str(nb), nb, False)
     task = SeedTask(config_from_args(args), "cpu", ensure_mnist(mnist_root), tmp_path / "out", 1, False, kept.record)
     assert load(task(0)).notebook == kept.record and kept.record["file"] == "answer.ipynb"
+
+
+def test_the_network_from_a_file_beside_the_notebook(tmp_path, capsys, mnist_root):
+    nb = write(tmp_path / "theirs.ipynb", notebook(IMPORTS, "from models import Net", TRAIN,
+                                                   outputs={2: [stream(pytorch_lines([99.0, 99.41]))]}))
+    code = main(["check", str(nb), "--model", "examples/my_net.py:Net", "--seeds", "0", *TINY,
+                 "--out", str(tmp_path / "out"), "--data-dir", str(mnist_root)])
+    printed = " ".join(capsys.readouterr().out.split())   # as read, whatever the terminal's width
+    assert code == 1 and "the claimed final 99.41 % is above the one honest run's" in printed
+    r = load(tmp_path / "out" / "theirs" / "my_net.Net-seed0.json")
+    assert r.params == 7578 and r.config["epochs"] == 1 and r.notebook["file"] == "theirs.ipynb"
+    assert not (tmp_path / "out" / "theirs" / "theirs.model.py").exists()   # the network is the file's

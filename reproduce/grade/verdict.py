@@ -59,6 +59,9 @@ class NotebookVerdict:
         if not finals:
             return "no honest run finished an epoch"
         above = sum(claimed > f for f in finals)
+        if n == 1:
+            side = "above" if above else "below" if claimed < finals[0] else "equal to"
+            return f"the claimed final {claimed:.2f} % is {side} the one honest run's {finals[0]:.2f} %"
         if above == n:
             return f"the claimed final {claimed:.2f} % is above all {n} honest runs, whose best is {max(finals):.2f} %"
         if above == 0 and all(claimed < f for f in finals):
