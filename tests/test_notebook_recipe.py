@@ -135,3 +135,10 @@ def test_the_recipe_command_prints_the_draft(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "# Cells that do not parse, skipped: 5" in out
     assert "lr = 0.01  # cell 6, line 2: optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)" in out
+
+
+def test_a_transform_with_arguments_in_no_form_torchvision_takes_is_named(tmp_path, capsys):
+    nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, NET, "train_t = transforms.Compose([transforms.RandomRotation('x')])"))
+    assert main(["recipe", str(nb)]) == 2
+    err = capsys.readouterr().err
+    assert "RandomRotation with arguments the suite cannot read (cell 4, line 1:" in err and err.count("\n") == 1

@@ -95,6 +95,9 @@ def cmd_check(args, console: Console) -> int:
         paths = [run_args.out / run_filename(cfg.run_name, s) for s in seeds]
         v = checker.check([(p, load(p)) for p in paths], args.target, args.max_epochs)
         notes = [claim.error] if claim.error else []
+        skipped = (models.resolve(cfg.model).notebook or {}).get("skipped")
+        if skipped:
+            notes.append(f"cells that do not parse, skipped: {', '.join(map(str, skipped))}")
         notes += list(dict.fromkeys(n for r in v.models[0].runs for n in r.notes))
         verdicts.append(NotebookVerdict(path.name, claim, v.models[0], summarise(v)[0], args.target, notes))
         reports.append(v)

@@ -80,7 +80,10 @@ def read(nb, values: Values) -> Found:
             continue
         handler = HANDLERS.get(name)
         if handler is not None:
-            handler(call, args, site, found, values)
+            try:
+                handler(call, args, site, found, values)
+            except (TypeError, ValueError, IndexError, KeyError):   # e.g. degrees="ten": not torchvision's form
+                found.unknown.append(f"{name} with arguments the suite cannot read ({site})")
         elif name not in NEUTRAL:
             found.unknown.append(f"the transform {name}, which the suite cannot reproduce ({site})")
     if not any(e.key == "normalize" for e in found.entries):   # no training pipeline: the test one's Normalize
