@@ -158,7 +158,7 @@ def config_from_args(args) -> TrainConfig:
     source = models.resolve(args.model)       # SpecError: a file that is missing, broken, or names no network
     check_spec(source)
     recipe_path = args.recipe or source.recipe or models.MODELS["seed"].recipe
-    fields = beside.load_recipe(recipe_path, args.approximate)
+    fields = beside.load_recipe(recipe_path, getattr(args, "approximate", False))
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum}
     fields.update({k: v for k, v in overrides.items() if v is not None})
     return TrainConfig(model=args.model, model_sha256=source.sha256, train_limit=args.train_limit,
