@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Tuple
 
 from model.notebook import Notebook, NotebookError
 
+BUILDER = "build_network"
 HEADER = "# The network {name}, assembled from a notebook's code cells: its definition and what it needs.\n"
 # Imports of these packages are the suite's own dependencies; a network imported from anything else lives in a
 # file the notebook does not hold.
@@ -30,6 +31,7 @@ class Definition:
 class Assembled:
     name: str
     source: str
+    entry: str                  # what builds the network: the class, or BUILDER when the notebook passes it arguments
     cells: Tuple[int, ...]      # the cells its definitions came from
     skipped: Tuple[int, ...]    # cells that do not parse
 
@@ -124,6 +126,31 @@ def instantiated(nb: Notebook) -> List[str]:
     return calls
 
 
+def built_with(nb: Notebook, name: str, defs: Dict[str, Definition]) -> Optional[ast.Call]:
+    """The notebook's last `name(...)` call outside class bodies, when it passes arguments that are all literals
+    (or names bound to literals): `Net(dropout_value)`, `Net(drop=0.05)`. None otherwise."""
+    found = None
+
+    def literal(node):
+        return _literal(node) or (isinstance(node, ast.Name) and defs.get(node.id) is not None
+                                  and defs[node.id].kind == "literal")
+
+    def visit(node):
+        nonlocal found
+        if isinstance(node, ast.ClassDef):
+            return
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name:
+            found = node
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+    for cell in nb.parsed():
+        visit(cell.tree)
+    if found is None or not (found.args or found.keywords):
+        return None
+    values = list(found.args) + [k.value for k in found.keywords]
+    return found if all(literal(v) for v in values) and all(k.arg for k in found.keywords) else None
+
+
 def _imported_network(name: str, d: Definition) -> Optional[str]:
     if d.kind != "import":
         return None
@@ -181,7 +208,10 @@ def needed(name: str, defs: Dict[str, Definition]) -> List[Definition]:
 def assemble(nb: Notebook, name: Optional[str] = None) -> Assembled:
     defs = definitions(nb)
     chosen = choose(nb, defs, name)
+    call = built_with(nb, chosen, defs) if defs[chosen].kind == "class" else None
     parts = needed(chosen, defs)
+    if call is not None:   # the arguments' literals too
+        parts = _merge(parts, [d for n in names_used(call) for d in needed(n, defs)])
     missing = sorted(set().union(*(names_used(d.node) - names_bound(d.node) for d in parts if d.kind != "import"))
                      - set(defs) - set(dir(builtins)))
     body = []
@@ -191,5 +221,11 @@ def assemble(nb: Notebook, name: Optional[str] = None) -> Assembled:
     rest = [d for d in parts if d.kind != "import"]
     body += [ast.unparse(d.node) + "\n" for d in imports]
     body += ["\n" + ast.unparse(d.node) + "\n" + ("\n" if d.kind in ("class", "function") else "") for d in rest]
-    return Assembled(chosen, HEADER.format(name=chosen) + "".join(body),
+    if call is not None:   # built as the notebook builds it
+        body.append(f"\ndef {BUILDER}():\n    return {ast.unparse(call)}\n")
+    return Assembled(chosen, HEADER.format(name=chosen) + "".join(body), BUILDER if call is not None else chosen,
                      tuple(sorted({d.cell for d in parts})), tuple(nb.skipped))
+
+
+def _merge(a: List[Definition], b: List[Definition]) -> List[Definition]:
+    return sorted({id(d): d for d in a + b}.values(), key=lambda d: d.order)

@@ -139,11 +139,11 @@ def _from_notebook(spec: str) -> ModelSource:
         raise SpecError(f"--model {spec}: {e}") from None
     text = built.source.encode("utf-8")
     module, digest = _exec_source(text, path.with_suffix(".model.py"), spec)
-    if not hasattr(module, built.name):
-        raise SpecError(f"--model {spec}: the assembled source defines no {built.name!r}")
+    if not hasattr(module, built.entry):
+        raise SpecError(f"--model {spec}: the assembled source defines no {built.entry!r}")
     record = {"file": path.name, "sha256": nb.sha256, "network": built.name, "cells": list(built.cells),
               "skipped": list(built.skipped)}
-    return ModelSource(spec, run_name(spec), getattr(module, built.name), digest, None, record, built.source)
+    return ModelSource(spec, run_name(spec), getattr(module, built.entry), digest, None, record, built.source)
 
 
 def _load_file(path: Path, spec: str):

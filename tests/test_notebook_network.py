@@ -101,3 +101,14 @@ def test_the_example_in_the_guide_builds_and_drafts_as_the_guide_says(capsys):
     guide = (REPO / "docs" / "notebooks.md").read_text()
     line = "lr = 0.01  # cell 5, line 2: optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)"
     assert line in drafted and line in guide
+
+
+def test_a_network_built_with_arguments_is_built_as_the_notebook_builds_it(tmp_path):
+    with_arg = NET.replace("def __init__(self):", "def __init__(self, width=10):").replace(
+        "nn.Conv2d(1, 10, 3), nn.BatchNorm2d(10)", "nn.Conv2d(1, width, 3), nn.BatchNorm2d(width)").replace(
+        "self.conv2 = nn.Conv2d(10, 10, 3)", "self.conv2 = nn.Conv2d(width, 10, 3)")
+    nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, with_arg, "WIDTH = 4\nmodel = Net(WIDTH).to(device)"))
+    assert params(str(nb)) == 4 * 9 + 4 + 8 + 4 * 10 * 9 + 10 + 110
+    text = models.resolve(str(nb)).source_text
+    assert "WIDTH = 4" in text and text.endswith("def build_network():\n    return Net(WIDTH)\n")
+    assert models.resolve(str(nb)).name == "nb"
