@@ -155,3 +155,11 @@ def test_the_network_from_a_file_beside_the_notebook(tmp_path, capsys, mnist_roo
     r = load(tmp_path / "out" / "theirs" / "my_net.Net-seed0.json")
     assert r.params == 7578 and r.config["epochs"] == 1 and r.notebook["file"] == "theirs.ipynb"
     assert not (tmp_path / "out" / "theirs" / "theirs.model.py").exists()   # the network is the file's
+    # Again with 2 epochs: theirs' folder now holds a run of another config, refused before anything trains.
+    fresh = write(tmp_path / "fresh.ipynb", notebook(IMPORTS, TRAIN, outputs={1: [stream(pytorch_lines([99.0]))]}))
+    capsys.readouterr()
+    code = main(["check", str(fresh), str(nb), "--model", "examples/my_net.py:Net", "--seeds", "0", *TINY,
+                 "--epochs", "2", "--out", str(tmp_path / "out"), "--data-dir", str(mnist_root)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "my_net.Net-seed0.json" in err
+    assert not (tmp_path / "out" / "fresh").exists()

@@ -23,6 +23,7 @@ from reproduce.report import check as checker
 from reproduce.report import importlog
 from reproduce.report import view as report_view
 from reproduce.report.summary import summarise
+from reproduce.sweep.local import pick_device, refuse_conflicts
 
 # run's flags that check sets itself or does not take
 NOT_FROM_RUN = {"help", "model", "recipe", "report", "out", "seeds"}
@@ -61,7 +62,7 @@ def cmd_recipe(args, console: Console) -> int:
     return 0
 
 
-def _plan(path: Path, args):
+def _plan(path: Path, args, seeds):
     """Everything about one notebook that can be wrong, found before any training: (run args, config, claim)."""
     from reproduce import cli   # the command line builds a run's config; it imports this module first
     if path.suffix != ".ipynb":
@@ -72,6 +73,12 @@ def _plan(path: Path, args):
     cfg = cli.config_from_args(run_args)
     importlog.check_printed_params(path, outs, audit(models.build_aside(cfg.model)).to_dict(), cfg.model)
     claim = Claim([e.test_acc for e in epochs], outs.error, outs.total_params)
+    if not args.force and args.cluster is None:   # a folder holding runs of another config: before any training
+        try:
+            device = pick_device(args.device)
+        except ValueError as e:
+            raise cli.UsageError(str(e)) from None
+        refuse_conflicts(cfg, seeds, device, run_args.out)
     return run_args, cfg, claim
 
 
@@ -84,7 +91,7 @@ def cmd_check(args, console: Console) -> int:
     stems = [p.stem for p in args.notebooks]
     if len(set(stems)) != len(stems):
         raise cli.UsageError("check: two notebooks share a name; their runs would share a folder under --out")
-    plans = [(path, *_plan(path, args)) for path in args.notebooks]
+    plans = [(path, *_plan(path, args, seeds)) for path in args.notebooks]
     # Training's progress goes to stderr when stdout carries markdown or json.
     runs_console = console if args.format == "table" else Console(stderr=True)
     verdicts, reports = [], []
