@@ -212,7 +212,7 @@ def cmd_run(args, console: Console) -> int:
         refuse_conflicts(cfg, seeds, device, out)  # at once, before the data is read and verified
     info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
     kept = beside.from_run(cfg.model, args.recipe, args.approximate)
-    beside.keep(out, kept)   # the assembled network and drafted recipe, when they come from a notebook
+    beside.keep(out, kept, None if args.quiet else console)   # a notebook's network and recipe, as trained
     if on_cluster:
         return run_on_cluster(args, cfg, seeds, device, info, out, on_cluster, console, kept.record)
     paths = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force, notebook=kept.record)

@@ -8,6 +8,7 @@ from model.audit import audit
 from model.spec import SpecError
 from nbfactory import IMPORTS, LOADERS, NET, NET_PARAMS, TRAIN, notebook, write
 from reproduce.cli import main
+from reproduce.record.schema import load
 
 BLOCK = """class ConvBlock(nn.Module):
     def __init__(self, cin, cout):
@@ -112,3 +113,15 @@ def test_a_network_built_with_arguments_is_built_as_the_notebook_builds_it(tmp_p
     text = models.resolve(str(nb)).source_text
     assert "WIDTH = 4" in text and text.endswith("def build_network():\n    return Net(WIDTH)\n")
     assert models.resolve(str(nb)).name == "nb"
+
+
+def test_run_with_a_notebook_model_keeps_its_source_and_names_the_skipped_cells(tmp_path, capsys, mnist_root):
+    nb = write(tmp_path / "answer.ipynb", notebook(IMPORTS, NET, "def broken(:\n    pass", TRAIN))
+    out = tmp_path / "out"
+    assert main(["run", "--model", str(nb), "--seeds", "0", "--epochs", "1", "--train-limit", "256", "--threads", "1",
+                 "--device", "cpu", "--out", str(out), "--data-dir", str(mnist_root)]) == 0
+    assert "answer.ipynb: cells that do not parse, skipped: 4" in capsys.readouterr().out
+    kept = out / "answer.model.py"
+    r = load(out / "answer-seed0.json")
+    assert r.config["model_sha256"] == hashlib.sha256(kept.read_bytes()).hexdigest() and r.params == NET_PARAMS
+    assert r.notebook["skipped"] == [4] and not (out / "answer.recipe.toml").exists()   # the seed recipe trained it

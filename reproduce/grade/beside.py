@@ -43,7 +43,12 @@ def from_run(model_spec: str, recipe_path, approximate: bool) -> Kept:
     return kept
 
 
-def keep(out: Path, kept: Kept) -> None:
+def keep(out: Path, kept: Kept, console=None) -> None:
+    """Write the kept files; with a console, name the notebook's cells that do not parse (skipped)."""
+    skipped = (kept.record or {}).get("skipped")
+    if console is not None and skipped:
+        console.print(f"{kept.record['file']}: cells that do not parse, skipped: {', '.join(map(str, skipped))}",
+                      highlight=False)
     if kept.files:
         Path(out).mkdir(parents=True, exist_ok=True)
     for name, text in kept.files.items():
