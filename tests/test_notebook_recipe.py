@@ -34,7 +34,7 @@ def test_a_params_dict_naming_its_own_entry_gives_adam_and_onecycle(tmp_path):
     assert data["epochs"] == 12 and why["epochs"].startswith("cell 5, line 5: scheduler = optim.lr_scheduler.OneCycleLR")
     assert why["optimizer.lr"] == "cell 5, line 4: optimizer = optim.Adam(model.parameters(), **params_optimizer)"
     assert data["batch_size"] == 128 and why["batch_size"].startswith("cell 4, line 7: dataloader_args = dict(")
-    assert why["batch_size"].endswith("(the cuda branch; the cpu one may differ)")
+    assert why["batch_size"].endswith("(the cuda branch; the cpu branch has 64)")
     assert data["augment"]["rotate"] == 7.0 and why["augment.rotate"].startswith("cell 4, line 3: transforms.Random")
     assert why["label_smoothing"] == DEFAULT and why["augment.scale"] == DEFAULT
 
@@ -142,3 +142,13 @@ def test_a_transform_with_arguments_in_no_form_torchvision_takes_is_named(tmp_pa
     assert main(["recipe", str(nb)]) == 2
     err = capsys.readouterr().err
     assert "RandomRotation with arguments the suite cannot read (cell 4, line 1:" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("loader, note", [
+    ("loader = DataLoader(ds, batch_size=256 if use_cuda else 32)", " (the cuda branch; the cpu branch has 32)"),
+    ("args = dict(batch_size=128, pin_memory=True) if cuda else dict(batch_size=128)\n"
+     "train_loader = DataLoader(ds, **args)", ""),
+])
+def test_the_cpu_branch_is_named_only_where_it_differs(tmp_path, loader, note):
+    data, why, _ = drafted(tmp_path, IMPORTS, NET, loader)
+    assert why["batch_size"] == "cell 4, line 1: " + loader.splitlines()[0] + note

@@ -46,7 +46,7 @@ class Values:
     def __init__(self, nb: Notebook):
         self.env: Dict[str, object] = {}
         self.where: Dict[str, Site] = {}
-        self.cuda_branch = set()     # names whose value is the cuda side of `a if cuda else b`
+        self.cpu_side: Dict[str, object] = {}   # names bound to `a if cuda else b`: what b would have given
         for cell in nb.parsed():
             for stmt in cell.tree.body:
                 if isinstance(stmt, ast.Assign):
@@ -58,10 +58,14 @@ class Values:
                                 self.env.pop(t.id, None)
                             else:
                                 self.env[t.id], self.where[t.id] = value, Site(cell, stmt.lineno)
-                                (self.cuda_branch.add if cuda else self.cuda_branch.discard)(t.id)
+                                if cuda:
+                                    self.cpu_side[t.id] = cuda[-1]
+                                else:
+                                    self.cpu_side.pop(t.id, None)
 
     def of(self, node, cuda: Optional[List[bool]] = None):
-        """The node's value, or UNKNOWN. A `a if cuda else b` takes the cuda branch (and appends True to cuda)."""
+        """The node's value, or UNKNOWN. A `a if cuda else b` takes the cuda branch, a (and appends b's value to
+        cuda, where given)."""
         if node is None:
             return UNKNOWN
         if isinstance(node, ast.Constant):
@@ -101,7 +105,7 @@ class Values:
             return self.kwargs(node, cuda)
         if isinstance(node, ast.IfExp) and "cuda" in ast.unparse(node.test):
             if cuda is not None:
-                cuda.append(True)
+                cuda.append(self.of(node.orelse))
             return self.of(node.body, cuda)
         return UNKNOWN
 

@@ -62,17 +62,19 @@ def schedule(c, values: Values, found: Found) -> None:
 
 
 def batch_size(c, values: Values, found: Found) -> None:
-    cuda = []
-    args = _args(c.node, ("dataset", "batch_size"), values, skip_first=False, cuda=cuda)
+    cpu_sides = []
+    args = _args(c.node, ("dataset", "batch_size"), values, skip_first=False, cuda=cpu_sides)
     size = args.get("batch_size")
     if isinstance(size, int) and not isinstance(size, bool):
         where = c.site
         for kw in c.node.keywords:   # **dataloader_args: the site is where the dict was written
             if kw.arg is None and isinstance(kw.value, ast.Name) and kw.value.id in values.where:
                 where = values.where[kw.value.id]
-                cuda += [True] if kw.value.id in values.cuda_branch else []
-        found.entries.append(Entry("", "batch_size", size, where, "the cuda branch; the cpu one may differ" if cuda
-                                   else ""))
+                cpu_sides += [values.cpu_side[kw.value.id]] if kw.value.id in values.cpu_side else []
+        cpu = [side.get("batch_size") if isinstance(side, dict) else side for side in cpu_sides]
+        differ = [b for b in cpu if isinstance(b, int) and b != size]
+        found.entries.append(Entry("", "batch_size", size, where,
+                                   f"the cuda branch; the cpu branch has {differ[0]}" if differ else ""))
 
 
 def epochs_from_loops(nb, values: Values, found: Found) -> None:
