@@ -1,8 +1,8 @@
 """The network from a notebook's code cells, as the source of a module of its own (`--model NB.ipynb[:NAME]`).
 
 Taken statically from the top level of the code cells, in the notebook's order (a later definition replaces an
-earlier one, as running the cells top to bottom would): imports, classes, functions, and assignments of
-literals (numbers, strings, tuples, lists, dicts). Only what the chosen class needs, transitively, is kept, so
+earlier one, as running the cells top to bottom would): imports, classes, functions (and lambdas bound to a
+name), and assignments of literals (numbers, strings, tuples, lists, dicts). Only what the chosen class needs, transitively, is kept, so
 an unneeded import (torchsummary, tqdm, google.colab) does not matter.
 """
 import ast
@@ -71,7 +71,10 @@ def definitions(nb: Notebook) -> Dict[str, Definition]:
             elif isinstance(stmt, ast.Assign):
                 for target in stmt.targets:
                     if isinstance(target, ast.Name):
-                        if _literal(stmt.value):
+                        if isinstance(stmt.value, ast.Lambda):   # conv = lambda c_in, c_out: nn.Sequential(...)
+                            one = ast.Assign(targets=[ast.Name(target.id, ast.Store())], value=stmt.value)
+                            found[target.id] = Definition(cell.number, order, _placed(one, stmt), "function")
+                        elif _literal(stmt.value):
                             one = ast.Assign(targets=[ast.Name(target.id, ast.Store())], value=stmt.value)
                             found[target.id] = Definition(cell.number, order, _placed(one, stmt), "literal")
                         else:   # rebound to something we do not take: an earlier literal no longer holds

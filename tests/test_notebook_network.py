@@ -125,3 +125,10 @@ def test_run_with_a_notebook_model_keeps_its_source_and_names_the_skipped_cells(
     r = load(out / "answer-seed0.json")
     assert r.config["model_sha256"] == hashlib.sha256(kept.read_bytes()).hexdigest() and r.params == NET_PARAMS
     assert r.notebook["skipped"] == [4] and not (out / "answer.recipe.toml").exists()   # the seed recipe trained it
+
+
+def test_a_lambda_bound_to_a_name_is_a_definition_too(tmp_path):
+    lam = "conv = lambda cin, cout: nn.Sequential(nn.Conv2d(cin, cout, 3), nn.ReLU())\n" + \
+        BLOCK.replace("self.block = ConvBlock(1, 4)", "self.block = conv(1, 4)")
+    nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, lam, "model = Small()"))
+    assert params(str(nb)) == SMALL_PARAMS and "ConvBlock" not in models.resolve(str(nb)).source_text
