@@ -38,7 +38,14 @@ BENCH_PYTEST = BENCH_THREADS=$(BENCH_THREADS) $(PYTHON) -m pytest bench -q -p no
 	--benchmark-warmup=on --benchmark-warmup-iterations=10 --benchmark-min-rounds=5 --benchmark-max-time=1.0 \
 	--benchmark-columns=median,iqr,rounds,iterations $(BENCH_ARGS)
 
-.PHONY: reproduce report test test-fast lint data clean-venv bench bench-compare
+.PHONY: reproduce report test test-fast lint data clean-venv bench bench-compare check
+
+# `make check NOTEBOOK=their.ipynb SEEDS=0-9`: the notebook's claim against honest runs of its network and the
+# recipe drafted from its code (docs/notebooks.md). NOTEBOOK may name several; MODEL_FILE: the network, where it
+# lives in a file beside the notebook (FILE.py:NAME); CHECK_ARGS: any other check flags (--train-limit, --pattern).
+NOTEBOOK ?=
+MODEL_FILE ?=
+CHECK_ARGS ?=
 
 RUN_ARGS = --model $(MODEL) --seeds $(SEEDS) --device $(DEVICE) --execution $(EXECUTION) \
 	$(if $(RECIPE),--recipe $(RECIPE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUT),--out $(OUT)) \
@@ -52,6 +59,13 @@ reproduce: $(SETUP)
 
 report: $(SETUP)
 	$(PYTHON) -m reproduce report reports --target $(TARGET) --format $(FORMAT)
+
+check: $(SETUP)
+	@test -n "$(NOTEBOOK)" || { echo "make check needs NOTEBOOK=their.ipynb" >&2; exit 2; }
+	$(PYTHON) -m reproduce check $(NOTEBOOK) --seeds $(SEEDS) --device $(DEVICE) --execution $(EXECUTION) \
+		--target $(TARGET) --format $(FORMAT) $(if $(MODEL_FILE),--model $(MODEL_FILE)) \
+		$(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUT),--out $(OUT)) $(if $(THREADS),--threads $(THREADS)) \
+		$(if $(CLUSTER),--cluster $(CLUSTER) $(CLUSTER_ARGS)) $(CHECK_ARGS)
 
 data: $(SETUP)
 	$(PYTHON) -m reproduce data

@@ -1,4 +1,6 @@
-"""Which network a run trains, from its `--model` spec: a registry name, `FILE.py:NAME` or `package.module:NAME`.
+"""Which network a run trains, from its `--model` spec: a registry name, `FILE.py:NAME`, `package.module:NAME` or
+`NB.ipynb[:NAME]` (the network from a notebook's code cells, model/nbnet.py: its assembled source is hashed as a
+file's is).
 
 NAME is an nn.Module class or a zero-argument callable returning one. A file is read once per process, hashed
 (sha256 of its bytes: editing it changes the run's fingerprint) and executed as a module of its own; the
@@ -40,11 +42,16 @@ class ModelSource:
     build: Callable[[], nn.Module]
     sha256: Optional[str]           # of the source file that defines it; None for the seed networks
     recipe: Optional[Path]          # its own default recipe (registered models only)
+    notebook: Optional[dict] = None  # NB.ipynb specs: {"file", "sha256", "cells", "skipped"} of the notebook
+    source_text: Optional[str] = None   # NB.ipynb specs: the assembled module, kept beside the reports
 
 
 def run_name(spec: str) -> str:
     """The name a spec's runs are filed under: 'nets/tiny.py:Net' -> 'tiny.Net', 'pkg.mod:make' -> 'pkg.mod.make',
     a registry name as it is. Only [A-Za-z0-9_.-] survive, so the name is always a valid file name."""
+    if is_notebook_spec(spec):
+        left, sep, attr = spec.rpartition(":") if not spec.endswith(".ipynb") else (spec, "", "")
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", Path(left).stem + (f".{attr}" if attr else ""))
     left, sep, attr = spec.rpartition(":")
     if sep:
         stem = Path(left).stem if is_file_spec(spec) else left
@@ -55,6 +62,18 @@ def run_name(spec: str) -> str:
 def is_file_spec(spec: str) -> bool:
     left = spec.rpartition(":")[0]
     return left.endswith(".py") or "/" in left or "\\" in left
+
+
+def is_notebook_spec(spec: str) -> bool:
+    return spec.endswith(".ipynb") or spec.rpartition(":")[0].endswith(".ipynb")
+
+
+def notebook_parts(spec: str):
+    """(notebook path, NAME or None) of an NB.ipynb[:NAME] spec."""
+    if spec.endswith(".ipynb"):
+        return Path(spec), None
+    left, _, attr = spec.rpartition(":")
+    return Path(left), attr
 
 
 def sha256_file(path: Path) -> str:
@@ -68,7 +87,12 @@ def resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
     """The spec's ModelSource, loading its file once per process and content (a file edited since is loaded
     anew). Does not build the network."""
     key = (spec, None)
-    if spec not in registry and is_file_spec(spec):
+    if spec not in registry and is_notebook_spec(spec):
+        try:
+            key = (spec, sha256_file(notebook_parts(spec)[0]))
+        except OSError:
+            pass   # _resolve says what is wrong with the file
+    elif spec not in registry and is_file_spec(spec):
         try:
             key = (spec, sha256_file(Path(spec.rpartition(":")[0])))
         except OSError:
@@ -84,6 +108,8 @@ def _resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
         module = sys.modules[entry.build.__module__]
         digest = sha256_file(module.__file__) if entry.hash_source else None
         return ModelSource(spec, spec, entry.build, digest, entry.recipe)
+    if is_notebook_spec(spec):
+        return _from_notebook(spec)
     left, sep, attr = spec.rpartition(":")
     if not sep or not left or not attr:
         raise SpecError(f"--model {spec}: not a registered model ({', '.join(sorted(registry))}) nor "
@@ -103,11 +129,33 @@ def _resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
     return ModelSource(spec, run_name(spec), obj, digest, None)
 
 
+def _from_notebook(spec: str) -> ModelSource:
+    from model import nbnet, notebook
+    path, name = notebook_parts(spec)
+    try:
+        nb = notebook.read(path)
+        built = nbnet.assemble(nb, name)
+    except notebook.NotebookError as e:
+        raise SpecError(f"--model {spec}: {e}") from None
+    text = built.source.encode("utf-8")
+    module, digest = _exec_source(text, path.with_suffix(".model.py"), spec)
+    if not hasattr(module, built.entry):
+        raise SpecError(f"--model {spec}: the assembled source defines no {built.entry!r}")
+    record = {"file": path.name, "sha256": nb.sha256, "network": built.name, "cells": list(built.cells),
+              "skipped": list(built.skipped)}
+    return ModelSource(spec, run_name(spec), getattr(module, built.entry), digest, None, record, built.source)
+
+
 def _load_file(path: Path, spec: str):
     try:
         source = path.read_bytes()
     except OSError as e:
         raise SpecError(f"--model {spec}: cannot read {path} ({e.strerror or e})") from None
+    return _exec_source(source, path, spec)
+
+
+def _exec_source(source: bytes, path: Path, spec: str):
+    """The module that running `source` (as if it were the file at `path`) makes, and the source's sha256."""
     try:
         code = compile(source, str(path), "exec")
     except SyntaxError as e:

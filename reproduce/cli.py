@@ -12,7 +12,6 @@ from rich.console import Console
 
 import model as models
 from model.spec import SpecError, check as check_spec
-from reproduce.training import recipe
 from reproduce.training.recipe import RecipeError
 from reproduce.report.check import MAX_EPOCHS, TARGET, check
 from reproduce.training.config import TrainConfig
@@ -27,6 +26,7 @@ from reproduce.report import plot
 from reproduce.report.compare import METRICS, compare, compare_json, render_comparison
 from reproduce.report.export import FORMATS
 from reproduce.report.importlog import import_log
+from reproduce.grade import beside, command as notebook_commands
 
 
 class UsageError(Exception):
@@ -70,10 +70,14 @@ def build_parser() -> Parser:
     r = sub.add_parser("run", help="train a model over seeds, one JSON report per run")
     defaults = TrainConfig()
     r.add_argument("--model", default=defaults.model,
-                   help=f"a registered model ({', '.join(sorted(models.MODELS))}), FILE.py:NAME or "
-                        f"package.module:NAME (an nn.Module class or a function returning one)")
+                   help=f"a registered model ({', '.join(sorted(models.MODELS))}), FILE.py:NAME, "
+                        f"package.module:NAME (an nn.Module class or a function returning one) or NB.ipynb[:NAME] "
+                        f"(the network from a notebook's code cells)")
     r.add_argument("--recipe", type=Path, default=None,
-                   help="the training recipe (TOML); default: the model's own (model/seed.toml for files)")
+                   help="the training recipe (TOML), or a notebook (.ipynb) to draft it from its code; default: the "
+                        "model's own (model/seed.toml for files and notebooks)")
+    r.add_argument("--approximate", action="store_true",
+                   help="with --recipe NB.ipynb: leave out what the suite cannot reproduce (recorded in each report)")
     r.add_argument("--seeds", nargs="+", default=["0-4"], help="seeds as a list '0 1 2' or a range '0-4'")
     r.add_argument("--epochs", type=int, default=None, help="overrides the recipe's")
     r.add_argument("--batch-size", type=int, default=None, help="overrides the recipe's")
@@ -119,6 +123,9 @@ def build_parser() -> Parser:
                    help="its claimed parameter count (needed unless --model is a model the suite can build)")
     i.add_argument("--seed", type=int, default=0, help="the seed to file it under (default 0)")
     i.add_argument("--out", required=True, type=Path, help="folder to write <model>-seed<k>.json into")
+    i.add_argument("--pattern", default=None, metavar="REGEX",
+                   help="read lines of another shape: a regex with a named group acc (optional loss, epoch)")
+    notebook_commands.register(sub, r)
 
     k = sub.add_parser("compare", help="two sweeps side by side, with the difference in mean final accuracy")
     k.add_argument("a", type=Path, help="sweep A: a folder of run reports (or one report)")
@@ -151,7 +158,7 @@ def config_from_args(args) -> TrainConfig:
     source = models.resolve(args.model)       # SpecError: a file that is missing, broken, or names no network
     check_spec(source)
     recipe_path = args.recipe or source.recipe or models.MODELS["seed"].recipe
-    fields = recipe.load(recipe_path)
+    fields = beside.load_recipe(recipe_path, getattr(args, "approximate", False))
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum}
     fields.update({k: v for k, v in overrides.items() if v is not None})
     return TrainConfig(model=args.model, model_sha256=source.sha256, train_limit=args.train_limit,
@@ -204,9 +211,11 @@ def cmd_run(args, console: Console) -> int:
     if not args.force:
         refuse_conflicts(cfg, seeds, device, out)  # at once, before the data is read and verified
     info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
+    kept = beside.from_run(cfg.model, args.recipe, args.approximate)
+    beside.keep(out, kept, None if args.quiet else console)   # a notebook's network and recipe, as trained
     if on_cluster:
-        return run_on_cluster(args, cfg, seeds, device, info, out, on_cluster, console)
-    paths = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force)
+        return run_on_cluster(args, cfg, seeds, device, info, out, on_cluster, console, kept.record)
+    paths = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force, notebook=kept.record)
     if not args.quiet:
         console.print(f"wrote {len(paths)} report(s) to {out}/", highlight=False)
     if args.report:
@@ -214,10 +223,10 @@ def cmd_run(args, console: Console) -> int:
     return 0
 
 
-def run_on_cluster(args, cfg, seeds, device, info, out, options, console: Console) -> int:
+def run_on_cluster(args, cfg, seeds, device, info, out, options, console: Console, notebook=None) -> int:
     from reproduce.cluster.sweep import run_on_cluster
     outcome = run_on_cluster(cfg, seeds, device, info, out, options, console, args.threads, args.force, args.quiet,
-                             wait=not args.no_wait, cancel_on_interrupt=args.cancel_on_interrupt)
+                             wait=not args.no_wait, cancel_on_interrupt=args.cancel_on_interrupt, notebook=notebook)
     if args.report and outcome.complete:
         return max(outcome.code, show_report(outcome.complete, TARGET, MAX_EPOCHS, console))
     return outcome.code
@@ -259,7 +268,7 @@ def cmd_report(args, console: Console) -> int:
 
 
 def cmd_import_log(args, console: Console) -> int:
-    path = import_log(args.log, args.model, args.params, args.seed, args.out)
+    path = import_log(args.log, args.model, args.params, args.seed, args.out, args.pattern)
     console.print(f"imported {args.log} -> {path}", highlight=False)
     return 0
 
@@ -289,7 +298,8 @@ def cmd_verify(args, console: Console) -> int:
 
 
 COMMANDS = {"data": cmd_data, "run": cmd_run, "report": cmd_report, "import-log": cmd_import_log,
-            "compare": cmd_compare, "verify": cmd_verify}
+            "compare": cmd_compare, "verify": cmd_verify, "recipe": notebook_commands.cmd_recipe,
+            "check": notebook_commands.cmd_check}
 
 
 class ReaderConsole(Console):

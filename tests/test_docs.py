@@ -16,9 +16,6 @@ REPO = Path(__file__).resolve().parent.parent
 TRACKED = {"model", "reproduce", "bench", "tests", "examples", "docs", ".ci", "README.md", "RESULTS.md",
            "Makefile", "pyproject.toml"}
 PACKAGES = {"model", "reproduce", "bench"}
-# Docs that a page may already point at while they are being written; a path here must not exist yet, so the
-# entry is removed as soon as the page lands.
-PENDING = {"docs/notebooks.md"}
 
 BACKTICKED = re.compile(r"`([^`\n]+)`")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -117,20 +114,15 @@ def test_every_repository_path_the_docs_name_exists(doc):
     missing = []
     for name in names(doc.read_text()):
         path = repo_path(name)
-        if path is not None and not (REPO / path).exists() and path.rstrip("/") not in PENDING:
+        if path is not None and not (REPO / path).exists():
             missing.append(path)
         elif DOTTED.match(name) and not dotted_exists(name):
             missing.append(name)
     for target in links(doc):
         where = str(target.relative_to(REPO)) if target.is_relative_to(REPO) else str(target)
-        if not target.exists() and where not in PENDING:
+        if not target.exists():
             missing.append(where)
     assert not missing, f"{doc.name} names what the repository does not hold: {sorted(set(missing))}"
-
-
-def test_pages_being_written_are_pending_only_until_they_exist():
-    landed = sorted(p for p in PENDING if (REPO / p).exists())
-    assert not landed, f"{landed} exist now: remove them from PENDING in tests/test_docs.py"
 
 
 @pytest.mark.parametrize("doc", docs(), ids=doc_ids())

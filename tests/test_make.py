@@ -33,3 +33,17 @@ def test_recipe_epochs_and_out_pass_through_and_are_left_out_unless_given():
 def test_make_report_passes_the_format():
     assert "--format markdown" in dry_run("FORMAT=markdown", target="report")
     assert "--format table" in dry_run(target="report")
+
+
+def test_make_check_passes_the_notebook_seeds_and_the_run_flags():
+    out = dry_run("NOTEBOOK=their.ipynb", "SEEDS=0-9", "THREADS=1", "EPOCHS=3", "MODEL_FILE=repo/models.py:Net",
+                  "CHECK_ARGS=--train-limit 256", target="check")
+    assert "-m reproduce check their.ipynb --seeds 0-9 " in out
+    assert all(flag in out for flag in ("--threads 1", "--epochs 3", "--model repo/models.py:Net", "--train-limit 256"))
+    plain = dry_run("NOTEBOOK=their.ipynb", target="check")
+    assert not any(flag in plain for flag in ("--model", "--epochs", "--out", "--threads"))
+
+
+def test_make_check_without_a_notebook_says_so():
+    done = subprocess.run(["make", "check", f"PYTHON={sys.executable}"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode != 0 and "make check needs NOTEBOOK=their.ipynb" in done.stderr

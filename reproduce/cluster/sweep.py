@@ -27,11 +27,12 @@ class Outcome:
 
 def run_on_cluster(cfg: TrainConfig, seeds: List[int], device: torch.device, data: DataInfo, out: Path,
                    options: SlurmOptions, console: Console, threads: Optional[int] = None, force: bool = False,
-                   quiet: bool = False, wait: bool = True, cancel_on_interrupt: bool = False) -> Outcome:
+                   quiet: bool = False, wait: bool = True, cancel_on_interrupt: bool = False,
+                   notebook: Optional[dict] = None) -> Outcome:
     out = Path(out)
     # Absolute paths: the task runs from the submitting directory too, but a node should not depend on it.
     where = DataInfo(str(Path(data.root).resolve()), data.source, data.sha256)
-    task = SeedTask(cfg, device.type, where, out.resolve(), threads, force)
+    task = SeedTask(cfg, device.type, where, out.resolve(), threads, force, notebook)
     array = slurm.submit(task, seeds, options, out, job_name=f"reproduce-{cfg.run_name}")
     ids = array.tasks[0].job_id + (f"..{array.tasks[-1].job_id}" if len(seeds) > 1 else "")
     console.print(f"submitted SLURM job {array.array_id} (task {ids} for seed {' '.join(map(str, seeds))}); logs "

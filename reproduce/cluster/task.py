@@ -57,9 +57,11 @@ class SeedTask(submitit.helpers.Checkpointable):
     """Called as task(seed) on a node. Holds only what the submitting command decided (pickled by submitit)."""
 
     def __init__(self, cfg: TrainConfig, device: str, data: DataInfo, out: Path, threads: Optional[int],
-                 force: bool):
+                 force: bool, notebook: Optional[dict] = None):
         self.cfg, self.device, self.data, self.out = cfg, device, data, Path(out)
         self.threads, self.force = threads, force
+        self.notebook = notebook    # the notebook the network or recipe came from, kept in the report (a task
+        # pickled before this field existed has none)
         self.stalled = 0            # interruptions in a row that saved no new epoch
         self.saved_at_start = 0
 
@@ -79,7 +81,7 @@ class SeedTask(submitit.helpers.Checkpointable):
         console = Console(file=sys.stdout, highlight=False)    # the task's log: every epoch, and a resume, said
         # stop_signals=(): SIGTERM stays with submitit (ignored); USR2 requeues (see the module's docstring)
         done = run_sweep(self.cfg, [seed], device, self.data, self.out, console, quiet=False, force=self.force,
-                         stop_signals=())
+                         stop_signals=(), notebook=getattr(self, "notebook", None))
         if not done:   # run_sweep skips a run whose lock another process holds: this task did not train it
             raise RuntimeError(f"{path}: another process (pid {holder(path) or '?'}) holds its lock; "
                                f"not trained by this task")

@@ -42,9 +42,15 @@ class RunReport:
     fingerprint: Optional[str] = None      # sha256 of (config, seed, device kind): see seal.py
     execution: Optional[dict] = None       # how it ran: layout, kernels, threads (reproduce/execution.py)
     record_sha256: Optional[str] = None    # seal over every other field, recomputed on every save
+    # Runs of a notebook's network or recipe: {"file", "sha256"} of the notebook, the network taken from it,
+    # and "left_out": what --approximate left out of its recipe. None for every other run.
+    notebook: Optional[dict] = None
 
     def to_json(self) -> str:
-        d = seal(asdict(self))
+        d = asdict(self)
+        if d["notebook"] is None:   # reports of other runs keep the bytes they had before the field existed
+            del d["notebook"]
+        d = seal(d)
         self.record_sha256 = d["record_sha256"]
         return json.dumps(d, indent=2, sort_keys=False) + "\n"
 
@@ -75,8 +81,9 @@ def _type_ok(value, kind) -> bool:
 
 EPOCH_TYPES = {"epoch": int, "train_loss": float, "train_acc": float, "test_loss": float,
                "test_acc": float, "lr": float, "seconds": float, "val_loss": float, "val_acc": float}
-# Epoch fields that may be absent or null: validation (runs without --val-split) and what an imported log lacks.
-EPOCH_OPTIONAL = {"train_loss", "train_acc", "lr", "seconds", "val_loss", "val_acc"}
+# Epoch fields that may be absent or null: validation (runs without --val-split) and what an imported log lacks
+# (test_loss too: some notebooks print the test accuracy alone).
+EPOCH_OPTIONAL = {"train_loss", "train_acc", "lr", "seconds", "val_loss", "val_acc", "test_loss"}
 REPORT_TYPES = {"schema_version": int, "model": str, "params": int, "audit": dict, "seed": int,
                 "config": dict, "device": str, "environment": dict, "data": dict, "epochs": list,
                 "train_seconds": float, "status": str}
@@ -103,8 +110,9 @@ def from_dict(d, where: str) -> RunReport:
         raise ReportError(f"{where}: field 'weights_sha256' should be a string or null")
     if d.get("origin", "trained") not in ORIGINS:
         raise ReportError(f"{where}: origin {d.get('origin')!r} is not one of {', '.join(ORIGINS)}")
-    if d.get("source") is not None and not isinstance(d["source"], dict):
-        raise ReportError(f"{where}: field 'source' should be an object or null")
+    for name in ("source", "notebook"):
+        if d.get(name) is not None and not isinstance(d[name], dict):
+            raise ReportError(f"{where}: field {name!r} should be an object or null")
     epochs = []
     for i, e in enumerate(d["epochs"]):
         if not isinstance(e, dict):

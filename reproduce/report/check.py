@@ -39,6 +39,8 @@ class RunCheck:
     final_passed: bool = False      # complete and the last epoch within max_epochs reaches the target
     # trained with --allow-nondeterministic: an op without a deterministic kernel ran, the bytes may not repeat
     nondeterministic: bool = False
+    # what the report says the run lacks: an imported notebook's error, what --approximate left out
+    notes: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -81,8 +83,14 @@ def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunChe
         test_at_val=accs[val_epoch - 1] if val_epoch else None,
         origin=r.origin, test_images=test_images(r),
         final_passed=complete and bool(accs) and accs[-1] >= target,
-        nondeterministic=bool(r.config.get("allow_nondeterministic", False)),
+        nondeterministic=bool(r.config.get("allow_nondeterministic", False)), notes=notes(r),
     )
+
+
+def notes(r: RunReport) -> List[str]:
+    out = [f"{r.source['file']}: {r.source['error']}"] if r.source and r.source.get("error") else []
+    left = (r.notebook or {}).get("left_out") or []
+    return out + [f"{r.notebook['file']}: left out by --approximate: {item}" for item in left]
 
 
 def test_images(r: RunReport) -> int:

@@ -44,6 +44,7 @@ def to_markdown(v: Verdict) -> str:
         out.append(f"### {m.model}: {m.params:,} parameters, target {v.target}% within {v.max_epochs} epochs\n")
         out.append("constraints: " + ", ".join(
             f"{name} {'?' if ok is None else '✓' if ok else '✗'}" for name, ok in m.rules.items()) + "\n")
+        out += [f"{note}\n" for note in dict.fromkeys(n for r in m.runs for n in r.notes)]
         out += [_md_row(["figure", "value"]), _md_row(["---", "---"])]
         out += [_md_row(row) for row in summary_rows(summaries[m.model], v.target)]
         out.append("")

@@ -10,10 +10,12 @@ environment is empty and there is no weights hash. What it does give, the report
 
 A Jupyter notebook (.ipynb) is read as the text its code cells printed: stream outputs and the text/plain of
 results, in cell order. Never its source: a cell that prints the test line holds the same format string
-("Test set: Average loss: {:.4f}, ...") as a template, which is not a log line.
+("Test set: Average loss: {:.4f}, ...") as a template, which is not a log line. A log without such lines is
+read in the other shapes notebooks print (reproduce/notebook/claim.py), or with --pattern REGEX. Outputs that
+end in an error are imported with that recorded in the report; a printed `Total params:` must match the
+network's own count.
 """
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import List, Tuple
@@ -21,6 +23,8 @@ from typing import List, Tuple
 import model as models
 from model.audit import audit
 from model.spec import check, run_name
+from reproduce.notebook import claim
+from reproduce.notebook.claim import ClaimError
 from reproduce.record.schema import EpochRecord, ReportError, RunReport, run_filename
 
 TEST_LINE = re.compile(r"Test set: Average loss: (?P<loss>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?), "
@@ -60,28 +64,26 @@ def parse(text: str, where: str) -> Tuple[List[EpochRecord], int]:
     return epochs, total
 
 
-def notebook_text(raw: bytes, where: str) -> str:
-    """What the code cells of a notebook printed, in order; LogError for a file that is not a notebook."""
+def read_log(log: Path, pattern=None) -> tuple:
+    """(epochs, test images or None, claim.Outputs, raw bytes) of a log or a notebook's outputs; LogError if unusable."""
+    log = Path(log)
     try:
-        nb = json.loads(raw.decode("utf-8"))
-        cells = nb["cells"]
-        if not isinstance(cells, list):
-            raise TypeError
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
-        raise LogError(f"{where}: not a Jupyter notebook (no JSON object with a 'cells' list)") from None
-    chunks = []
-    for cell in cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        for out in cell.get("outputs") or []:
-            if not isinstance(out, dict):
-                continue
-            if out.get("output_type") == "stream":
-                text = out.get("text", "")
-            else:  # execute_result, display_data: their plain-text form
-                text = (out.get("data") or {}).get("text/plain", "")
-            chunks.append("".join(text) if isinstance(text, list) else str(text))
-    return "\n".join(chunks)
+        raw = log.read_bytes()
+    except OSError as e:
+        raise LogError(f"{log}: cannot read ({e.strerror or e})") from None
+    try:
+        outs = claim.outputs(raw, str(log)) if log.suffix == ".ipynb" else \
+            claim.Outputs(raw.decode("utf-8", errors="replace"))
+        if pattern is None and MARKER in outs.text:   # pytorch/examples' shape, read strictly
+            epochs, total = parse(outs.text, str(log))
+        else:
+            got = claim.read(outs.text, str(log), pattern)
+            epochs = [EpochRecord(epoch=i, train_loss=None, train_acc=None, test_loss=loss, test_acc=acc, lr=None,
+                                  seconds=None) for i, (acc, loss) in enumerate(zip(got.accs, got.losses), 1)]
+            total = None
+    except ClaimError as e:
+        raise LogError(str(e)) from None
+    return epochs, total, outs, raw
 
 
 def model_audit(spec: str, params) -> tuple:
@@ -90,7 +92,7 @@ def model_audit(spec: str, params) -> tuple:
     claimed parameter count alone, and the report shows the other constraints as unknown."""
     if params is not None and params < 1:
         raise LogError(f"--params must be at least 1, got {params}")
-    if spec not in models.MODELS and ":" not in spec:
+    if spec not in models.MODELS and ":" not in spec and not spec.endswith(".ipynb"):
         if params is None:
             raise LogError(f"--params is needed: {spec!r} is not a model the suite can build "
                            f"(a registered name, FILE.py:NAME or package.module:NAME)")
@@ -103,23 +105,28 @@ def model_audit(spec: str, params) -> tuple:
     return source.name, audited
 
 
-def import_log(log: Path, spec: str, params, seed: int, out: Path) -> Path:
+def check_printed_params(log: Path, outs, audited: dict, spec: str) -> None:
+    if outs.total_params is not None and outs.total_params != audited["params"]:
+        raise LogError(f"{log}: it prints Total params: {outs.total_params:,}, but the network {spec} has "
+                       f"{audited['params']:,} parameters")
+
+
+def import_log(log: Path, spec: str, params, seed: int, out: Path, pattern=None) -> Path:
     log = Path(log)
-    try:
-        raw = log.read_bytes()
-    except OSError as e:
-        raise LogError(f"{log}: cannot read ({e.strerror or e})") from None
-    text = notebook_text(raw, str(log)) if log.suffix == ".ipynb" else raw.decode("utf-8", errors="replace")
-    epochs, n_test = parse(text, str(log))
+    epochs, n_test, outs, raw = read_log(log, pattern)
+    if params is None and spec not in models.MODELS and ":" not in spec and not spec.endswith(".ipynb"):
+        params = outs.total_params   # the count the notebook printed stands in for --params
     name, audited = model_audit(spec, params)
+    check_printed_params(log, outs, audited, spec)
     path = Path(out) / run_filename(name, seed)
     if path.exists():   # never replace a report (perhaps a real run) by an import
         raise LogError(f"{path}: already exists; import into another --out or with another --seed")
     report = RunReport(
         model=name, params=audited["params"], audit=audited, seed=seed, config={"model": spec, "epochs": len(epochs)},
-        device="unknown", environment={}, data={"test_images": n_test}, epochs=epochs, weights_sha256=None,
+        device="unknown", environment={}, data={"test_images": n_test} if n_test else {}, epochs=epochs, weights_sha256=None,
         train_seconds=None, status="complete", origin="imported",
-        source={"file": log.name, "sha256": hashlib.sha256(raw).hexdigest()},
+        source={"file": log.name, "sha256": hashlib.sha256(raw).hexdigest(),
+                **({"error": outs.error} if outs.error else {})},
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     report.save(path)

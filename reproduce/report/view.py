@@ -102,6 +102,8 @@ def render(v: Verdict, console: Console) -> None:
         if loose:
             console.print(f"not bit-reproducible: {loose}/{len(m.runs)} runs trained with --allow-nondeterministic "
                           f"(an op without a deterministic kernel ran)", style="yellow", highlight=False)
+        for note in dict.fromkeys(n for r in m.runs for n in r.notes):   # once each, in order
+            console.print(note, style="yellow", highlight=False, markup=False)
         console.print(summary_table(s, v.target), highlight=False)
         console.print()
     console.print("first≥: first epoch reaching the target; peak@ep: best epoch; min3: lowest of the last three "

@@ -55,11 +55,12 @@ def refuse_conflicts(cfg: TrainConfig, seeds, device: torch.device, out: Path) -
 
 
 def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo, out: Path,
-              console: Console, quiet: bool = False, force: bool = False, stop_signals=STOP_SIGNALS) -> list:
+              console: Console, quiet: bool = False, force: bool = False, stop_signals=STOP_SIGNALS,
+              notebook=None) -> list:
     """Train every seed in order; returns the paths of the complete reports it wrote or found. Each seed's result
     depends on nothing but (cfg, seed, device kind, software, threads): a run re-seeds everything at its start.
     stop_signals: the signals that stop the sweep cleanly (interrupt.py); a cluster task passes () and leaves them
-    to submitit."""
+    to submitit. notebook: the record of the notebook the network or recipe came from, kept in each report."""
     out = Path(out)
     done, where = [], Where(cfg.epochs)
     with stop_on_signals(stop_signals):
@@ -72,7 +73,7 @@ def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo
             context = dict(env=environment.capture(device), audited=audit(models.build_aside(cfg.model)).to_dict(),
                            data={"source": data_info.source, "sha256": data_info.sha256, "train_images": n_train,
                                  "val_images": split.n_val},
-                           batches=math.ceil(n_train / cfg.batch_size))
+                           batches=math.ceil(n_train / cfg.batch_size), notebook=notebook)
             sweep = SweepProgress(len(seeds), cfg.epochs, folder=out)
             for seed in seeds:
                 path = out / run_filename(cfg.run_name, seed)
@@ -129,7 +130,7 @@ def run_one(cfg, seed, device, data, path: Path, context: dict, console: Console
     report = RunReport(model=cfg.run_name, params=audited["params"], audit=audited, seed=seed, config=cfg.to_dict(),
                        device=device.type, environment=context["env"], data=context["data"],
                        epochs=state.epochs, train_seconds=seconds_before, fingerprint=fp,
-                       execution=execution.describe(cfg.execution))
+                       execution=execution.describe(cfg.execution), notebook=context.get("notebook"))
     report.save(path)
     t0 = time.perf_counter() - seconds_before
 

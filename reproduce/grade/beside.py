@@ -1,0 +1,55 @@
+"""A run of a notebook's network or recipe keeps, beside its reports, what it trained from: `<stem>.model.py`
+(the assembled network, whose sha256 is the config's model_sha256) and `<stem>.recipe.toml` (the drafted recipe),
+and records the notebook itself (its sha256, what --approximate left out) in every report."""
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Optional
+
+import model as models
+from reproduce.files.atomic import write_text
+from reproduce.notebook import draft
+from reproduce.training import recipe
+
+
+def is_notebook(path) -> bool:
+    return path is not None and Path(path).suffix == ".ipynb"
+
+
+def load_recipe(path, approximate: bool) -> dict:
+    """The TrainConfig fields of a recipe file, or of the recipe drafted from a notebook's code."""
+    if is_notebook(path):
+        return draft.load(path, approximate)[0]
+    return recipe.load(path)
+
+
+@dataclass
+class Kept:
+    files: Dict[str, str] = field(default_factory=dict)   # file name -> text, written into the run's folder
+    record: Optional[dict] = None                          # the report's `notebook` field
+
+
+def from_run(model_spec: str, recipe_path, approximate: bool) -> Kept:
+    kept = Kept()
+    source = models.resolve(model_spec)
+    if source.notebook:
+        kept.files[f"{Path(source.notebook['file']).stem}.model.py"] = source.source_text
+        kept.record = {**source.notebook, "left_out": []}
+    if is_notebook(recipe_path):
+        _, d, nb = draft.load(recipe_path, approximate)
+        kept.files[f"{nb.path.stem}.recipe.toml"] = d.text
+        if kept.record is None or kept.record["sha256"] != nb.sha256:
+            kept.record = {**(kept.record or {}), "file": nb.path.name, "sha256": nb.sha256}
+        kept.record["left_out"] = d.left_out
+    return kept
+
+
+def keep(out: Path, kept: Kept, console=None) -> None:
+    """Write the kept files; with a console, name the notebook's cells that do not parse (skipped)."""
+    skipped = (kept.record or {}).get("skipped")
+    if console is not None and skipped:
+        console.print(f"{kept.record['file']}: cells that do not parse, skipped: {', '.join(map(str, skipped))}",
+                      highlight=False)
+    if kept.files:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    for name, text in kept.files.items():
+        write_text(Path(out) / name, text)

@@ -1,0 +1,89 @@
+"""A notebook's claim beside the honest runs of its network and recipe: the figures `check` prints.
+
+The claim is the notebook's own printed run (one run, on whatever seed it had); the honest runs are the suite's,
+over the seeds asked for, checked by reproduce/report/check.py and counted by reproduce/report/summary.py.
+"""
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from reproduce.report.check import ModelCheck
+from reproduce.report.summary import ModelSummary
+
+
+@dataclass
+class Claim:
+    accs: List[float]                      # the notebook's printed test accuracy per epoch
+    error: Optional[str] = None            # its outputs end in an error
+    total_params: Optional[int] = None     # its printed `Total params:`
+
+    @property
+    def best(self) -> float:
+        return max(self.accs)
+
+    @property
+    def best_epoch(self) -> int:
+        return self.accs.index(self.best) + 1
+
+    @property
+    def final(self) -> float:
+        return self.accs[-1]
+
+
+@dataclass
+class NotebookVerdict:
+    notebook: str
+    claim: Claim
+    model: ModelCheck
+    summary: ModelSummary
+    target: float
+    notes: List[str] = field(default_factory=list)
+
+    @property
+    def finals(self) -> List[float]:
+        return [r.final for r in self.model.runs if r.final is not None]
+
+    @property
+    def rules_ok(self) -> bool:
+        return all(ok is not False for ok in self.model.rules.values())
+
+    @property
+    def ok(self) -> bool:
+        """Every seed's final epoch reaches the target, and no constraint is broken."""
+        s = self.summary
+        return self.rules_ok and s.final_passing == s.runs
+
+    def standing(self) -> str:
+        """Where the claimed final accuracy falls among the honest runs' finals."""
+        finals, claimed = self.finals, self.claim.final
+        n = len(finals)
+        if not finals:
+            return "no honest run finished an epoch"
+        above = sum(claimed > f for f in finals)
+        if n == 1:
+            side = "above" if above else "below" if claimed < finals[0] else "equal to"
+            return f"the claimed final {claimed:.2f} % is {side} the one honest run's {finals[0]:.2f} %"
+        if above == n:
+            return f"the claimed final {claimed:.2f} % is above all {n} honest runs, whose best is {max(finals):.2f} %"
+        if above == 0 and all(claimed < f for f in finals):
+            return (f"the claimed final {claimed:.2f} % is below all {n} honest runs, whose worst is "
+                    f"{min(finals):.2f} %")
+        return (f"the claimed final {claimed:.2f} % is above {above} of {n} honest runs "
+                f"({min(finals):.2f}–{max(finals):.2f} %)")
+
+    def sentence(self) -> str:
+        s = self.summary
+        said = (f"the claim holds at the final epoch on {s.final_passing} of {s.runs} seed"
+                f"{'s' if s.runs != 1 else ''}")
+        broken = [name for name, ok in self.model.rules.items() if ok is False]
+        if broken:
+            said += f", and the network breaks {', '.join(broken)}"
+        return said + "."
+
+    def to_dict(self) -> Dict:
+        return {"notebook": self.notebook, "ok": self.ok, "target": self.target,
+                "claim": {"best": self.claim.best, "best_epoch": self.claim.best_epoch, "final": self.claim.final,
+                          "epochs": len(self.claim.accs), "error": self.claim.error,
+                          "total_params": self.claim.total_params},
+                "rules": self.model.rules, "summary": self.summary.to_dict(),
+                "finals": self.finals, "standing": self.standing(), "sentence": self.sentence(),
+                "notes": self.notes}

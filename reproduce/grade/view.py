@@ -1,0 +1,89 @@
+"""`check`'s verdict as a rich table (a row per notebook), markdown or json. One notebook also gets the usual
+per-seed report (reproduce/report/view.py) above it."""
+import json
+from typing import List
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from reproduce.grade.verdict import NotebookVerdict
+from reproduce.report.view import mark, mean_sd, pct
+
+COLUMNS = ["notebook", "params", "claimed final", "final ≥ target", "final mean ± sd, min", "constraints"]
+
+
+def constraints(v: NotebookVerdict) -> str:
+    broken = [name for name, ok in v.model.rules.items() if ok is False]
+    unknown = [name for name, ok in v.model.rules.items() if ok is None]
+    return ("broken: " + ", ".join(broken) if broken else "all met") + (
+        f" ({', '.join(unknown)} unknown)" if unknown else "")
+
+
+def row(v: NotebookVerdict) -> List[str]:
+    s = v.summary
+    return [v.notebook, f"{s.params:,}", f"{v.claim.final:.2f}", f"{s.final_passing}/{s.runs}",
+            f"{mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}", constraints(v)]
+
+
+def figures(v: NotebookVerdict) -> List[tuple]:
+    """(label, value) pairs for one notebook: the claim, then the honest runs."""
+    s, c, target = v.summary, v.claim, v.target
+    first = "—" if s.first_median is None else f"median {s.first_median:g}, worst {s.first_worst}"
+    if s.never_reaching:
+        first += f" ({s.never_reaching} never)"
+    printed = "" if c.total_params is None else f"; it prints Total params: {c.total_params:,}"
+    return [
+        ("claimed (one run)", f"best {c.best:.2f} % at epoch {c.best_epoch}, final {c.final:.2f} % at epoch "
+                              f"{len(c.accs)}{printed}"),
+        ("constraints", "  ".join(f"{name} {mark(ok)}" for name, ok in v.model.rules.items())),
+        (f"final epoch ≥ {target}", f"{s.final_passing}/{s.runs}  (Wilson 95%: {100 * s.final_pass_low:.0f}–"
+                                     f"{100 * s.final_pass_high:.0f}%)"),
+        ("final: mean ± sd, min", f"{mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}"),
+        (f"first epoch ≥ {target}", first),
+        ("the claim among them", v.standing()),
+    ]
+
+
+def render(verdicts: List[NotebookVerdict], console: Console) -> None:
+    target = verdicts[0].target
+    if len(verdicts) == 1:
+        v = verdicts[0]
+        t = Table(title=f"{v.notebook}: its claim beside {v.summary.runs} honest run(s), target {target}%",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_header=False)
+        t.add_column("figure", style="bold", no_wrap=True)
+        t.add_column("value")
+        for label, value in figures(v):
+            t.add_row(label, value)
+    else:
+        t = Table(title=f"claims beside honest runs: target {target}% at the final epoch", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+        for col in COLUMNS:
+            t.add_column(col.replace("target", str(target)))
+        for v in verdicts:
+            t.add_row(*row(v))
+    console.print(t, highlight=False)
+    for v in verdicts:
+        for note in v.notes:
+            console.print(f"{v.notebook}: {note}", style="yellow", highlight=False, markup=False)
+        console.print(f"{v.notebook}: {v.sentence()}", style="green" if v.ok else "red", highlight=False,
+                      markup=False)
+
+
+def to_markdown(verdicts: List[NotebookVerdict]) -> str:
+    target = verdicts[0].target
+
+    def md(items):
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in items) + " |"
+    out = [md(c.replace("target", str(target)) for c in COLUMNS), md(["---"] * len(COLUMNS))]
+    out += [md(row(v)) for v in verdicts]
+    out.append("")
+    for v in verdicts:
+        out += [f"- {v.notebook}: {note}" for note in v.notes]
+        out.append(f"- {v.notebook}: {v.standing()}; {v.sentence()}")
+    return "\n".join(out) + "\n"
+
+
+def to_json(verdicts: List[NotebookVerdict]) -> str:
+    return json.dumps({"ok": all(v.ok for v in verdicts), "notebooks": [v.to_dict() for v in verdicts]},
+                      indent=2) + "\n"

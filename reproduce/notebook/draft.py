@@ -1,0 +1,135 @@
+"""The recipe drafted from a notebook's code (`python -m reproduce recipe NB.ipynb`, `run --recipe NB.ipynb`,
+`check`): TOML in the suite's schema, each value followed by the cell and line it came from, and a value the
+notebook does not give marked as the seed recipe's default.
+
+What the suite cannot reproduce (a transform, optimizer or scheduler it does not know, a value that is not a
+literal) stops the draft with one line naming it and its cell, unless `approximate`: then it is left out,
+listed at the end of the draft, and recorded in each run's report.
+"""
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Tuple
+
+from model.notebook import Notebook, NotebookError, read as read_notebook
+from reproduce.data.mnist import MEAN, STD
+from reproduce.notebook import training, transforms
+from reproduce.notebook.evaluate import Values
+from reproduce.notebook.transforms import Entry, Found
+from reproduce.training import recipe
+from reproduce.training.config import NO_AUGMENT, TrainConfig
+from reproduce.training.recipe import RecipeError
+
+DEFAULT = "not in the notebook: the seed recipe's default"
+SEED = TrainConfig()
+TOP_DEFAULTS = {"epochs": SEED.epochs, "batch_size": SEED.batch_size, "loss": SEED.loss,
+                "label_smoothing": SEED.label_smoothing}
+OPTIMIZER_DEFAULTS = {"name": SEED.optimizer, "lr": SEED.lr, "momentum": SEED.momentum, "nesterov": SEED.nesterov,
+                      "weight_decay": SEED.weight_decay}
+
+
+class DraftError(RecipeError):
+    """A notebook whose recipe the suite cannot reproduce, said in one line."""
+
+
+@dataclass
+class Draft:
+    text: str
+    left_out: List[str] = field(default_factory=list)   # with approximate: what the draft does not hold
+
+
+def toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else json.dumps(str(v))
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
+    raise DraftError(f"a value the recipe cannot hold: {v!r:.60}")
+
+
+def _line(key: str, value, why: str) -> str:
+    return f"{key} = {toml_value(value)}  # {why}"
+
+
+def _why(e: Entry) -> str:
+    return f"{e.site}" + (f" ({e.note})" if e.note else "")
+
+
+def _section(found: List[Entry], defaults: dict, skip=()) -> List[str]:
+    given = {e.key: e for e in found}   # the last entry of a key is the notebook's final word
+    out = []
+    for key, default in defaults.items():
+        if key in skip:
+            continue
+        out.append(_line(key, given[key].value, _why(given[key])) if key in given else _line(key, default, DEFAULT))
+    out += [_line(k, e.value, _why(e)) for k, e in given.items() if k not in defaults]
+    return out
+
+
+def find(nb: Notebook) -> Found:
+    values = Values(nb)
+    found = transforms.read(nb, values)
+    training.read(nb, values, found)
+    return found
+
+
+def compose(nb: Notebook, found: Found, approximate: bool) -> Draft:
+    if found.unknown and not approximate:
+        raise DraftError(f"{nb.path.name}: {found.unknown[0]}; --approximate leaves it out (recorded in the report)")
+    part = {s: [e for e in found.entries if e.section == s] for s in ("", "optimizer", "schedule", "augment")}
+    lines = [f"# Recipe drafted from {nb.path.name}'s code: read it and edit it. Each value names the cell",
+             "# (counting every cell from the top) and the line it came from."]
+    if nb.skipped:
+        lines.append(f"# Cells that do not parse, skipped: {', '.join(map(str, nb.skipped))}")
+    top = [e for e in part[""] if e.key != "normalize"]
+    lines += _section(top, TOP_DEFAULTS)
+    for e in (e for e in part[""] if e.key == "normalize"):
+        if [round(x, 4) for x in e.value] == [MEAN, STD]:   # the suite's own: saying it changes nothing
+            lines.append(f"# normalize = {toml_value(e.value)}: the suite's own, {_why(e)}")
+        else:
+            lines.append(_line("normalize", e.value, _why(e)))
+    name = next((e.value for e in reversed(part["optimizer"]) if e.key == "name"), SEED.optimizer)
+    lines += ["", "[optimizer]"] + _section(part["optimizer"], OPTIMIZER_DEFAULTS,
+                                              skip=() if name == "sgd" else ("momentum", "nesterov"))
+    sched = [e for e in part["schedule"]]
+    last_name = max((i for i, e in enumerate(sched) if e.key == "name"), default=None)
+    sched = sched[last_name:] if last_name is not None else []   # the last scheduler built
+    lines += ["", "[schedule]"] + _section(sched, {"name": "none"})
+    lines += ["", "[augment]"] + _section(part["augment"], dict(NO_AUGMENT))
+    if found.unknown:
+        lines += ["", "# Left out (--approximate): the suite cannot reproduce these"]
+        lines += [f"# - {u}" for u in found.unknown]
+    return Draft("\n".join(lines) + "\n", list(found.unknown))
+
+
+def draft(path, approximate: bool = False) -> Tuple[Notebook, Draft]:
+    try:
+        nb = read_notebook(path)
+    except NotebookError as e:
+        raise DraftError(str(e)) from None
+    return nb, compose(nb, find(nb), approximate)
+
+
+def load(path, approximate: bool = False) -> Tuple[dict, Draft, Notebook]:
+    """The TrainConfig fields of the notebook's drafted recipe (validated as any recipe is), the draft, the notebook."""
+    nb, d = draft(path, approximate)
+    fd, tmp = tempfile.mkstemp(suffix=".toml")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(d.text)
+        fields = recipe.load(Path(tmp))
+    except RecipeError as e:
+        raise DraftError(str(e).replace(tmp, f"{Path(path).name} (its drafted recipe)")) from None
+    finally:
+        os.unlink(tmp)
+    return fields, d, nb
