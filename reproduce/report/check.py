@@ -39,6 +39,7 @@ class RunCheck:
     final_passed: bool = False      # complete and the last epoch within max_epochs reaches the target
     # trained with --allow-nondeterministic: an op without a deterministic kernel ran, the bytes may not repeat
     nondeterministic: bool = False
+    trained_as: str = ""            # "execution fast, precision bf16"; empty for imported logs
 
 
 @dataclass
@@ -82,6 +83,9 @@ def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunChe
         origin=r.origin, test_images=test_images(r),
         final_passed=complete and bool(accs) and accs[-1] >= target,
         nondeterministic=bool(r.config.get("allow_nondeterministic", False)),
+        # reports from before `execution` (or `precision`) existed were trained by the plain loop (in fp32)
+        trained_as="" if r.origin != "trained" else (f"execution {r.config.get('execution', 'plain')}, "
+                                                      f"precision {r.config.get('precision', 'fp32')}"),
     )
 
 

@@ -16,6 +16,7 @@ NO_AUGMENT = {"rotate": 0.0, "translate": 0.0, "scale": [1.0, 1.0]}
 ADDED_WITH_RECIPES = {
     "model_sha256": None, "loss": "nll", "label_smoothing": 0.0, "optimizer": "sgd", "nesterov": False,
     "weight_decay": 0.0, "schedule": NO_SCHEDULE, "augment": NO_AUGMENT, "allow_nondeterministic": False,
+    "precision": "fp32",
 }
 
 
@@ -39,6 +40,7 @@ class TrainConfig:
     schedule: dict = field(default_factory=lambda: dict(NO_SCHEDULE))   # {"name": ..., torch's own kwargs}
     augment: dict = field(default_factory=lambda: dict(NO_AUGMENT))     # rotate (deg), translate (side), scale
     allow_nondeterministic: bool = False  # ops without a deterministic kernel warn instead of stopping the run
+    precision: str = "fp32"             # "fp32" | "bf16": the training forward under bf16 autocast (precision.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -83,6 +85,8 @@ class TrainConfig:
             out.append(f"--val-split must be 0 or more, got {self.val_split}")
         if self.execution not in ("plain", "fast", "graph"):
             out.append(f"--execution must be plain, fast or graph, got {self.execution!r}")
+        if self.precision not in ("fp32", "bf16"):
+            out.append(f"--precision must be fp32 or bf16, got {self.precision!r}")
         if not out:
             out.extend(optim.problems(self))
         return out
