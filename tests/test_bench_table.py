@@ -96,3 +96,13 @@ def test_the_convolutions_only_row_shows_the_ceiling_and_older_runs_have_none(ru
     assert table.main([str(newer)]) == 0
     out = capsys.readouterr().out
     assert "convolutions only" in out and "10.00x" in out
+
+
+def test_the_bf16_trainer_row_is_against_the_same_models_reference(run_file):
+    data = table.load(run_file)
+    older = dict(data["benchmarks"][-1], extra_info=dict(data["benchmarks"][-1]["extra_info"]))
+    data["benchmarks"][-1]["extra_info"].update(model="frontier", bf16_seconds_per_step=0.2)
+    data["benchmarks"].append(older)   # a seed run without the bf16 row
+    rows = {(r["model"], r["loop"]): r for r in table.train_rows(data["benchmarks"])}
+    assert rows[("frontier", "trainer, bf16")]["speedup"] == pytest.approx(0.5 / 0.2)
+    assert ("seed", "trainer, bf16") not in rows and ("seed", "trainer") in rows

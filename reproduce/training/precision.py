@@ -1,10 +1,11 @@
 """The run's precision: `fp32` (the default) or `bf16`, the training forward pass under bf16 autocast.
 
-bf16: each training step's forward runs under torch.autocast(device, dtype=torch.bfloat16), so convolutions and
-linear layers take bf16 inputs (on a CPU with bf16 units, oneDNN's bf16 kernels; on CUDA, tensor cores) while
-autocast keeps the ops it deems precision-sensitive (log_softmax, BatchNorm's statistics) in fp32. The
-network's output is cast back to fp32 before the loss, so the loss, the gradients' accumulation into the fp32
-weights and the optimizer step are fp32 as before. Evaluation runs in fp32: the reported test accuracy is the
+bf16: each training step's forward runs under torch.autocast(device, dtype=torch.bfloat16): convolutions and
+linear layers cast their inputs and weights to bf16 (on a CPU with bf16 units, oneDNN's bf16 kernels; on CUDA,
+tensor cores), and what follows them runs on their bf16 outputs (ReLU, dropout, pooling, BatchNorm with its
+running statistics kept in fp32; on the CPU also the seed network's final log_softmax, which CPU autocast does
+not keep in fp32). The network's output is cast back to fp32 before the loss, so the loss, the gradients of the
+fp32 weights and the optimizer step are fp32 as before. Evaluation runs in fp32: the reported test accuracy is the
 fp32 network's, whatever precision trained it. The weights are fp32 throughout; a checkpoint is the same.
 
 Refused, in one line, where it cannot run or cannot help (`problem`): a CPU whose torch reports no bf16 support,
