@@ -2,8 +2,8 @@
 final epoch (no epoch picked), trained by model/frontier.toml for 15 epochs.
 
 Every rule is met by a layer that runs: BatchNorm after each conv, Dropout (p 0.05) after the 3x3 convs of the
-first two stages, a 1x1 transition, two max-pools, global average pooling (AvgPool2d over the whole 4x4 map,
-deterministic on CUDA as on the CPU), and a real nn.Linear classifier on the 24 pooled
+first two stages, a 1x1 transition, two max-pools, global average pooling (AvgPool2d over the whole 4x4 map:
+deterministic on CUDA, unlike AdaptiveAvgPool2d's backward), and a real nn.Linear classifier on the 24 pooled
 features. It returns logits (the recipe trains it with cross-entropy).
 
     1x28x28 -> 3x3 12 -> 3x3 20 -> max-pool -> 1x1 12 -> 3x3 24 -> 3x3 24 -> max-pool -> 3x3 24 (pad 1) -> GAP -> FC

@@ -30,6 +30,7 @@ CPU = torch.device("cpu")
 RUN = ["--seeds", "0", "--epochs", "2", "--train-limit", "512", "--device", "cpu", "--threads", "1"]
 BF16 = TrainConfig(epochs=2, train_limit=512, precision="bf16")
 OLD_REPORT = REPO / "tests" / "data" / "main-774da89" / "seed-seed0.json"
+NO_BF16 = {"torch.backends.mkldnn.is_available()": True, "torch.ops.mkldnn._is_mkldnn_bf16_supported()": False}
 needs_bf16 = pytest.mark.skipif(not all(precision.cpu_bf16_reports().values()),
                                 reason=f"this CPU has no bf16 support: {precision.cpu_bf16_reports()}")
 
@@ -91,8 +92,7 @@ def test_refused_under_graph_capture():
 
 
 def test_refused_on_a_cpu_without_bf16_saying_what_torch_reports(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(precision, "cpu_bf16_reports", lambda: {
-        "torch.backends.mkldnn.is_available()": True, "torch.ops.mkldnn._is_mkldnn_bf16_supported()": False})
+    monkeypatch.setattr(precision, "cpu_bf16_reports", lambda: NO_BF16)
     code = main(["run", *RUN, "--precision", "bf16", "--out", tmp_path / "o"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1, err
@@ -141,3 +141,10 @@ def test_killed_and_resumed_equals_the_same_seed_run_in_another_process(in_a_swe
     assert numbers(out / "seed-seed0.json") == numbers(in_a_sweep / "seed-seed0.json")
     shown = run_cli("report", out)
     assert "trained: execution fast, precision bf16 (1/1 runs)" in shown.stdout
+
+
+def test_verify_refuses_a_bf16_report_on_a_cpu_without_bf16(in_a_sweep, monkeypatch, capsys):
+    monkeypatch.setattr(precision, "cpu_bf16_reports", lambda: NO_BF16)
+    assert main(["verify", in_a_sweep / "seed-seed0.json"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "_is_mkldnn_bf16_supported() is False" in err, err
