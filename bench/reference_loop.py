@@ -8,12 +8,13 @@ import torch
 import torch.nn.functional as F
 
 
-def train_one_epoch(model, optimizer, images, labels, batch_size, generator):
+def train_one_epoch(model, optimizer, images, labels, batch_size, generator, loss_fn=F.nll_loss):
+    """loss_fn: the recipe's (a network returning logits is trained with cross-entropy)."""
     model.train()
     order = torch.randperm(len(images), generator=generator).to(images.device)
     for start in range(0, len(images), batch_size):
         batch = order[start:start + batch_size]
         optimizer.zero_grad()
-        loss = F.nll_loss(model(images[batch]), labels[batch])
+        loss = loss_fn(model(images[batch]), labels[batch])
         loss.backward()
         optimizer.step()

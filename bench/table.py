@@ -9,10 +9,11 @@
 Forward pass: model, device, batch, variant, median latency in ms per call, images/s, speed-up against eager
 (same model, device and batch, same run); a fallback's reason is a numbered note under the table. Training:
 seconds per step, seconds per epoch (derived: per step x 469), images/s, speed-up against the reference loop
-(same device, same run); a third row, "convolutions only", is the trainer's convolutions alone
-(bench/conv_floor.py): its speed-up is the ceiling of any fp32 trainer that keeps torch's convolutions (runs
-from before it was measured have no such row). Exit 2 with one line on stderr when there is no run to show or
-the file is not a pytest-benchmark JSON.
+(same model, device and run); "trainer, bf16" is the same trainer with --precision bf16 (no such row where the
+device has no bf16, or in runs from before it was measured); and "convolutions only" is the trainer's
+convolutions alone (bench/conv_floor.py): its speed-up is the ceiling of any fp32 trainer that keeps torch's
+convolutions (runs from before it was measured have no such row). Exit 2 with one line on stderr when there is
+no run to show or the file is not a pytest-benchmark JSON.
 """
 import json
 import sys
@@ -81,8 +82,8 @@ def forward_rows(benchmarks: List[dict]) -> List[dict]:
 
 
 def train_rows(benchmarks: List[dict]) -> List[dict]:
-    """Per device: the reference loop's row and the trainer's, both from the trainer's result (the two loops
-    alternate inside one benchmark; see bench/test_train_throughput.py)."""
+    """Per model and device: the reference loop's row and the trainer's (and its bf16 twin's), all from the
+    trainer's result (the loops alternate inside one benchmark; see bench/test_train_throughput.py)."""
     rows = []
     for b in benchmarks:
         info = b["extra_info"]
@@ -92,6 +93,8 @@ def train_rows(benchmarks: List[dict]) -> List[dict]:
         trainer = b["stats"]["median"] / steps
         reference = info["reference_seconds_per_step"]
         loops = [("reference", reference), ("trainer", trainer)]
+        if info.get("bf16_seconds_per_step"):
+            loops.append(("trainer, bf16", info["bf16_seconds_per_step"]))
         if info.get("convolutions_seconds_per_step"):
             loops.append(("convolutions only", info["convolutions_seconds_per_step"]))
         if info.get("augment_seconds_per_batch"):
@@ -102,13 +105,14 @@ def train_rows(benchmarks: List[dict]) -> List[dict]:
                           info["augment_all_seconds_per_batch"]))
         for loop, per_step in loops:
             rows.append({
+                "model": info.get("model", "seed"),   # runs from before other models were timed: the seed's
                 "device": info["device"], "device_name": info.get("device_name", ""), "loop": loop,
                 "steps": steps, "batch": batch, "seconds_per_step": per_step,
                 "seconds_per_epoch_derived": per_step * 469, "images_per_s": batch / per_step,
                 "speedup": reference / per_step,
             })
-    order = {"reference": 0, "trainer": 1, "convolutions only": 2}
-    return sorted(rows, key=lambda r: (r["device"], order.get(r["loop"], 3)))
+    order = {"reference": 0, "trainer": 1, "trainer, bf16": 2, "convolutions only": 3}
+    return sorted(rows, key=lambda r: (r["model"], r["device"], order.get(r["loop"], 4)))
 
 
 def _milliseconds(seconds: float) -> str:
@@ -162,10 +166,11 @@ def render(data: dict, source: str, console) -> None:
 
     train = table("Training, batch 128 (speed-up against the reference loop, same run)")
     train.caption, train.caption_justify = "s/epoch: derived, s/step x 469 steps", "left"
-    for col in ("device", "loop", "s/step", "s/epoch", "images/s", "vs reference"):
-        train.add_column(col, justify="left" if col in ("device", "loop") else "right", no_wrap=True)
+    for col in ("model", "device", "loop", "s/step", "s/epoch", "images/s", "vs reference"):
+        train.add_column(col, justify="left" if col in ("model", "device", "loop") else "right", no_wrap=True)
     for r in train_rows(benchmarks):
-        train.add_row(r["device"], r["loop"], f"{r['seconds_per_step']:.4f}", f"{r['seconds_per_epoch_derived']:.1f}",
+        train.add_row(r["model"], r["device"], r["loop"], f"{r['seconds_per_step']:.4f}",
+                      f"{r['seconds_per_epoch_derived']:.1f}",
                       f"{r['images_per_s']:,.0f}", _speedup(r["speedup"]))
     if train.row_count:
         console.print(train, highlight=False)

@@ -1,6 +1,8 @@
 """Training throughput: seconds per step (batch 128) of the suite's trainer (its default, fast execution:
 reproduce/training/execution.py) against the textbook loop in
-bench/reference_loop.py, on the same slice of real MNIST, the same model and the same run.
+bench/reference_loop.py, on the same slice of real MNIST, the same model and the same run, for the seed
+network and `frontier` (each with its own recipe's loss and optimizer; the schedule and the augmentation are
+left out of the timed steps, which are the same for every loop).
 
 Each timed round is one pass over BENCH_TRAIN_BATCHES batches (default 16); reference and trainer rounds
 alternate. Seconds per epoch is derived as seconds per step x 469 (60,000 images / 128, rounded up) and
@@ -11,9 +13,13 @@ A third loop alternates with them: the trainer's convolutions alone (bench/conv_
 steps with the trainer's shapes and layout. reference / convolutions is the most any fp32 trainer that keeps
 torch's convolutions could reach on this machine: extra_info "ceiling_vs_reference".
 
-A fourth: the recipes' augmentation alone (reproduce/training/augment.py, with examples/my_recipe.toml's
+A fourth: the same trainer with --precision bf16 (reproduce/training/precision.py: the forward under bf16
+autocast), on its own model and optimizer from the same seed: extra_info "bf16_speedup_vs_reference", the
+training table's "trainer, bf16" row.
+
+A fifth: the recipes' augmentation alone (reproduce/training/augment.py, with examples/my_recipe.toml's
 rotation, shift and scale) on the same batches. Its cost as a share of a trainer step is extra_info
-"augment_share_of_step" (target: at most 15 % of a seed-network step on the CPU). A fifth: every augmentation
+"augment_share_of_step" (target: at most 15 % of a seed-network step on the CPU). A sixth: every augmentation
 stage at once (examples/every_augmentation.toml: crops, affine map with shear, perspective, colour jitter,
 erasing), "augment_all_share_of_step", under the same target.
 
@@ -21,6 +27,7 @@ The fast execution's allocator setting (freed memory kept: reproduce/training/ex
 trainer's first round on the reference loop has it too: the measured speed-up is, if anything, an underestimate.
 """
 import os
+from dataclasses import replace
 from pathlib import Path
 import statistics
 import time
@@ -31,14 +38,15 @@ import torch
 from bench import reference_loop
 from bench.conv_floor import convolutions_only, step_convolutions
 from bench.common import common_info, devices, median_seconds, synchronizer
-from reproduce.training import execution
+import model as models
+from reproduce.training import execution, precision
 from reproduce.training.augment import Augment
 from reproduce.training.config import TrainConfig
 from reproduce.training.recipe import load as load_recipe
+from reproduce.training import optim
 from reproduce.training.trainer import make_model, train_epoch
 
-TRAINER = TrainConfig()            # the suite's default execution ("fast")
-REFERENCE = TrainConfig(execution="plain")
+MODELS = ("seed", "frontier")
 
 BATCH = 128
 STEPS_PER_EPOCH = 469  # ceil(60000 / 128)
@@ -66,38 +74,56 @@ def mnist_train():
     return data.train_x, data.train_y
 
 
+def configs(name: str):
+    """The model's recipe as the suite's default trainer ("fast"), the reference loop ("plain") and bf16."""
+    trainer = TrainConfig(model=name, **load_recipe(models.resolve(name).recipe))
+    return trainer, replace(trainer, execution="plain"), replace(trainer, precision="bf16")
+
+
 def fresh_run(device: str, cfg: TrainConfig):
     """A fresh model and optimizer (seed 0, the suite's recipe, cfg's execution) and its batch order."""
     return make_model(cfg, seed=0, device=torch.device(device))
 
 
+@pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("device", [pytest.param(d, marks=m) for d, m in devices()])
-def test_train_throughput(benchmark, mnist_train, device):
-    """The trainer is the benchmarked function; the reference loop runs one round before each of its rounds
-    (pedantic's setup, outside pytest-benchmark's timing, timed here), so the two alternate and any drift of
-    a shared machine's load, or anything that ran before, falls on both alike."""
-    benchmark.group = f"train {device} batch {BATCH}"
+def test_train_throughput(benchmark, mnist_train, device, name):
+    """The trainer is the benchmarked function; the reference loop and the bf16 trainer run one round each
+    before each of its rounds (pedantic's setup, outside pytest-benchmark's timing, timed here), so they alternate
+    and any drift of a shared machine's load, or anything that ran before, falls on all alike."""
+    benchmark.group = f"train {name} {device} batch {BATCH}"
+    fast_cfg, plain_cfg, bf16_cfg = configs(name)
+    bf16_problem = precision.problem("bf16", bf16_cfg.execution, torch.device(device))
     steps = batches_per_round()
     x, y = (t[:steps * BATCH].to(device) for t in mnist_train)
     sync = synchronizer(device)
-    net, opt, order = fresh_run(device, TRAINER)
-    ref_net, ref_opt, ref_order = fresh_run(device, REFERENCE)
-    fast_x = execution.place_images(x, TRAINER.execution)
-    with execution.kernels(TRAINER.execution):
+    loss_fn = optim.train_loss(fast_cfg)
+    net, opt, order = fresh_run(device, fast_cfg)
+    ref_net, ref_opt, ref_order = fresh_run(device, plain_cfg)
+    bf16_net, bf16_opt, bf16_order = fresh_run(device, bf16_cfg)
+    bf16_forward = precision.training_forward(bf16_net, "bf16", device)
+    fast_x = execution.place_images(x, fast_cfg.execution)
+    with execution.kernels(fast_cfg.execution):
         conv_step = convolutions_only(step_convolutions(net, fast_x[:BATCH]))
     recipe = load_recipe(EXAMPLES / "my_recipe.toml")["augment"]
     augment = Augment(recipe["rotate"], recipe["translate"], recipe["scale"], 0, torch.device(device))
     every = Augment.from_config(TrainConfig(**load_recipe(EXAMPLES / "every_augmentation.toml")), 0,
                                 torch.device(device))
-    reference_rounds, conv_rounds, augment_rounds, every_rounds = [], [], [], []
+    reference_rounds, conv_rounds, augment_rounds, every_rounds, bf16_rounds = [], [], [], [], []
 
     def reference_round():
         start = time.perf_counter()
-        reference_loop.train_one_epoch(ref_net, ref_opt, x, y, BATCH, ref_order)
+        reference_loop.train_one_epoch(ref_net, ref_opt, x, y, BATCH, ref_order, loss_fn)
         sync()
         reference_rounds.append(time.perf_counter() - start)
+        if bf16_problem is None:   # a device without bf16 has no such row (the reason is in extra_info)
+            start = time.perf_counter()
+            with execution.kernels(bf16_cfg.execution):
+                train_epoch(bf16_forward, bf16_opt, fast_x, y, BATCH, bf16_order, lambda: None, loss_fn)
+            sync()
+            bf16_rounds.append(time.perf_counter() - start)
         start = time.perf_counter()
-        with execution.kernels(TRAINER.execution):
+        with execution.kernels(fast_cfg.execution):
             for _ in range(steps):
                 conv_step()
         sync()
@@ -114,8 +140,8 @@ def test_train_throughput(benchmark, mnist_train, device):
         every_rounds.append(time.perf_counter() - start)
 
     def trainer_round():
-        with execution.kernels(TRAINER.execution):
-            train_epoch(net, opt, fast_x, y, BATCH, order, lambda: None)
+        with execution.kernels(fast_cfg.execution):
+            train_epoch(net, opt, fast_x, y, BATCH, order, lambda: None, loss_fn)
         sync()
     # A round is seconds long: a fixed number of rounds after one warm-up round of each loop, not
     # pytest-benchmark's calibration (which would spend a minute per loop finding out that one is enough).
@@ -128,9 +154,10 @@ def test_train_throughput(benchmark, mnist_train, device):
     conv = statistics.median(timed_conv) if median else None
     augmenting = statistics.median(augment_rounds[1:]) if median else None
     every_stage = statistics.median(every_rounds[1:]) if median else None
+    bf16 = statistics.median(bf16_rounds[1:]) if median and bf16_rounds else None
     benchmark.extra_info.update(common_info(device))
     benchmark.extra_info.update({
-        "loop": "trainer", "execution": execution.describe(TRAINER.execution),
+        "loop": "trainer", "model": name, "execution": execution.describe(fast_cfg.execution),
         "device": device, "batch": BATCH, "steps_per_round": steps,
         "seconds_per_step": median / steps if median else None,
         "seconds_per_epoch_derived": median / steps * STEPS_PER_EPOCH if median else None,
@@ -147,4 +174,7 @@ def test_train_throughput(benchmark, mnist_train, device):
         "augment_all_rounds_s": every_rounds[1:],
         "augment_all_seconds_per_batch": every_stage / steps if every_stage else None,
         "augment_all_share_of_step": every_stage / median if every_stage else None,
+        "bf16_rounds_s": bf16_rounds[1:], "bf16_refused": bf16_problem,
+        "bf16_seconds_per_step": bf16 / steps if bf16 else None,
+        "bf16_speedup_vs_reference": reference / bf16 if bf16 else None,
     })

@@ -47,11 +47,14 @@ class CudaGraphRunner:
     """Replays one captured CUDA graph for inputs of exactly the captured shape, dtype and device.
 
     The output tensor is the graph's own static buffer: it is overwritten by the next call, as with any
-    CUDA-graph runner; clone it to keep it.
+    CUDA-graph runner; clone it to keep it. Built and called under torch.inference_mode() whatever mode the
+    caller is in: its buffers are inference tensors, which may be written only inside that mode, so a runner
+    built under inference_mode and called under no_grad (or the other way round) works all the same.
     """
 
     def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor], example: torch.Tensor, warmup: int = 3):
-        self.static_in = example.detach().clone()
+        with torch.inference_mode():
+            self.static_in = example.detach().clone()
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side), torch.inference_mode():
@@ -67,8 +70,9 @@ class CudaGraphRunner:
         if x.shape != self.static_in.shape or x.dtype != self.static_in.dtype:
             raise ValueError(f"CUDA graph was captured for {tuple(self.static_in.shape)} {self.static_in.dtype}, "
                              f"got {tuple(x.shape)} {x.dtype}")
-        self.static_in.copy_(x)
-        self.graph.replay()
+        with torch.inference_mode():
+            self.static_in.copy_(x)
+            self.graph.replay()
         return self.static_out
 
 
@@ -101,6 +105,10 @@ def fold(model: nn.Module, example: torch.Tensor, report: InferenceReport) -> nn
 def try_compile(net: nn.Module, example: torch.Tensor, report: InferenceReport) -> Callable:
     """Step 3. Compiles for example's shape and runs it once; on any failure returns `net` and says why."""
     start = time.perf_counter()
+    # Every model's wrapper shares one forward's code, so without a reset the compile cache of earlier models
+    # counts against this one: past torch's recompile limit dynamo runs it eagerly, silently, while it would be
+    # reported as compiled. A fresh cache per model compiles each for real.
+    torch._dynamo.reset()
     try:
         compiled = torch.compile(net, dynamic=False)
         with torch.inference_mode():

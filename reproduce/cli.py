@@ -91,6 +91,9 @@ def build_parser() -> Parser:
                    help="fast (default): channels_last, foreach SGD, no NaN-fill; plain: the textbook loop's "
                         "kernels; graph (CUDA only): fast with each step replayed from a CUDA graph. Part of "
                         "the run's identity: results differ in the last bits")
+    r.add_argument("--precision", choices=["fp32", "bf16"], default=None,
+                   help="overrides the recipe's (default fp32); bf16: the training forward under bf16 autocast, "
+                        "loss, optimizer and evaluation in fp32 (docs/precision.md)")
     r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     r.add_argument("--threads", type=int, default=None, help="torch CPU threads (recorded in the report)")
     r.add_argument("--allow-nondeterministic", action="store_true",
@@ -159,7 +162,8 @@ def config_from_args(args) -> TrainConfig:
     check_spec(source)
     recipe_path = args.recipe or source.recipe or models.MODELS["seed"].recipe
     fields = beside.load_recipe(recipe_path, getattr(args, "approximate", False))
-    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum}
+    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum,
+                 "precision": args.precision}
     fields.update({k: v for k, v in overrides.items() if v is not None})
     return TrainConfig(model=args.model, model_sha256=source.sha256, train_limit=args.train_limit,
                        eval_batch_size=args.eval_batch_size, val_split=args.val_split, execution=args.execution,
@@ -169,7 +173,7 @@ def config_from_args(args) -> TrainConfig:
 def cmd_run(args, console: Console) -> int:
     import torch
     from reproduce.sweep.local import pick_device, refuse_conflicts, run_sweep
-    from reproduce.training import determinism, optim
+    from reproduce.training import determinism, optim, precision
 
     cfg = config_from_args(args)
     problems = cfg.problems()
@@ -192,6 +196,8 @@ def cmd_run(args, console: Console) -> int:
                          f"{device.type}; --execution fast is the CPU's fastest)")
     if cfg.execution == "graph" and cfg.graph_problem():
         raise UsageError(cfg.graph_problem())
+    if precision.problem(cfg.precision, cfg.execution, device):
+        raise UsageError(precision.problem(cfg.precision, cfg.execution, device))
     if args.threads:
         torch.set_num_threads(args.threads)
     try:

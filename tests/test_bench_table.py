@@ -105,3 +105,13 @@ def test_the_augment_rows_show_their_share_of_a_step(run_file):
     rows = {r["loop"]: r for r in table.train_rows(data["benchmarks"])}
     assert list(rows) == ["reference", "trainer", "augment (8% of step)", "augment, every stage (11% of step)"]
     assert rows["augment, every stage (11% of step)"]["seconds_per_step"] == 0.02
+
+
+def test_the_bf16_trainer_row_is_against_the_same_models_reference(run_file):
+    data = table.load(run_file)
+    older = dict(data["benchmarks"][-1], extra_info=dict(data["benchmarks"][-1]["extra_info"]))
+    data["benchmarks"][-1]["extra_info"].update(model="frontier", bf16_seconds_per_step=0.2)
+    data["benchmarks"].append(older)   # a seed run without the bf16 row
+    rows = {(r["model"], r["loop"]): r for r in table.train_rows(data["benchmarks"])}
+    assert rows[("frontier", "trainer, bf16")]["speedup"] == pytest.approx(0.5 / 0.2)
+    assert ("seed", "trainer, bf16") not in rows and ("seed", "trainer") in rows

@@ -64,3 +64,9 @@ def test_the_report_says_the_step_is_captured():
     described = execution.describe("graph")
     assert described["cuda_graphs"] is True and described["memory_format"] == "channels_last"
     assert described["partial_batch"] == "eager" and execution.describe("fast")["cuda_graphs"] is False
+
+
+def test_momentum_zero_keeps_no_buffer_and_still_gives_the_fast_executions_bytes(mnist_cpu):
+    """SGD with momentum 0 stores no momentum buffer: the warm-up's restore must not look for one."""
+    fast = replace(FAST, momentum=0.0)
+    assert numbers(replace(fast, execution="graph"), mnist_cpu) == numbers(fast, mnist_cpu)

@@ -1,7 +1,7 @@
-"""A layer with no deterministic kernel on the device (AdaptiveAvgPool2d's CUDA backward, say) must not crash a
+"""A layer with no deterministic kernel on the device (AdaptiveAvgPool2d(2)'s CUDA backward, say) must not crash a
 run: one line naming the op, and an explicit --allow-nondeterministic that is recorded and shown. On the CPU
 the same path is exercised by a layer whose backward calls Tensor.put_ (accumulate=False), which has no
-deterministic kernel on the CPU either: torch raises the same alert as for AdaptiveAvgPool2d's CUDA backward."""
+deterministic kernel on the CPU either: torch raises the same alert as for AdaptiveAvgPool2d(2)'s CUDA backward."""
 import json
 
 import pytest
@@ -17,7 +17,7 @@ import torch.nn as nn
 
 
 class AlertingPool(torch.autograd.Function):
-    """Global average pooling whose backward, like AdaptiveAvgPool2d's on CUDA, has no deterministic kernel."""
+    """Global average pooling whose backward, like AdaptiveAvgPool2d(2)'s on CUDA, has no deterministic kernel."""
 
     @staticmethod
     def forward(ctx, x):
@@ -82,3 +82,16 @@ def test_refused_in_one_line_then_trained_when_allowed_and_shown_by_report(tmp_p
     assert report["environment"]["determinism"]["warn_only"] is True
     shown = run_cli("report", out)
     assert "not bit-reproducible: 1/1 runs trained with --allow-nondeterministic" in shown.stdout
+
+
+def test_the_gpu_checks_pool_runs_the_backward_that_alerts_on_cuda():
+    """Which backward a pool gets is chosen before any device kernel, so the CPU shows what CUDA will run:
+    AdaptiveAvgPool2d(1) is taken as a mean (deterministic on CUDA, so no alert to check); the pool in
+    bench/recipe_check.py must run adaptive_avg_pool2d's own backward, the one without a deterministic CUDA kernel."""
+    from bench.recipe_check import POOLED
+    x = torch.zeros(2, 8, 26, 26, requires_grad=True)
+    assert type(nn.AdaptiveAvgPool2d(1)(x).grad_fn).__name__ == "MeanBackward1"
+    scope = {}
+    exec(POOLED, scope)
+    out = scope["Net"]().body(torch.zeros(2, 1, 28, 28))
+    assert type(out.grad_fn).__name__ == "AdaptiveAvgPool2DBackward0"

@@ -41,6 +41,7 @@ class RunCheck:
     nondeterministic: bool = False
     # what the report says the run lacks: an imported notebook's error, what --approximate left out
     notes: List[str] = field(default_factory=list)
+    trained_as: str = ""            # "execution fast, precision bf16"; empty for imported logs
 
 
 @dataclass
@@ -84,6 +85,9 @@ def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunChe
         origin=r.origin, test_images=test_images(r),
         final_passed=complete and bool(accs) and accs[-1] >= target,
         nondeterministic=bool(r.config.get("allow_nondeterministic", False)), notes=notes(r),
+        # reports from before `execution` (or `precision`) existed were trained by the plain loop (in fp32)
+        trained_as="" if r.origin != "trained" else (f"execution {r.config.get('execution', 'plain')}, "
+                                                      f"precision {r.config.get('precision', 'fp32')}"),
     )
 
 

@@ -1,4 +1,5 @@
 """The terminal view of a Verdict, drawn with rich. It computes nothing the checker decides."""
+from collections import Counter
 from typing import List, Optional
 
 from rich import box
@@ -98,6 +99,10 @@ def render(v: Verdict, console: Console) -> None:
         console.print(model_table(m, v))
         console.print("constraints: " + "  ".join(f"{name} {mark(ok)}" for name, ok in m.rules.items()))
         s = summaries[m.model]  # check() makes a model only from its runs, so each has a summary
+        ways = Counter(r.trained_as for r in m.runs if r.trained_as)
+        if ways:
+            console.print("trained: " + "; ".join(f"{w} ({n}/{len(m.runs)} runs)" for w, n in ways.items()),
+                          highlight=False)
         loose = sum(r.nondeterministic for r in m.runs)
         if loose:
             console.print(f"not bit-reproducible: {loose}/{len(m.runs)} runs trained with --allow-nondeterministic "

@@ -11,7 +11,7 @@ import torch
 from rich.console import Console
 
 import model as models
-from reproduce.training import environment
+from reproduce.training import environment, precision
 from reproduce.training.config import TrainConfig
 from reproduce.data.mnist import default_root, ensure_mnist, load_tensors
 from reproduce.record.schema import ReportError, load
@@ -59,6 +59,8 @@ def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Consol
     if report.device == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"{path} was made on cuda; no CUDA device is available here")
     device = torch.device(report.device)
+    if precision.problem(cfg.precision, cfg.execution, device):   # a bf16 run on a CPU without bf16, say
+        raise ValueError(f"{path}: {precision.problem(cfg.precision, cfg.execution, device)}")
     source = models.resolve(cfg.model)   # SpecError: the model file is gone or broken
     if source.sha256 != cfg.model_sha256:
         raise ReportError(f"{path}: the model {cfg.model} is not the one this run trained (sha256 of its source "

@@ -19,7 +19,7 @@ MNIST_NORMALIZE = [MEAN, STD]   # what the data is normalised with unless a reci
 ADDED_WITH_RECIPES = {
     "model_sha256": None, "loss": "nll", "label_smoothing": 0.0, "optimizer": "sgd", "nesterov": False,
     "weight_decay": 0.0, "schedule": NO_SCHEDULE, "augment": NO_AUGMENT, "allow_nondeterministic": False,
-    "normalize": MNIST_NORMALIZE, "l1": 0.0,
+    "normalize": MNIST_NORMALIZE, "l1": 0.0, "precision": "fp32",
 }
 
 
@@ -45,6 +45,7 @@ class TrainConfig:
     allow_nondeterministic: bool = False  # ops without a deterministic kernel warn instead of stopping the run
     normalize: list = field(default_factory=lambda: list(MNIST_NORMALIZE))   # [mean, std] on [0, 1] pixels
     l1: float = 0.0                     # loss += l1 * sum of |p| over every parameter of the model
+    precision: str = "fp32"             # "fp32" | "bf16": the training forward under bf16 autocast (precision.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -91,6 +92,8 @@ class TrainConfig:
             out.append(f"--val-split must be 0 or more, got {self.val_split}")
         if self.execution not in ("plain", "fast", "graph"):
             out.append(f"--execution must be plain, fast or graph, got {self.execution!r}")
+        if self.precision not in ("fp32", "bf16"):
+            out.append(f"--precision must be fp32 or bf16, got {self.precision!r}")
         if not out:
             out.extend(optim.problems(self))
         return out

@@ -3,8 +3,9 @@
 CUBLAS_WORKSPACE_CONFIG must be set before CUDA starts, so `reproduce/__init__.py` calls `prepare_process()`
 on import, before anything touches the GPU.
 
-Some layers have no deterministic kernel on some devices (AdaptiveAvgPool2d's CUDA backward, a popular way to
-write global average pooling, is one). Under deterministic algorithms torch stops such a run with an error;
+Some layers have no deterministic kernel on some devices (AdaptiveAvgPool2d's CUDA backward when it pools to
+more than one cell, e.g. AdaptiveAvgPool2d(2), is one; pooling to a single cell, torch takes a mean, whose
+backward is deterministic). Under deterministic algorithms torch stops such a run with an error;
 `nondeterministic_op` finds the op before anything is trained, so the run is refused in one line naming it,
 and `--allow-nondeterministic` (a config field: recorded in the report and its fingerprint) lets torch warn
 instead. Never a silent downgrade.
@@ -25,6 +26,10 @@ def prepare_process() -> None:
     torch.use_deterministic_algorithms(True)
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
+    # fp32 means IEEE fp32: cuDNN's TF32 (on by default, used by Ampere and later GPUs) rounds convolution
+    # inputs to 10 mantissa bits, which a report saying "fp32" would not show. Off for every run, here only.
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
 
 
 def allow_nondeterministic(allowed: bool) -> None:
@@ -83,4 +88,6 @@ def flags() -> dict:
         "cudnn_deterministic": torch.backends.cudnn.deterministic,
         "cudnn_benchmark": torch.backends.cudnn.benchmark,
         "cublas_workspace_config": os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+        "tf32_cudnn": torch.backends.cudnn.allow_tf32,
+        "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
     }

@@ -13,7 +13,7 @@ What capture needs, and how it is met without changing the run:
   BatchNorm statistics, the momentum buffers and the random streams: all are saved first and copied back
   after capture, in place, so the run starts exactly where it was. A fresh run has no momentum buffer; the
   captured update is buf = 0.9 * buf + grad, so its buffer is restored as zeros (0.9 * 0 + grad = grad, the
-  value SGD's first step takes);
+  value SGD's first step takes). With momentum 0, SGD keeps no buffer and there is none to restore;
 - dropout's random numbers come from the device's default generator, whose offset each replay advances, so
   the run stays deterministic; they are not those of the eager fast execution, which is why `graph` is an
   execution of its own (part of the fingerprint) rather than a speed-up of `fast`.
@@ -47,7 +47,9 @@ class Snapshot:
             for k, v in net.state_dict().items():
                 v.copy_(self.state[k])
             for p, saved in zip(_params(opt), self.momentum):
-                buf = opt.state[p]["momentum_buffer"]
+                buf = opt.state.get(p, {}).get("momentum_buffer")
+                if buf is None:   # SGD with momentum 0 keeps no buffer: nothing to restore
+                    continue
                 buf.copy_(saved) if saved is not None else buf.zero_()
         torch.set_rng_state(self.cpu_rng)
         if self.cuda_rng is not None:

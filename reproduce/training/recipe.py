@@ -4,6 +4,7 @@
     batch_size = 128
     loss = "nll"              # "nll": the model returns log-probabilities; "cross_entropy": logits
     label_smoothing = 0.0     # cross_entropy only
+    precision = "fp32"        # "bf16": the training forward under bf16 autocast (docs/precision.md)
     [optimizer]
     name = "sgd"              # sgd | adam | adamw
     lr = 0.01
@@ -32,12 +33,13 @@ from reproduce.training.augmentation import recipe as augment_keys
 from reproduce.training.config import NO_SCHEDULE, TrainConfig
 
 TOP = {"epochs": int, "batch_size": int, "loss": str, "label_smoothing": float, "normalize": list, "l1": float,
+       "precision": str,
        "optimizer": dict, "schedule": dict, "augment": dict}
 OPTIMIZER = {"name": str, "lr": float, "momentum": float, "nesterov": bool, "weight_decay": float}
 SGD_ONLY = ("momentum", "nesterov")
 # cfg.problems() speaks of flags; in a recipe the same value is a key
 KEY_OF_FLAG = {"--epochs": "epochs", "--batch-size": "batch_size", "--lr": "[optimizer] lr",
-               "--momentum": "[optimizer] momentum"}
+               "--momentum": "[optimizer] momentum", "--precision": "precision"}
 
 
 class RecipeError(ValueError):
@@ -96,7 +98,7 @@ def load(path: Path) -> dict:
     except tomllib.TOMLDecodeError as e:
         raise RecipeError(f"{file}: not valid TOML ({e})") from None
     top = _table(raw, TOP, file, "")
-    fields = {k: top[k] for k in ("epochs", "batch_size", "loss", "label_smoothing") if k in top}
+    fields = {k: top[k] for k in ("epochs", "batch_size", "loss", "label_smoothing", "precision") if k in top}
     fields.update(_normalize_and_l1(top, file))
 
     opt = _table(top.get("optimizer", {}), OPTIMIZER, file, "optimizer")

@@ -19,7 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import model as models
-from reproduce.training import determinism, execution, optim
+from reproduce.training import determinism, execution, optim, precision
 from reproduce.training.augment import Augment
 from reproduce.training.config import TrainConfig
 from reproduce.data.mnist import MNISTTensors, renormalised
@@ -134,6 +134,7 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
     val_x, val_y = place(data.train_x[split.val]), data.train_y[split.val]
     test_x = place(data.test_x)
     graphed = None  # the graph execution's captured step, made before its first epoch
+    forward = precision.training_forward(net, cfg.precision, device.type)   # net itself in fp32
     for epoch in range(len(epochs) + 1, min(cfg.epochs, stop_after or cfg.epochs) + 1):
         t0 = time.perf_counter()
         lr = opt.param_groups[0]["lr"]   # the epoch's first step's (OneCycle moves it every batch)
@@ -143,7 +144,7 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
                                                      loss_fn=loss_fn)
                 train_loss, train_acc = graphed.train_epoch(order, on_batch)
             else:
-                train_loss, train_acc = train_epoch(net, opt, x, y, cfg.batch_size, order, on_batch, loss_fn,
+                train_loss, train_acc = train_epoch(forward, opt, x, y, cfg.batch_size, order, on_batch, loss_fn,
                                                     state.augment, per_batch)
             test_loss, test_acc = evaluate(net, test_x, data.test_y, cfg.eval_batch_size, eval_sum)
             val_loss, val_acc = (evaluate(net, val_x, val_y, cfg.eval_batch_size, eval_sum) if split.n_val
