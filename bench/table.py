@@ -98,10 +98,10 @@ def train_rows(benchmarks: List[dict]) -> List[dict]:
         if info.get("convolutions_seconds_per_step"):
             loops.append(("convolutions only", info["convolutions_seconds_per_step"]))
         if info.get("augment_seconds_per_batch"):
-            loops.append((f"augment ({info['augment_share_of_step']:.0%} of step)",
+            loops.append((f"augment ({info['augment_share_of_step']:.0%})",
                           info["augment_seconds_per_batch"]))
         if info.get("augment_all_seconds_per_batch"):
-            loops.append((f"augment, every stage ({info['augment_all_share_of_step']:.0%} of step)",
+            loops.append((f"all augments ({info['augment_all_share_of_step']:.0%})",
                           info["augment_all_seconds_per_batch"]))
         for loop, per_step in loops:
             rows.append({
@@ -165,8 +165,10 @@ def render(data: dict, source: str, console) -> None:
         console.print("devices: " + "; ".join(names), soft_wrap=True, highlight=False)
 
     train = table("Training, batch 128 (speed-up against the reference loop, same run)")
-    train.caption, train.caption_justify = "s/epoch: derived, s/step x 469 steps", "left"
-    for col in ("model", "device", "loop", "s/step", "s/epoch", "images/s", "vs reference"):
+    train.caption = ("s/epoch: derived, s/step x 469 steps; vs ref: speed-up against the reference loop; "
+                     "augment (N%): its share of a trainer step")
+    train.caption_justify = "left"
+    for col in ("model", "device", "loop", "s/step", "s/epoch", "images/s", "vs ref"):
         train.add_column(col, justify="left" if col in ("model", "device", "loop") else "right", no_wrap=True)
     for r in train_rows(benchmarks):
         train.add_row(r["model"], r["device"], r["loop"], f"{r['seconds_per_step']:.4f}",
