@@ -20,6 +20,7 @@ from reproduce.cluster import options as cluster
 from reproduce.cluster.options import ClusterError
 from reproduce.data.mnist import DataError, default_root, ensure_mnist
 from reproduce.sweep.interrupt import Stopped
+from reproduce.sweep.outcome import RunFailed
 from reproduce.record.schema import ReportError, find_reports, load
 from reproduce.data.split import SplitError, plan as split_plan
 from reproduce.report import export
@@ -161,6 +162,7 @@ def config_from_args(args) -> TrainConfig:
 
 def cmd_run(args, console: Console) -> int:
     import torch
+    from reproduce.record.locks import holder
     from reproduce.sweep.local import pick_device, refuse_conflicts, run_sweep
     from reproduce.training import determinism, optim
 
@@ -206,12 +208,20 @@ def cmd_run(args, console: Console) -> int:
     info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
     if on_cluster:
         return run_on_cluster(args, cfg, seeds, device, info, out, on_cluster, console)
-    paths = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force)
+    outcome = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force)
     if not args.quiet:
-        console.print(f"wrote {len(paths)} report(s) to {out}/", highlight=False)
+        console.print(f"wrote {len(outcome.done)} report(s) to {out}/", highlight=False)
+    code = 1 if outcome.diverged else 0   # a diverged run is a result, but not the one the sweep was run for
+    for path, why in outcome.diverged:
+        print(f"{path}: {why}", file=sys.stderr)
     if args.report:
-        return show_report(paths, TARGET, MAX_EPOCHS, console)
-    return 0
+        if outcome.held:
+            # The report would show only this process's share of the sweep: say so rather than render it.
+            print(f"not reporting: {len(outcome.held)} run(s) of this sweep are held by another process (pid "
+                  f"{holder(outcome.held[0]) or '?'}); `report {out}` once it has finished", file=sys.stderr)
+            return 1
+        return max(code, show_report(outcome.done, TARGET, MAX_EPOCHS, console))
+    return code
 
 
 def run_on_cluster(args, cfg, seeds, device, info, out, options, console: Console) -> int:
@@ -313,6 +323,9 @@ def main(argv=None) -> int:
     except (UsageError, DataError, ReportError, SpecError, RecipeError, ClusterError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except RunFailed as e:  # not bad input: the command was right, a run broke (its report says why)
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except OSError as e:  # an output folder that cannot be written, a full disk
         print(f"error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
         return 2

@@ -77,6 +77,9 @@ def summary_rows(s: ModelSummary, target: float) -> List[tuple]:
         ("test at val-picked epoch", "—  (no run has --val-split)" if not s.val_runs else
          f"{mean_sd(s.val_pick_mean, s.val_pick_sd)}, min {pct(s.val_pick_min)}  ({s.val_runs} runs)"),
     ]
+    if s.diverged or s.failed:
+        rows.append(("did not finish", f"{s.diverged} diverged (loss not finite), {s.failed} failed (an error: "
+                                       f"see the report's reason)"))
     if s.imported:
         rows.append(("imported from logs", f"{s.imported}/{s.runs} runs (no environment, no weights hash)"))
     return rows
