@@ -41,8 +41,8 @@ def draw(v: Verdict):
         for i, r in enumerate(m.runs):
             epochs = range(1, len(r.test_accs) + 1)
             curves.plot(epochs, r.test_accs, lw=1, alpha=0.7, color=f"C{v.models.index(m) % 10}",
-                        label=m.model if i == 0 else None)
-        finals.append((m.model, [r.final for r in m.runs if r.final is not None]))
+                        label=m.title if i == 0 else None)
+        finals.append((m.title, [r.final for r in m.runs if r.final is not None]))
     curves.axhline(v.target, color="black", ls="--", lw=1, label=f"target {v.target}%")
     curves.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy per epoch, every run")
     every = [a for m in v.models for r in m.runs for a in r.test_accs]

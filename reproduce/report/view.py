@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from reproduce.report.check import ModelCheck, Verdict
-from reproduce.report.summary import ModelSummary, summarise
+from reproduce.report.summary import ModelSummary, summarise, title
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 NOTE = ('"validation" in the challenge is MNIST\'s 10,000-image test set; "peak" picks the best epoch on that '
@@ -39,7 +39,7 @@ def mark(ok: Optional[bool]) -> str:
 
 
 def model_table(m: ModelCheck, v: Verdict) -> Table:
-    t = Table(title=f"{m.model}: {m.params:,} parameters — target {v.target}% within {v.max_epochs} epochs",
+    t = Table(title=f"{m.title}: {m.params:,} parameters — target {v.target}% within {v.max_epochs} epochs",
               title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     with_val = any(r.val_epoch is not None for r in m.runs)
     # With validation the val@ep column takes the place of params (already in the title), to fit 80 columns.
@@ -86,7 +86,7 @@ def summary_rows(s: ModelSummary, target: float) -> List[tuple]:
 
 
 def summary_table(s: ModelSummary, target: float) -> Table:
-    t = Table(title=f"{s.model}: summary over {s.runs} run(s)", title_justify="left", box=box.SIMPLE_HEAD,
+    t = Table(title=f"{title(s)}: summary over {s.runs} run(s)", title_justify="left", box=box.SIMPLE_HEAD,
               pad_edge=False, show_header=False)
     t.add_column("figure", style="bold", no_wrap=True)
     t.add_column("value")
@@ -96,11 +96,10 @@ def summary_table(s: ModelSummary, target: float) -> Table:
 
 
 def render(v: Verdict, console: Console) -> None:
-    summaries = {s.model: s for s in summarise(v)}
-    for m in v.models:
+    summaries = summarise(v)   # one per group, in the same order
+    for m, s in zip(v.models, summaries):
         console.print(model_table(m, v))
         console.print("constraints: " + "  ".join(f"{name} {mark(ok)}" for name, ok in m.rules.items()))
-        s = summaries[m.model]  # check() makes a model only from its runs, so each has a summary
         loose = sum(r.nondeterministic for r in m.runs)
         if loose:
             console.print(f"not bit-reproducible: {loose}/{len(m.runs)} runs trained with --allow-nondeterministic "
@@ -110,5 +109,5 @@ def render(v: Verdict, console: Console) -> None:
     console.print("first≥: first epoch reaching the target; peak@ep: best epoch; min3: lowest of the last three "
                   "epochs.", style="dim")
     console.print(NOTE, style="dim")
-    if any(s.val_runs for s in summaries.values()):
+    if any(s.val_runs for s in summaries):
         console.print(VAL_NOTE, style="dim")
