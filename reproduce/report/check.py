@@ -10,8 +10,8 @@ from model.audit import MAX_PARAMS
 from reproduce.record.schema import RunReport
 from reproduce.report.groups import group
 
-TARGET = 99.4
-MAX_EPOCHS = 19  # "fewer than 20 epochs"
+from reproduce.report.choices import MAX_EPOCHS, TARGET  # noqa: F401  (their home is choices.py)
+
 MAX_EPOCHS_RULE = 20
 
 

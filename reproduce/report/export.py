@@ -6,10 +6,10 @@ import json
 from dataclasses import asdict, fields
 
 from reproduce.report.check import Verdict
+from reproduce.report.choices import FORMATS  # noqa: F401  (defined there for the command line)
 from reproduce.report.summary import ModelSummary, summarise
 from reproduce.report.view import NOTE, VAL_NOTE, pct, summary_rows
 
-FORMATS = ("table", "markdown", "csv", "json")
 
 
 def to_json(v: Verdict) -> str:

@@ -29,6 +29,18 @@ def check_writable(path: Path) -> None:
         raise ReportError(f"--plot {path}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ReportError(f"--plot {path}: folder {folder} is not writable")
+    kinds = writable_kinds()
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in kinds:
+        said = f"extension .{kind}" if kind else "no extension"
+        raise ReportError(f"--plot {path}: {said}; matplotlib writes {', '.join('.' + k for k in sorted(kinds))}")
+
+
+def writable_kinds() -> set:
+    """The file extensions matplotlib can write here (png, pdf, svg...)."""
+    require_matplotlib()
+    from matplotlib.backend_bases import FigureCanvasBase
+    return set(FigureCanvasBase.get_supported_filetypes())
 
 
 def draw(v: Verdict):
@@ -61,13 +73,13 @@ def draw(v: Verdict):
 
 
 def plot(v: Verdict, path: Path) -> None:
-    """Draw into memory, then write the PNG atomically: a failed write leaves no half-written file."""
+    """Draw into memory, in the format the extension names, then write the file atomically: a failed write leaves no half-written file."""
     check_writable(path)
     fig = draw(v)
     import matplotlib.pyplot as plt
     buf = io.BytesIO()
     try:
-        fig.savefig(buf, format="png", dpi=110)
+        fig.savefig(buf, format=Path(path).suffix.lower().lstrip("."), dpi=110)
     finally:
         plt.close(fig)
     try:

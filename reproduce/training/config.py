@@ -4,8 +4,6 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
-from model.spec import run_name
-from reproduce.training import optim
 
 NO_SCHEDULE = {"name": "none"}
 NO_AUGMENT = {"rotate": 0.0, "translate": 0.0, "scale": [1.0, 1.0]}
@@ -58,6 +56,7 @@ class TrainConfig:
     @property
     def run_name(self) -> str:
         """What the runs are filed and shown under: the registry name, or e.g. 'tiny.Net' for nets/tiny.py:Net."""
+        from model.spec import run_name   # here: the model package loads torch, which describing a config need not
         return run_name(self.model)
 
     @property
@@ -84,6 +83,7 @@ class TrainConfig:
         if self.execution not in ("plain", "fast", "graph"):
             out.append(f"--execution must be plain, fast or graph, got {self.execution!r}")
         if not out:
+            from reproduce.training import optim   # torch: only once the simple checks have passed
             out.extend(optim.problems(self))
         return out
 

@@ -1,7 +1,8 @@
 """Everything that makes one (config, seed) give the same bytes on the same device kind and software.
 
-CUBLAS_WORKSPACE_CONFIG must be set before CUDA starts, so `reproduce/__init__.py` calls `prepare_process()`
-on import, before anything touches the GPU.
+CUBLAS_WORKSPACE_CONFIG must be set before CUDA starts: `reproduce/__init__.py` sets it on import, before
+anything touches the GPU; `prepare_process()` runs when this module is imported (by whatever trains or checks
+a model), before any run.
 
 Some layers have no deterministic kernel on some devices (AdaptiveAvgPool2d's CUDA backward, a popular way to
 write global average pooling, is one). Under deterministic algorithms torch stops such a run with an error;
@@ -25,6 +26,9 @@ def prepare_process() -> None:
     torch.use_deterministic_algorithms(True)
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
+
+
+prepare_process()
 
 
 def allow_nondeterministic(allowed: bool) -> None:

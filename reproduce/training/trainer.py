@@ -66,9 +66,9 @@ class Diverged(Exception):
     """An epoch's loss was not finite (NaN or infinite): the run cannot learn from here. A result, not a fault:
     the epoch's record, with None for each figure that was not finite, is already appended to the run's epochs."""
 
-    def __init__(self, record: EpochRecord, what: str):
+    def __init__(self, record: EpochRecord, what: str, net: nn.Module):
         super().__init__(f"{what} at epoch {record.epoch}")
-        self.record = record
+        self.record, self.net = record, net
 
 
 def not_finite(losses: dict) -> Optional[str]:
@@ -175,7 +175,7 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
         if diverged:
             # Not checkpointed (on_epoch is not called): nothing continues from this epoch, its record is final.
             epochs.append(EpochRecord(epoch, *map(finite_or_none, figures)))
-            raise Diverged(epochs[-1], diverged)
+            raise Diverged(epochs[-1], diverged, net)
         record = EpochRecord(epoch, *figures)
         epochs.append(record)
         on_epoch(record)
