@@ -208,12 +208,9 @@ def cmd_run(args, console: Console) -> int:
     if problems:
         raise UsageError(problems[0])
     try:
-        split = split_plan(cfg)   # before any data is loaded: a split that leaves too little to train on is bad input
+        split_plan(cfg)   # before any data is loaded: a split that leaves too little to train on is bad input
     except SplitError as e:
         raise UsageError(str(e)) from None
-    if cfg.batch_size > split.n_train:
-        raise UsageError(f"--batch-size {cfg.batch_size} is larger than the {split.n_train} images trained on "
-                         f"(after --train-limit and --val-split): a batch cannot hold more images than there are")
     out = args.out or Path("reports") / f"{cfg.run_name}-{cfg.epochs}ep"
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: is a file; a folder is needed (the sweep writes one report per seed in it)")

@@ -113,8 +113,9 @@ def test_an_exception_ends_the_sweep_with_a_failed_report_and_a_retry_finishes_i
     net = tmp_path / "flaky.py"
     net.write_text(FAILS_IN_EPOCH_2)
     out = tmp_path / "out"
-    args = ["run", "--model", f"{net}:Net", "--seeds", "0", "1", "--epochs", "2", *TINY, "--out", out]
-    done = run_cli(*args)
+    def sweep(*seeds):
+        return run_cli("run", "--model", f"{net}:Net", "--seeds", *seeds, "--epochs", "2", *TINY, "--out", out)
+    done = sweep("0", "1")
     path = out / "flaky.Net-seed0.json"
     assert done.returncode == 1
     one_line(done, f"{path}: the run failed in epoch 2 (RuntimeError: the model broke)")
@@ -126,10 +127,12 @@ def test_an_exception_ends_the_sweep_with_a_failed_report_and_a_retry_finishes_i
     assert not (out / "flaky.Net-seed1.json").exists()                    # the sweep ended there
     shown = run_cli("report", out)
     assert shown.returncode == 1 and "failed" in shown.stdout and "running" not in shown.stdout
-    # The next process counts its calls afresh: the retry resumes after epoch 1 and finishes both seeds.
-    again = run_cli(*args)
+    # A new process counts its calls afresh: the retry resumes seed 0 after epoch 1 (epoch 2: two calls) and
+    # finishes it, from the checkpoint the failed report agreed with.
+    again = sweep("0")
     assert again.returncode == 0, again.stderr
-    assert load(path).status == "complete" and load(out / "flaky.Net-seed1.json").status == "complete"
+    report = load(path)
+    assert report.status == "complete" and report.reason is None and len(report.epochs) == 2
 
 
 WRONG_IN_TRAIN_MODE = '''
@@ -185,10 +188,12 @@ def recipe(tmp_path, text: str) -> Path:
     (lambda t: ["--seeds", "4294967296"], "--seeds: seeds must be in 0..4294967295"),
     (lambda t: ["--seeds", "0,,2"], "--seeds: '0,,2' has an empty item"),
     (lambda t: ["--seeds", "0,"], "has an empty item"),
-    (lambda t: ["--train-limit", "100"], "--batch-size 128 is larger than the 100 images trained on"),
-    (lambda t: ["--batch-size", "300"], "--batch-size 300 is larger than the 256 images trained on"),
+    (lambda t: ["--train-limit", "100"], "--train-limit 100: trains on 100 images; training needs at least one "
+                                         "batch (--batch-size 128)"),
+    (lambda t: ["--batch-size", "300"], "--train-limit 256: trains on 256 images; training needs at least one "
+                                        "batch (--batch-size 300)"),
     (lambda t: ["--val-split", "59900", "--train-limit", "60000"],
-     "--batch-size 128 is larger than the 100 images trained on"),
+     "--val-split 59900: leaves 100 of 60000 training images; training needs at least one batch (--batch-size 128)"),
 ])
 def test_bad_input_is_refused_before_anything_is_written(tmp_path, flags, says):
     out = tmp_path / "out"

@@ -73,7 +73,8 @@ def draw(v: Verdict):
 
 
 def plot(v: Verdict, path: Path) -> None:
-    """Draw into memory, in the format the extension names, then write the file atomically: a failed write leaves no half-written file."""
+    """Draw into memory, in the format the extension names, then write the file atomically: a failed write
+    leaves no half-written file."""
     check_writable(path)
     fig = draw(v)
     import matplotlib.pyplot as plt
