@@ -171,7 +171,9 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
             val_loss, val_acc = (evaluate(net, val_x, val_y, cfg.eval_batch_size, eval_sum) if split.n_val
                                  else (None, None))
         figures = (train_loss, train_acc, test_loss, test_acc, lr, time.perf_counter() - t0, val_loss, val_acc)
-        diverged = not_finite({"training": train_loss, "test": test_loss, "validation": val_loss})
+        # The test loss too: a model whose outputs on real images are NaN learns nothing either. (Validation is
+        # left out: it only picks an epoch, and its images are the caller's to choose.)
+        diverged = not_finite({"training": train_loss, "test": test_loss})
         if diverged:
             # Not checkpointed (on_epoch is not called): nothing continues from this epoch, its record is final.
             epochs.append(EpochRecord(epoch, *map(finite_or_none, figures)))
