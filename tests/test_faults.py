@@ -282,6 +282,7 @@ DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
 
 
 def test_no_message_repeats_a_word():
+    assert DOUBLED.search("a run of of seeds") and not DOUBLED.search("seed 3 of 4 runs")   # the check itself works
     found = []
     for path in sorted((REPO / "reproduce").rglob("*.py")) + sorted((REPO / "model").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -314,3 +315,55 @@ def test_help_and_flag_errors_answer_before_torch_rich_or_matplotlib(argv, code)
                           timeout=120)
     assert done.returncode == code, done.stderr
     assert "heavy: []" in done.stderr, done.stderr
+
+
+# --- reports group by configuration --------------------------------------------------------------------------
+
+def hand_made(folder: Path, seed: int, accs, **config) -> Path:
+    """A sealed report as the suite writes one, with the config fields given (the rest: the seed recipe's)."""
+    rec = {"schema_version": 1, "model": "seed", "params": 19_750,
+           "audit": {"params": 19_750, "batchnorm": True, "dropout": True, "fully_connected": False,
+                     "global_avg_pool": True},
+           "seed": seed, "config": {"model": "seed", "epochs": len(accs), **config}, "device": "cpu",
+           "environment": {}, "data": {},
+           "epochs": [{"epoch": i + 1, "train_loss": 0.1, "train_acc": 98.0, "test_loss": 0.02, "test_acc": a,
+                       "lr": 0.01, "seconds": 1.0} for i, a in enumerate(accs)],
+           "weights_sha256": "ab" * 32, "train_seconds": 1.0, "status": "complete"}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"seed-seed{seed}.json"
+    path.write_text(json.dumps(seal(rec)))
+    return path
+
+
+def report_of(capsys, *args):
+    from reproduce.cli import main
+    code = main(["report", *map(str, args), "--format", "json"])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if code != 2 else None), err
+
+
+def test_a_short_try_and_a_full_run_are_two_groups_titled_apart(tmp_path, capsys):
+    hand_made(tmp_path / "seed-1ep", 0, [98.0])
+    for seed in (0, 1):
+        hand_made(tmp_path / "seed-19ep", seed, [99.0] * 18 + [99.5])
+    code, shown, _ = report_of(capsys, tmp_path)
+    groups = [(m["summary"]["label"], m["summary"]["runs"]) for m in shown["models"]]
+    assert groups == [(f"{tmp_path / 'seed-19ep'}: epochs 19", 2), (f"{tmp_path / 'seed-1ep'}: epochs 1", 1)]
+    assert code == 1   # the 1-epoch run does not pass; the 19-epoch ones do, and are not pooled with it
+
+
+def test_the_same_run_reached_twice_counts_once(tmp_path, capsys):
+    path = hand_made(tmp_path / "sweep", 0, [99.5])
+    hand_made(tmp_path / "sweep", 1, [99.5])
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / path.name).write_bytes(path.read_bytes())
+    code, shown, _ = report_of(capsys, tmp_path / "sweep", tmp_path / "sweep", path, tmp_path / "copy")
+    assert code == 0 and [m["summary"]["runs"] for m in shown["models"]] == [2]
+
+
+def test_two_different_reports_of_one_run_are_an_error_naming_both(tmp_path, capsys):
+    a = hand_made(tmp_path / "a", 0, [99.5])
+    b = hand_made(tmp_path / "b", 0, [99.6])
+    code, _, err = report_of(capsys, tmp_path)
+    assert code == 2 and err.count("\n") == 1
+    assert f"{a} and {b}: two different reports of one run" in err
