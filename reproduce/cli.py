@@ -173,9 +173,6 @@ def config_from_args(args) -> TrainConfig:
     check_spec(source)
     recipe_path = args.recipe or source.recipe or models.MODELS["seed"].recipe
     fields = recipe.load(recipe_path)
-    if args.recipe is not None and recipe.sets_nothing(args.recipe):
-        print(f"note: {args.recipe} sets nothing: the runs train the seed recipe ({models.MODELS['seed'].recipe.name})"
-              f" with the flags given", file=sys.stderr)
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum}
     fields.update({k: v for k, v in overrides.items() if v is not None})
     return TrainConfig(model=args.model, model_sha256=source.sha256, train_limit=args.train_limit,
@@ -192,6 +189,18 @@ def check_run_flags(args) -> list:
     if args.threads is not None and args.threads < 1:
         raise UsageError(f"--threads must be at least 1, got {args.threads}")
     return seeds
+
+
+def say_notes(args) -> None:
+    """What the user may not have meant, said in one line each; the run goes on."""
+    from reproduce.training import recipe
+    cores = os.cpu_count() or 1
+    if args.threads is not None and args.threads > cores:
+        print(f"note: --threads {args.threads} is more than this machine's {cores} cores; the runs will be slower, "
+              f"not faster (the thread count is recorded, and part of a CPU run's bytes)", file=sys.stderr)
+    if args.recipe is not None and recipe.sets_nothing(args.recipe):
+        print(f"note: {args.recipe} sets nothing: the runs train the seed recipe (model/seed.toml) with the flags "
+              f"given", file=sys.stderr)
 
 
 def cmd_run(args, console: Console) -> int:
@@ -214,10 +223,6 @@ def cmd_run(args, console: Console) -> int:
     out = args.out or Path("reports") / f"{cfg.run_name}-{cfg.epochs}ep"
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: is a file; a folder is needed (the sweep writes one report per seed in it)")
-    cores = os.cpu_count() or 1
-    if args.threads is not None and args.threads > cores:
-        print(f"note: --threads {args.threads} is more than this machine's {cores} cores; the runs will be slower, "
-              f"not faster (the thread count is recorded, and part of a CPU run's bytes)", file=sys.stderr)
     on_cluster = cluster.from_args(args)   # None for a local run; else submitit and SLURM are checked here, at once
     try:
         device = cluster.device_kind(args.device, on_cluster) if on_cluster else pick_device(args.device)
@@ -245,6 +250,7 @@ def cmd_run(args, console: Console) -> int:
                          f"(recorded in each report and shown by `report`)")
     if not args.force:
         refuse_conflicts(cfg, seeds, device, out)  # at once, before the data is read and verified
+    say_notes(args)   # after every refusal: a refused command says one line only
     info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
     if on_cluster:
         return run_on_cluster(args, cfg, seeds, device, info, out, on_cluster, console)
