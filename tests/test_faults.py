@@ -367,3 +367,13 @@ def test_two_different_reports_of_one_run_are_an_error_naming_both(tmp_path, cap
     code, _, err = report_of(capsys, tmp_path)
     assert code == 2 and err.count("\n") == 1
     assert f"{a} and {b}: two different reports of one run" in err
+
+
+def test_compare_refuses_a_side_that_holds_two_configurations(tmp_path, capsys):
+    from reproduce.cli import main
+    hand_made(tmp_path / "a" / "short", 0, [98.0])
+    hand_made(tmp_path / "a" / "full", 0, [99.5, 99.5])
+    hand_made(tmp_path / "b", 0, [99.5, 99.5])
+    assert main(["compare", tmp_path / "a", tmp_path / "b"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds 2 sweeps of seed with different configs" in err and "epochs 1" in err

@@ -62,10 +62,13 @@ def load_side(path: Path, metric: str, target: float, max_epochs: int) -> Side:
     if not paths:
         raise CompareError(f"{path}: no run reports (<model>-seed<k>.json) found")
     verdict = check([(p, load(p)) for p in paths], target, max_epochs)
-    if len(verdict.models) != 1:
-        names = "; ".join(m.title for m in verdict.models)
-        raise CompareError(f"{path}: holds {len(verdict.models)} sweeps ({names}); a sweep is one model with one "
-                           f"config: name its folder")
+    models = sorted({m.model for m in verdict.models})
+    if len(models) > 1:
+        raise CompareError(f"{path}: holds runs of {len(models)} models ({', '.join(models)}); a sweep is one model")
+    if len(verdict.models) > 1:
+        labels = "; ".join(m.label for m in verdict.models)
+        raise CompareError(f"{path}: holds {len(verdict.models)} sweeps of {models[0]} with different configs "
+                           f"({labels}); a sweep is one config: name its folder")
     m = verdict.models[0]
     seeds = [r.seed for r in m.runs]
     if len(set(seeds)) != len(seeds):
