@@ -83,12 +83,13 @@ def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Consol
     try:
         _, digest, _ = train(cfg, report.seed, data, device, on_epoch, stop_after=k)
     except Diverged as d:
-        # The report's last epoch is where it diverged: the re-run must diverge there too, with the same figures.
+        # A diverged report's last epoch is where it diverged: the re-run must diverge there, with the same figures.
         on_epoch(d.record)
         digest = weights_sha256(d.net)
-        say(f"  diverged at epoch {d.record.epoch} ({d}), as the report says" if report.status == "diverged"
-            and d.record.epoch == recorded else f"  diverged at epoch {d.record.epoch} ({d}): the report did not")
-        if not (report.status == "diverged" and d.record.epoch == recorded) and not first_bad:
+        as_reported = report.status == "diverged" and d.record.epoch == recorded
+        say(f"  diverged at epoch {d.record.epoch} ({d})" + (", as the report says" if as_reported else
+                                                               ": the report did not"))
+        if not as_reported and not first_bad:
             first_bad.append((d.record.epoch, [f"status {report.status!r} (report) vs 'diverged' (here)"]))
     here = environment.capture(device)
     env_diff = environment_differences(report.environment, here)
