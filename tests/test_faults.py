@@ -377,3 +377,9 @@ def test_compare_refuses_a_side_that_holds_two_configurations(tmp_path, capsys):
     assert main(["compare", tmp_path / "a", tmp_path / "b"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "holds 2 sweeps of seed with different configs" in err and "epochs 1" in err
+
+
+def test_the_command_line_names_the_registered_models_as_the_registry_does():
+    import model
+    from reproduce.cli import REGISTERED
+    assert list(REGISTERED) == sorted(model.MODELS)   # named there so that --help need not load torch
