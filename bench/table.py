@@ -12,8 +12,9 @@ seconds per step, seconds per epoch (derived: per step x 469), images/s, speed-u
 (same model, device and run); "trainer, bf16" is the same trainer with --precision bf16 (no such row where the
 device has no bf16, or in runs from before it was measured); and "convolutions only" is the trainer's
 convolutions alone (bench/conv_floor.py): its speed-up is the ceiling of any fp32 trainer that keeps torch's
-convolutions (runs from before it was measured have no such row). Exit 2 with one line on stderr when there is
-no run to show or the file is not a pytest-benchmark JSON.
+convolutions (runs from before it was measured have no such row). Startup: how long `python -m reproduce
+--help` takes, as a ratio to `python -c "import torch"` (bench/test_startup.py). Exit 2 with one line on stderr
+when there is no run to show or the file is not a pytest-benchmark JSON.
 """
 import json
 import sys
@@ -119,6 +120,18 @@ def _milliseconds(seconds: float) -> str:
     return f"{seconds * 1e3:,.3f}"
 
 
+def startup_rows(benchmarks: List[dict]) -> List[dict]:
+    """bench/test_startup.py's result: the command line's answer time and its ratio to importing torch."""
+    return [{"startup": b["extra_info"]["startup"], "seconds": b["stats"]["median"],
+             "import_torch_seconds": b["extra_info"]["import_torch_seconds"],
+             "ratio": b["extra_info"]["ratio_to_import_torch"]}
+            for b in benchmarks if "ratio_to_import_torch" in b["extra_info"]]
+
+
+def _latency(seconds: float) -> str:
+    return f"{seconds * 1e3:,.3f} ms" if seconds < 1 else f"{seconds:,.2f} s"
+
+
 def _speedup(x: Optional[float]) -> str:
     return "-" if x is None else f"{x:.2f}x"
 
@@ -176,8 +189,12 @@ def render(data: dict, source: str, console) -> None:
                       f"{r['images_per_s']:,.0f}", _speedup(r["speedup"]))
     if train.row_count:
         console.print(train, highlight=False)
-    if not fwd.row_count and not train.row_count:
-        console.print("this run holds no forward or training results")
+    for b in startup_rows(benchmarks):
+        console.print(f"startup: {b['startup']} {_latency(b['seconds'])}, {b['ratio']:.2f}x the time of "
+                      f"`python -c \"import torch\"` ({_latency(b['import_torch_seconds'])})", soft_wrap=True,
+                      highlight=False)
+    if not fwd.row_count and not train.row_count and not startup_rows(benchmarks):
+        console.print("this run holds no forward, training or startup results")
 
 
 def main(argv=None) -> int:

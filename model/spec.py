@@ -123,6 +123,9 @@ def _resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
     obj = getattr(module, attr)
     if isinstance(obj, type) and not issubclass(obj, nn.Module):
         raise SpecError(f"--model {spec}: {attr} is a class but not an nn.Module")
+    if isinstance(obj, nn.Module):   # callable, but calling it runs its forward pass: not what builds a network
+        raise SpecError(f"--model {spec}: {attr} is an nn.Module instance; give its class, or a function "
+                        f"returning a fresh one (each run builds its own, from its seed)")
     if not callable(obj):
         raise SpecError(f"--model {spec}: {attr} is a {type(obj).__name__}, not an nn.Module class or a function "
                         f"returning one")
@@ -215,26 +218,32 @@ def check(source: ModelSource) -> None:
         torch.use_deterministic_algorithms(deterministic, warn_only=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = _forward(source)
+            outputs = _forward(source)
     finally:
         torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
-    if not isinstance(out, torch.Tensor):
-        raise SpecError(f"--model {source.spec}: forward returned a {type(out).__name__}, not a tensor")
-    if tuple(out.shape) != (2, 10):
-        raise SpecError(f"--model {source.spec}: forward on a batch of 2 gave shape {tuple(out.shape)}, "
-                        f"not (N, 10) = (2, 10)")
+    for mode, out in outputs.items():
+        if not isinstance(out, torch.Tensor):
+            raise SpecError(f"--model {source.spec}: forward in {mode} mode returned a {type(out).__name__}, "
+                            f"not a tensor")
+        if tuple(out.shape) != (2, 10):
+            raise SpecError(f"--model {source.spec}: forward in {mode} mode on a batch of 2 gave shape "
+                            f"{tuple(out.shape)}, not (N, 10) = (2, 10)")
 
 
-def _forward(source: ModelSource):
-    """The network's output for a batch of two blank images, in eval mode, on the CPU."""
+def _forward(source: ModelSource) -> dict:
+    """The network's outputs for a batch of two blank images on the CPU, in eval mode (as evaluated) and in train
+    mode (as trained: dropout and batch statistics on), by mode."""
     with torch.random.fork_rng(devices=[]):
         net = instantiate(source)
         if not any(True for _ in net.parameters()):
             raise SpecError(f"--model {source.spec}: the network has no parameters to train")
-        net.eval()
-        try:
-            with torch.no_grad():
-                return net(torch.zeros(2, 1, 28, 28))
-        except Exception as e:
-            raise SpecError(f"--model {source.spec}: a forward pass on a batch of 1x28x28 images failed: "
-                            f"{type(e).__name__}: {_first_line(e)}") from None
+        outputs = {}
+        for mode in ("eval", "train"):
+            net.train(mode == "train")
+            try:
+                with torch.no_grad():
+                    outputs[mode] = net(torch.zeros(2, 1, 28, 28))
+            except Exception as e:
+                raise SpecError(f"--model {source.spec}: a forward pass on a batch of 1x28x28 images failed in "
+                                f"{mode} mode: {type(e).__name__}: {_first_line(e)}") from None
+        return outputs

@@ -2,31 +2,35 @@
 
 Bad input of any kind ends in one line on stderr naming what is wrong, and exit code 2.
 """
+from __future__ import annotations   # the annotations name rich's Console, loaded only once a command runs
+
 import argparse
 import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-import model as models
-from model.spec import SpecError, check as check_spec
-from reproduce.training.recipe import RecipeError
-from reproduce.report.check import MAX_EPOCHS, TARGET, check
-from reproduce.training.config import TrainConfig
+# Only what parsing the command line needs: `--help` and a bad flag answer before torch, rich or matplotlib
+# are imported (seconds on a small machine). Each command imports the rest when it runs.
 from reproduce.cluster import options as cluster
 from reproduce.cluster.options import ClusterError
-from reproduce.data.mnist import DataError, default_root, ensure_mnist
-from reproduce.sweep.interrupt import Stopped
-from reproduce.record.schema import ReportError, find_reports, load
 from reproduce.data.split import SplitError, plan as split_plan
-from reproduce.report import export
-from reproduce.report import plot
-from reproduce.report.compare import METRICS, compare, compare_json, render_comparison
-from reproduce.report.export import FORMATS
-from reproduce.report.importlog import import_log
-from reproduce.grade import beside, command as notebook_commands
+from reproduce.record.schema import ReportError
+from reproduce.report.choices import FORMATS, MAX_EPOCHS, METRICS, TARGET
+from reproduce.sweep.interrupt import Stopped
+from reproduce.sweep.outcome import RunFailed
+from reproduce.training.config import TrainConfig
+from reproduce.training.recipe import RecipeError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# The registered models (model.MODELS; the model package loads torch, so they are named here for --help).
+REGISTERED = ("frontier", "seed", "seed-fc")
+# Bad-input errors of modules that load torch: an error of one can only have been raised once it is loaded.
+HEAVY_BAD_INPUT = {"model.spec": "SpecError", "reproduce.data.mnist": "DataError"}
+from reproduce.grade import command as notebook_commands
 
 
 class UsageError(Exception):
@@ -38,26 +42,37 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+MAX_SEED = 2 ** 32 - 1   # numpy's seeds are 32-bit: a larger one cannot seed every RNG of a run
+
+
 def parse_seeds(tokens) -> list:
-    """'0 1 2' or '0-4' (or both, mixed); duplicates are an error, order is kept."""
+    """'0 1 2', '0,1,2' or '0-4' (or these mixed); an empty item ('0,,2'), a seed outside 0..2**32-1 or a
+    repeated seed is an error, order is kept."""
     seeds = []
     for tok in tokens:
-        for part in str(tok).replace(",", " ").split():
-            lo, sep, hi = part.partition("-")
-            try:
-                got = list(range(int(lo), int(hi) + 1)) if sep else [int(part)]
-            except ValueError:
-                raise UsageError(f"--seeds: {part!r} is not a seed or a range like 0-4") from None
-            if sep and int(hi) < int(lo):
-                raise UsageError(f"--seeds: range {part!r} is empty (end before start)")
-            if any(s < 0 for s in got):
-                raise UsageError(f"--seeds: seeds must be non-negative, got {part!r}")
-            seeds.extend(got)
+        for item in str(tok).split(","):
+            if not item.strip():
+                raise UsageError(f"--seeds: {tok!r} has an empty item (two commas, or one at an end)")
+            for part in item.split():
+                seeds.extend(seed_range(part))
     if not seeds:
         raise UsageError("--seeds: no seeds given")
     if len(set(seeds)) != len(seeds):
         raise UsageError(f"--seeds: a seed is repeated in {' '.join(map(str, tokens))!r}")
     return seeds
+
+
+def seed_range(part: str) -> range:
+    lo, sep, hi = part.partition("-")
+    try:
+        first, last = (int(lo), int(hi)) if sep else (int(part), int(part))
+    except ValueError:
+        raise UsageError(f"--seeds: {part!r} is not a seed or a range like 0-4") from None
+    if last < first:
+        raise UsageError(f"--seeds: range {part!r} is empty (end before start)")
+    if first < 0 or last > MAX_SEED:
+        raise UsageError(f"--seeds: seeds must be in 0..{MAX_SEED}, got {part!r}")
+    return range(first, last + 1)
 
 
 def build_parser() -> Parser:
@@ -70,7 +85,7 @@ def build_parser() -> Parser:
     r = sub.add_parser("run", help="train a model over seeds, one JSON report per run")
     defaults = TrainConfig()
     r.add_argument("--model", default=defaults.model,
-                   help=f"a registered model ({', '.join(sorted(models.MODELS))}), FILE.py:NAME, "
+                   help=f"a registered model ({', '.join(REGISTERED)}), FILE.py:NAME, "
                         f"package.module:NAME (an nn.Module class or a function returning one) or NB.ipynb[:NAME] "
                         f"(the network from a notebook's code cells)")
     r.add_argument("--recipe", type=Path, default=None,
@@ -84,7 +99,9 @@ def build_parser() -> Parser:
     r.add_argument("--lr", type=float, default=None, help="overrides the recipe's [optimizer] lr")
     r.add_argument("--momentum", type=float, default=None, help="overrides the recipe's [optimizer] momentum")
     r.add_argument("--train-limit", type=int, default=None, help="train on the first N training images only")
-    r.add_argument("--eval-batch-size", type=int, default=defaults.eval_batch_size)
+    r.add_argument("--eval-batch-size", type=int, default=defaults.eval_batch_size,
+                   help=f"images per forward pass when evaluating (default {defaults.eval_batch_size}); changes no "
+                        f"number, only speed and memory")
     r.add_argument("--val-split", type=int, default=defaults.val_split,
                    help="hold out the last N training images as validation, never trained on (default 0)")
     r.add_argument("--execution", choices=["plain", "fast", "graph"], default=defaults.execution,
@@ -94,13 +111,14 @@ def build_parser() -> Parser:
     r.add_argument("--precision", choices=["fp32", "bf16"], default=None,
                    help="overrides the recipe's (default fp32); bf16: the training forward under bf16 autocast, "
                         "loss, optimizer and evaluation in fp32 (docs/precision.md)")
-    r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="auto (default): cuda when available, else cpu. Part of the run's identity")
     r.add_argument("--threads", type=int, default=None, help="torch CPU threads (recorded in the report)")
     r.add_argument("--allow-nondeterministic", action="store_true",
                    help="train a model with an op that has no deterministic kernel on this device (torch warns "
                         "instead of stopping; recorded in each report and shown by `report`)")
     r.add_argument("--out", type=Path, default=None, help="output folder (default reports/<model>-<epochs>ep)")
-    r.add_argument("--data-dir", type=Path, default=None)
+    r.add_argument("--data-dir", type=Path, default=None, help="MNIST root (default $MNIST_DATA_DIR or ./data)")
     r.add_argument("--quiet", action="store_true", help="no progress bar and no epoch lines")
     r.add_argument("--report", action="store_true",
                    help="then check and render this sweep's runs, as `report` does (and exit with its verdict)")
@@ -148,6 +166,7 @@ def build_parser() -> Parser:
 
 
 def cmd_data(args, console: Console) -> int:
+    from reproduce.data.mnist import default_root, ensure_mnist
     info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
     console.print(f"MNIST at {info.root} (source: {info.source}), verified:", highlight=False)
     for name, digest in info.sha256.items():
@@ -158,6 +177,9 @@ def cmd_data(args, console: Console) -> int:
 def config_from_args(args) -> TrainConfig:
     """The run's config: the model spec (checked), its recipe (the model's own unless --recipe), the flags that
     override the recipe, then the rest of the flags. One line and exit 2 for anything wrong (main)."""
+    import model as models
+    from model.spec import check as check_spec
+    from reproduce.grade import beside
     source = models.resolve(args.model)       # SpecError: a file that is missing, broken, or names no network
     check_spec(source)
     recipe_path = args.recipe or source.recipe or models.MODELS["seed"].recipe
@@ -170,22 +192,50 @@ def config_from_args(args) -> TrainConfig:
                        allow_nondeterministic=args.allow_nondeterministic, **fields)
 
 
+def check_run_flags(args) -> list:
+    """The seeds, after the checks of `run`'s flags that need neither torch nor the model (UsageError)."""
+    seeds = parse_seeds(args.seeds)
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: is a file; a folder is needed (the sweep writes one report per seed "
+                         f"in it)")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError(f"--threads must be at least 1, got {args.threads}")
+    return seeds
+
+
+def say_notes(args) -> None:
+    """What the user may not have meant, said in one line each; the run goes on."""
+    from reproduce.training import recipe
+    cores = os.cpu_count() or 1
+    if args.threads is not None and args.threads > cores:
+        print(f"note: --threads {args.threads} is more than this machine's {cores} cores; the runs will be slower, "
+              f"not faster (the thread count is recorded, and part of a CPU run's bytes)", file=sys.stderr)
+    if args.recipe is not None and args.recipe.suffix != ".ipynb" and recipe.sets_nothing(args.recipe):
+        print(f"note: {args.recipe} sets nothing: the runs train the seed recipe (model/seed.toml) with the flags "
+              f"given", file=sys.stderr)
+
+
 def cmd_run(args, console: Console) -> int:
+    seeds = check_run_flags(args)
     import torch
+    import model as models
+    from reproduce.data.mnist import default_root, ensure_mnist
+    from reproduce.record.locks import holder
     from reproduce.sweep.local import pick_device, refuse_conflicts, run_sweep
+    from reproduce.grade import beside
     from reproduce.training import determinism, optim, precision
 
     cfg = config_from_args(args)
     problems = cfg.problems()
-    if args.threads is not None and args.threads < 1:
-        problems.append(f"--threads must be at least 1, got {args.threads}")
     if problems:
         raise UsageError(problems[0])
     try:
         split_plan(cfg)   # before any data is loaded: a split that leaves too little to train on is bad input
     except SplitError as e:
         raise UsageError(str(e)) from None
-    seeds = parse_seeds(args.seeds)
+    out = args.out or Path("reports") / f"{cfg.run_name}-{cfg.epochs}ep"
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file; a folder is needed (the sweep writes one report per seed in it)")
     on_cluster = cluster.from_args(args)   # None for a local run; else submitit and SLURM are checked here, at once
     try:
         device = cluster.device_kind(args.device, on_cluster) if on_cluster else pick_device(args.device)
@@ -213,20 +263,28 @@ def cmd_run(args, console: Console) -> int:
         raise UsageError(f"--model {cfg.model}: {op} has no deterministic implementation on {device.type}, so its "
                          f"runs could not be reproduced bit for bit; --allow-nondeterministic trains it anyway "
                          f"(recorded in each report and shown by `report`)")
-    out = args.out or Path("reports") / f"{cfg.run_name}-{cfg.epochs}ep"
     if not args.force:
         refuse_conflicts(cfg, seeds, device, out)  # at once, before the data is read and verified
+    say_notes(args)   # after every refusal: a refused command says one line only
     info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
     kept = beside.from_run(cfg.model, args.recipe, args.approximate)
     beside.keep(out, kept, None if args.quiet else console)   # a notebook's network and recipe, as trained
     if on_cluster:
         return run_on_cluster(args, cfg, seeds, device, info, out, on_cluster, console, kept.record)
-    paths = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force, notebook=kept.record)
+    outcome = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force, notebook=kept.record)
     if not args.quiet:
-        console.print(f"wrote {len(paths)} report(s) to {out}/", highlight=False)
+        console.print(f"wrote {len(outcome.done)} report(s) to {out}/", highlight=False)
+    code = 1 if outcome.diverged else 0   # a diverged run is a result, but not the one the sweep was run for
+    for path, why in outcome.diverged:
+        print(f"{path}: {why}", file=sys.stderr)
     if args.report:
-        return show_report(paths, TARGET, MAX_EPOCHS, console)
-    return 0
+        if outcome.held:
+            # The report would show only this process's share of the sweep: say so rather than render it.
+            print(f"not reporting: {len(outcome.held)} run(s) of this sweep are held by another process (pid "
+                  f"{holder(outcome.held[0]) or '?'}); `report {out}` once it has finished", file=sys.stderr)
+            return 1
+        return max(code, show_report(outcome.done, TARGET, MAX_EPOCHS, console))
+    return code
 
 
 def run_on_cluster(args, cfg, seeds, device, info, out, options, console: Console, notebook=None) -> int:
@@ -244,6 +302,8 @@ def check_target(target: float) -> None:
 
 
 def show_report(paths, target: float, max_epochs: int, console: Console) -> int:
+    from reproduce.record.schema import load
+    from reproduce.report.check import check
     from reproduce.report.view import render
     verdict = check([(p, load(p)) for p in paths], target, max_epochs)
     render(verdict, console)
@@ -251,6 +311,9 @@ def show_report(paths, target: float, max_epochs: int, console: Console) -> int:
 
 
 def cmd_report(args, console: Console) -> int:
+    from reproduce.record.schema import find_reports, load
+    from reproduce.report import export, plot
+    from reproduce.report.check import check
     from reproduce.report.view import render
 
     if args.max_epochs < 1:
@@ -274,12 +337,14 @@ def cmd_report(args, console: Console) -> int:
 
 
 def cmd_import_log(args, console: Console) -> int:
+    from reproduce.report.importlog import import_log
     path = import_log(args.log, args.model, args.params, args.seed, args.out, args.pattern)
     console.print(f"imported {args.log} -> {path}", highlight=False)
     return 0
 
 
 def cmd_compare(args, console: Console) -> int:
+    from reproduce.report.compare import compare, compare_json, render_comparison
     if args.max_epochs < 1:
         raise UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}")
     check_target(args.target)
@@ -297,6 +362,8 @@ def cmd_verify(args, console: Console) -> int:
 
     if args.threads is not None and args.threads < 1:
         raise UsageError(f"--threads must be at least 1, got {args.threads}")
+    if args.report.is_dir():
+        raise UsageError(f"verify {args.report}: is a folder; verify takes one run report (<model>-seed<k>.json)")
     try:
         return verify(args.report, args.epochs, args.data_dir, args.threads, console)
     except ValueError as e:
@@ -308,30 +375,54 @@ COMMANDS = {"data": cmd_data, "run": cmd_run, "report": cmd_report, "import-log"
             "check": notebook_commands.cmd_check}
 
 
-class ReaderConsole(Console):
+def reader_console():
     """rich's Console, but when the reader stops early (`report ... | head`) the rest of the output goes to
     /dev/null and the command carries on to its own exit code (the report's verdict; a sweep's runs are not
     cut short), where rich would exit 1 at once."""
+    from rich.console import Console
 
-    def on_broken_pipe(self) -> None:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    class ReaderConsole(Console):
+        def on_broken_pipe(self) -> None:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+    return ReaderConsole()
+
+
+def resume_command(argv) -> str:
+    """The command that resumes this one, with the interpreter actually used (relative when it is below here)."""
+    python = os.path.relpath(sys.executable) if Path(sys.executable).is_relative_to(Path.cwd()) else sys.executable
+    return f"{python} -m reproduce {shlex.join(argv)}"
+
+
+def bad_input(e: Exception) -> bool:
+    """Whether e is one of the suite's bad-input errors (one line, exit 2)."""
+    if isinstance(e, (UsageError, ReportError, RecipeError, ClusterError, SplitError)):
+        return True
+    return any(isinstance(e, getattr(sys.modules[m], name)) for m, name in HEAVY_BAD_INPUT.items()
+               if m in sys.modules)
 
 
 def main(argv=None) -> int:
-    console = ReaderConsole()
     argv = sys.argv[1:] if argv is None else list(map(str, argv))
     try:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args, console)
+        if args.command == "run":
+            check_run_flags(args)   # a bad flag answers before rich (and torch) are loaded
+        return COMMANDS[args.command](args, reader_console())
     except Stopped as e:  # Ctrl-C or SIGTERM during a sweep: say where, and the command that resumes it
-        print(e.line("python -m reproduce " + shlex.join(argv)), file=sys.stderr)
+        print(e.line(resume_command(argv)), file=sys.stderr)
         return e.exit_code
-    except (UsageError, DataError, ReportError, SpecError, RecipeError, ClusterError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # an output folder that cannot be written, a full disk
-        print(f"error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as e:
+        if bad_input(e):
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        if isinstance(e, RunFailed):  # not bad input: the command was right, a run broke (its report says why)
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        if isinstance(e, OSError):  # an output folder that cannot be written, a full disk
+            print(f"error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+            return 2
+        raise

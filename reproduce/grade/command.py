@@ -11,19 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
+from reproduce.report.choices import MAX_EPOCHS, TARGET
 
-import model as models
-from model.audit import audit
-from reproduce.grade import view
-from reproduce.grade.verdict import Claim, NotebookVerdict
-from reproduce.notebook import draft
-from reproduce.record.schema import load, run_filename
-from reproduce.report import check as checker
-from reproduce.report import importlog
-from reproduce.report import view as report_view
-from reproduce.report.summary import summarise
-from reproduce.sweep.local import pick_device, refuse_conflicts
+# Only what registering the flags needs is imported here: `--help` answers before torch and rich are loaded
+# (reproduce/cli.py). The commands import the rest when they run.
 
 # run's flags that check sets itself or does not take
 NOT_FROM_RUN = {"help", "model", "recipe", "report", "out", "seeds"}
@@ -46,8 +37,8 @@ def register(sub, run_parser) -> None:
                    help="folder for the runs, one folder per notebook (default reports/check)")
     c.add_argument("--pattern", default=None, metavar="REGEX",
                    help="read the claimed per-epoch test accuracy with this regex (named group acc; loss, epoch)")
-    c.add_argument("--target", type=float, default=checker.TARGET, help="test accuracy to reach, in percent")
-    c.add_argument("--max-epochs", type=int, default=checker.MAX_EPOCHS, help="epochs allowed to reach it")
+    c.add_argument("--target", type=float, default=TARGET, help="test accuracy to reach, in percent")
+    c.add_argument("--max-epochs", type=int, default=MAX_EPOCHS, help="epochs allowed to reach it")
     c.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     for action in run_parser._actions:   # the same flag objects as run's: one definition, one meaning
         if action.dest not in NOT_FROM_RUN and action.dest != "approximate":
@@ -56,7 +47,8 @@ def register(sub, run_parser) -> None:
                    help="leave out of the recipe what the suite cannot reproduce; recorded in each report")
 
 
-def cmd_recipe(args, console: Console) -> int:
+def cmd_recipe(args, console) -> int:
+    from reproduce.notebook import draft
     _, d = draft.draft(args.notebook, args.approximate)
     sys.stdout.write(d.text)
     return 0
@@ -64,7 +56,12 @@ def cmd_recipe(args, console: Console) -> int:
 
 def _plan(path: Path, args, seeds):
     """Everything about one notebook that can be wrong, found before any training: (run args, config, claim)."""
+    import model as models
+    from model.audit import audit
     from reproduce import cli   # the command line builds a run's config; it imports this module first
+    from reproduce.grade.verdict import Claim
+    from reproduce.report import importlog
+    from reproduce.sweep.local import pick_device, refuse_conflicts
     if path.suffix != ".ipynb":
         raise cli.UsageError(f"check {path}: not a Jupyter notebook (.ipynb)")
     epochs, _, outs, _ = importlog.read_log(path, args.pattern)
@@ -82,8 +79,17 @@ def _plan(path: Path, args, seeds):
     return run_args, cfg, claim
 
 
-def cmd_check(args, console: Console) -> int:
+def cmd_check(args, console) -> int:
+    from rich.console import Console
+
+    import model as models
     from reproduce import cli
+    from reproduce.grade import view
+    from reproduce.grade.verdict import NotebookVerdict
+    from reproduce.record.schema import load, run_filename
+    from reproduce.report import check as checker
+    from reproduce.report import view as report_view
+    from reproduce.report.summary import summarise
     if args.max_epochs < 1:
         raise cli.UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}")
     cli.check_target(args.target)
@@ -96,8 +102,8 @@ def cmd_check(args, console: Console) -> int:
     runs_console = console if args.format == "table" else Console(stderr=True)
     verdicts, reports = [], []
     for path, run_args, cfg, claim in plans:
-        code = cli.cmd_run(run_args, runs_console)
-        if code != 0 or getattr(args, "no_wait", False):
+        code = cli.cmd_run(run_args, runs_console)   # 1: a run diverged, a result the verdict counts as failing
+        if code not in (0, 1) or getattr(args, "no_wait", False):
             return code
         paths = [run_args.out / run_filename(cfg.run_name, s) for s in seeds]
         v = checker.check([(p, load(p)) for p in paths], args.target, args.max_epochs)

@@ -1,8 +1,9 @@
 """What a sweep finds where a run's report should go, and what it does about it.
 
 - nothing there: a new run;
-- a complete report with the same fingerprint (config, seed, device kind): skipped;
-- an unfinished run with a checkpoint of the same fingerprint: resumed after its last completed epoch;
+- a final report (complete, or diverged: the same run would diverge again) with the same fingerprint (config,
+  seed, device kind): skipped;
+- an unfinished or failed run with a checkpoint of the same fingerprint: resumed after its last completed epoch;
 - an unfinished run without a checkpoint: started over (no epoch of it can be continued exactly);
 - a report or checkpoint made with another config, or one that cannot be read: refused, with the differing
   fields, unless --force, which moves it aside to `<name>.replaced-<UTC time>.<ext>` (never deletes it).
@@ -17,7 +18,7 @@ from reproduce.files import atomic
 from reproduce.record import checkpoint
 from reproduce.training.config import TrainConfig
 from reproduce.record.seal import differing_fields, fingerprint
-from reproduce.record.schema import ReportError, RunReport, load
+from reproduce.record.schema import FINAL, ReportError, RunReport, load
 
 FORCE_HINT = "use another --out, or --force to move it aside"
 
@@ -56,7 +57,7 @@ def inspect(path: Path, cfg: TrainConfig, seed: int, device: str) -> Found:
         if run_fingerprint(old, report.seed, report.device) != want:
             diff = differing_fields(run_identity(old, report.seed, report.device), run_identity(cfg, seed, device))
             return Found("refuse", f"{path} was made with another config ({', '.join(diff)}); {FORCE_HINT}")
-        if report.status == "complete":
+        if report.status in FINAL:
             return Found("skip", report=report)
     if ck is not None:
         if ck.get("fingerprint") != want:

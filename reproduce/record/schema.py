@@ -14,8 +14,18 @@ from reproduce.files.atomic import write_text
 from reproduce.record.seal import seal, seal_problem
 from reproduce.training.epoch import EpochRecord  # the trainer's per-epoch figures, stored as they are
 
-SCHEMA_VERSION = 1
-STATUSES = ("running", "complete")
+SCHEMA_VERSION = 2                     # the newest this suite reads and writes
+# Schema 2 adds two final statuses, "diverged" (the training loss became NaN or infinite: the run's last epoch
+# holds null where a figure was not finite) and "failed" (an exception stopped the run: `reason` says which).
+# A report is written with the lowest version that can hold it, so a running or complete report is still
+# schema 1, byte for byte as before, and readers of schema 1 keep reading it.
+STATUSES_OF = {1: ("running", "complete"), 2: ("running", "complete", "diverged", "failed")}
+STATUSES = STATUSES_OF[SCHEMA_VERSION]
+FINAL = ("complete", "diverged")       # a rerun of the same command skips these; a failed run is retried
+
+
+def version_for(status: str) -> int:
+    return min(v for v, statuses in STATUSES_OF.items() if status in statuses)
 
 
 class ReportError(Exception):
@@ -36,7 +46,7 @@ class RunReport:
     weights_sha256: Optional[str] = None   # set when the run is complete
     train_seconds: float = 0.0
     status: str = "running"
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = 1                # set on every save: version_for(status)
     origin: str = "trained"                # "imported": read from someone's log by `import-log`
     source: Optional[dict] = None          # imported only: {"file": name, "sha256": hex} of the log
     fingerprint: Optional[str] = None      # sha256 of (config, seed, device kind): see seal.py
@@ -45,11 +55,15 @@ class RunReport:
     # Runs of a notebook's network or recipe: {"file", "sha256"} of the notebook, the network taken from it,
     # and "left_out": what --approximate left out of its recipe. None for every other run.
     notebook: Optional[dict] = None
+    reason: Optional[str] = None           # "failed" only: the exception that stopped the run, in one line
 
     def to_json(self) -> str:
+        self.schema_version = version_for(self.status)
         d = asdict(self)
-        if d["notebook"] is None:   # reports of other runs keep the bytes they had before the field existed
-            del d["notebook"]
+        # absent, not null: reports of other runs keep the bytes they had before these fields existed
+        for optional in ("notebook", "reason"):
+            if d[optional] is None:
+                del d[optional]
         d = seal(d)
         self.record_sha256 = d["record_sha256"]
         return json.dumps(d, indent=2, sort_keys=False) + "\n"
@@ -59,7 +73,8 @@ class RunReport:
 
     @property
     def test_accs(self) -> List[float]:
-        return [e.test_acc for e in self.epochs]
+        """Test accuracy per epoch; a diverged run's last epoch is left out where it has none."""
+        return [e.test_acc for e in self.epochs if e.test_acc is not None]
 
 
 RUN_FILE = re.compile(r"[A-Za-z0-9_.-]+-seed\d+\.json")
@@ -84,6 +99,7 @@ EPOCH_TYPES = {"epoch": int, "train_loss": float, "train_acc": float, "test_loss
 # Epoch fields that may be absent or null: validation (runs without --val-split) and what an imported log lacks
 # (test_loss too: some notebooks print the test accuracy alone).
 EPOCH_OPTIONAL = {"train_loss", "train_acc", "lr", "seconds", "val_loss", "val_acc", "test_loss"}
+DIVERGED_NULLS = set(EPOCH_TYPES) - {"epoch"}
 REPORT_TYPES = {"schema_version": int, "model": str, "params": int, "audit": dict, "seed": int,
                 "config": dict, "device": str, "environment": dict, "data": dict, "epochs": list,
                 "train_seconds": float, "status": str}
@@ -94,8 +110,13 @@ ORIGINS = ("trained", "imported")
 def from_dict(d, where: str) -> RunReport:
     if not isinstance(d, dict):
         raise ReportError(f"{where}: not a run report (top level is not an object)")
-    if d.get("schema_version") != SCHEMA_VERSION:
-        raise ReportError(f"{where}: schema_version {d.get('schema_version')!r} is not {SCHEMA_VERSION}")
+    version = d.get("schema_version")
+    if _type_ok(version, int) and version > SCHEMA_VERSION:
+        raise ReportError(f"{where}: written by a newer version of the suite (schema_version {version}; this "
+                          f"one reads up to {SCHEMA_VERSION}): upgrade to read it")
+    if version not in STATUSES_OF:
+        raise ReportError(f"{where}: schema_version {version!r} is not one of "
+                          f"{', '.join(map(str, STATUSES_OF))}")
     for name, kind in REPORT_TYPES.items():
         if name not in d:
             raise ReportError(f"{where}: missing field {name!r}")
@@ -103,8 +124,11 @@ def from_dict(d, where: str) -> RunReport:
             continue
         if not _type_ok(d[name], kind):
             raise ReportError(f"{where}: field {name!r} should be {kind.__name__}, got {d[name]!r:.60}")
-    if d["status"] not in STATUSES:
-        raise ReportError(f"{where}: status {d['status']!r} is not one of {', '.join(STATUSES)}")
+    if d["status"] not in STATUSES_OF[version]:
+        raise ReportError(f"{where}: status {d['status']!r} is not one of {', '.join(STATUSES_OF[version])} "
+                          f"(schema_version {version})")
+    if d.get("reason") is not None and not isinstance(d["reason"], str):
+        raise ReportError(f"{where}: field 'reason' should be a string or null")
     weights = d.get("weights_sha256")
     if weights is not None and not isinstance(weights, str):
         raise ReportError(f"{where}: field 'weights_sha256' should be a string or null")
@@ -117,8 +141,11 @@ def from_dict(d, where: str) -> RunReport:
     for i, e in enumerate(d["epochs"]):
         if not isinstance(e, dict):
             raise ReportError(f"{where}: epochs[{i}] is not an object")
+        # A diverged run's last epoch holds null for each figure that was not finite.
+        optional = EPOCH_OPTIONAL | (DIVERGED_NULLS if d["status"] == "diverged" and i == len(d["epochs"]) - 1
+                                     else set())
         for name, kind in EPOCH_TYPES.items():
-            if e.get(name) is None and name in EPOCH_OPTIONAL:
+            if e.get(name) is None and name in optional:
                 continue
             if not _type_ok(e.get(name), kind):
                 raise ReportError(f"{where}: epochs[{i}].{name} should be {kind.__name__}, got {e.get(name)!r:.60}")

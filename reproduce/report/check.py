@@ -8,9 +8,10 @@ from typing import Dict, List, Optional, Tuple
 
 from model.audit import MAX_PARAMS
 from reproduce.record.schema import RunReport
+from reproduce.report.groups import group
 
-TARGET = 99.4
-MAX_EPOCHS = 19  # "fewer than 20 epochs"
+from reproduce.report.choices import MAX_EPOCHS, TARGET  # noqa: F401  (their home is choices.py)
+
 MAX_EPOCHS_RULE = 20
 
 
@@ -51,6 +52,11 @@ class ModelCheck:
     rules: Dict[str, Optional[bool]]  # the challenge's constraints, from the audit and the runs' epochs
     runs: List[RunCheck] = field(default_factory=list)
     passing: int = 0
+    label: str = ""    # what tells these runs apart from other runs of the model shown beside them (groups.py)
+
+    @property
+    def title(self) -> str:
+        return f"{self.model} ({self.label})" if self.label else self.model
 
 
 @dataclass
@@ -119,15 +125,14 @@ def rules(r: RunReport, epochs_trained: int) -> Dict[str, Optional[bool]]:
 
 
 def check(reports: List[Tuple[Path, RunReport]], target: float = TARGET, max_epochs: int = MAX_EPOCHS) -> Verdict:
-    by_model: Dict[str, List[Tuple[Path, RunReport]]] = {}
-    for path, r in reports:
-        by_model.setdefault(r.model, []).append((path, r))
+    """One ModelCheck per configuration (groups.py): runs that differ only by their seed. ReportError for two
+    different reports of one run."""
     models = []
-    for name in sorted(by_model):
-        pairs = sorted(by_model[name], key=lambda pr: (pr[1].seed, str(pr[0])))
+    for g in group(reports):
+        pairs = sorted(g.runs, key=lambda pr: (pr[1].seed, str(pr[0])))
         epochs_trained = max(int(r.config.get("epochs", len(r.epochs))) for _, r in pairs)
         runs = [check_run(str(p), r, target, max_epochs) for p, r in pairs]
-        m = ModelCheck(name, pairs[0][1].params, rules(pairs[0][1], epochs_trained), runs,
-                       passing=sum(run.passed for run in runs))
+        m = ModelCheck(g.model, pairs[0][1].params, rules(pairs[0][1], epochs_trained), runs,
+                       passing=sum(run.passed for run in runs), label=g.label)
         models.append(m)  # means and spreads: summary.py, from these runs
     return Verdict(target, max_epochs, models)

@@ -16,10 +16,9 @@ from rich.table import Table
 from reproduce.files.shown import tail
 from reproduce.report import stats
 from reproduce.report.check import RunCheck, check
+from reproduce.report.choices import METRICS  # noqa: F401  (defined there for the command line; used here too)
 from reproduce.record.schema import ReportError, find_reports, load
 from reproduce.report.summary import summarise_model
-
-METRICS = ("final", "peak", "val-pick")
 METRIC_NAMES = {"final": "final test accuracy (last epoch)", "peak": "peak test accuracy (picked on test)",
                 "val-pick": "test accuracy at the epoch picked on validation"}
 
@@ -64,9 +63,13 @@ def load_side(path: Path, metric: str, target: float, max_epochs: int) -> Side:
     if not paths:
         raise CompareError(f"{path}: no run reports (<model>-seed<k>.json) found")
     verdict = check([(p, load(p)) for p in paths], target, max_epochs)
-    if len(verdict.models) != 1:
-        names = ", ".join(m.model for m in verdict.models)
-        raise CompareError(f"{path}: holds runs of {len(verdict.models)} models ({names}); a sweep is one model")
+    models = sorted({m.model for m in verdict.models})
+    if len(models) > 1:
+        raise CompareError(f"{path}: holds runs of {len(models)} models ({', '.join(models)}); a sweep is one model")
+    if len(verdict.models) > 1:
+        labels = "; ".join(m.label for m in verdict.models)
+        raise CompareError(f"{path}: holds {len(verdict.models)} sweeps of {models[0]} with different configs "
+                           f"({labels}); a sweep is one config: name its folder")
     m = verdict.models[0]
     seeds = [r.seed for r in m.runs]
     if len(set(seeds)) != len(seeds):

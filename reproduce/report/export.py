@@ -6,17 +6,16 @@ import json
 from dataclasses import asdict, fields
 
 from reproduce.report.check import Verdict
+from reproduce.report.choices import FORMATS  # noqa: F401  (defined there for the command line)
 from reproduce.report.summary import ModelSummary, summarise
 from reproduce.report.view import NOTE, VAL_NOTE, pct, summary_rows
 
-FORMATS = ("table", "markdown", "csv", "json")
 
 
 def to_json(v: Verdict) -> str:
-    summaries = {s.model: s for s in summarise(v)}
     models = []
-    for m in v.models:
-        models.append({"summary": summaries[m.model].to_dict(),
+    for m, s in zip(v.models, summarise(v)):
+        models.append({"summary": s.to_dict(),
                        "rules": m.rules, "runs": [asdict(r) for r in m.runs]})
     return json.dumps({"target": v.target, "max_epochs": v.max_epochs, "ok": v.ok, "models": models},
                       indent=2) + "\n"
@@ -38,15 +37,15 @@ def _md_row(cells) -> str:
 
 
 def to_markdown(v: Verdict) -> str:
-    summaries = {s.model: s for s in summarise(v)}
+    summaries = summarise(v)   # one per group, in the same order
     out = []
-    for m in v.models:
-        out.append(f"### {m.model}: {m.params:,} parameters, target {v.target}% within {v.max_epochs} epochs\n")
+    for m, s in zip(v.models, summaries):
+        out.append(f"### {m.title}: {m.params:,} parameters, target {v.target}% within {v.max_epochs} epochs\n")
         out.append("constraints: " + ", ".join(
             f"{name} {'?' if ok is None else '✓' if ok else '✗'}" for name, ok in m.rules.items()) + "\n")
         out += [f"{note}\n" for note in dict.fromkeys(n for r in m.runs for n in r.notes)]
         out += [_md_row(["figure", "value"]), _md_row(["---", "---"])]
-        out += [_md_row(row) for row in summary_rows(summaries[m.model], v.target)]
+        out += [_md_row(row) for row in summary_rows(s, v.target)]
         out.append("")
         with_val = any(r.val_epoch is not None for r in m.runs)
         head = ["seed", "first≥", "peak@ep", "final", "min3"] + (["val@ep"] if with_val else []) + ["pass"]
@@ -59,7 +58,7 @@ def to_markdown(v: Verdict) -> str:
                                 ("✓" if r.passed else "✗") + ("" if r.complete else f" {r.status}")]))
         out.append("")
     out.append("first≥: first epoch reaching the target; peak@ep: best epoch; min3: lowest of the last three "
-               "epochs. " + NOTE + (" " + VAL_NOTE if any(s.val_runs for s in summaries.values()) else ""))
+               "epochs. " + NOTE + (" " + VAL_NOTE if any(s.val_runs for s in summaries) else ""))
     return "\n".join(out) + "\n"
 
 

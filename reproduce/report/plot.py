@@ -29,6 +29,18 @@ def check_writable(path: Path) -> None:
         raise ReportError(f"--plot {path}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ReportError(f"--plot {path}: folder {folder} is not writable")
+    kinds = writable_kinds()
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in kinds:
+        said = f"extension .{kind}" if kind else "no extension"
+        raise ReportError(f"--plot {path}: {said}; matplotlib writes {', '.join('.' + k for k in sorted(kinds))}")
+
+
+def writable_kinds() -> set:
+    """The file extensions matplotlib can write here (png, pdf, svg...)."""
+    require_matplotlib()
+    from matplotlib.backend_bases import FigureCanvasBase
+    return set(FigureCanvasBase.get_supported_filetypes())
 
 
 def draw(v: Verdict):
@@ -41,8 +53,8 @@ def draw(v: Verdict):
         for i, r in enumerate(m.runs):
             epochs = range(1, len(r.test_accs) + 1)
             curves.plot(epochs, r.test_accs, lw=1, alpha=0.7, color=f"C{v.models.index(m) % 10}",
-                        label=m.model if i == 0 else None)
-        finals.append((m.model, [r.final for r in m.runs if r.final is not None]))
+                        label=m.title if i == 0 else None)
+        finals.append((m.title, [r.final for r in m.runs if r.final is not None]))
     curves.axhline(v.target, color="black", ls="--", lw=1, label=f"target {v.target}%")
     curves.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy per epoch, every run")
     every = [a for m in v.models for r in m.runs for a in r.test_accs]
@@ -61,13 +73,14 @@ def draw(v: Verdict):
 
 
 def plot(v: Verdict, path: Path) -> None:
-    """Draw into memory, then write the PNG atomically: a failed write leaves no half-written file."""
+    """Draw into memory, in the format the extension names, then write the file atomically: a failed write
+    leaves no half-written file."""
     check_writable(path)
     fig = draw(v)
     import matplotlib.pyplot as plt
     buf = io.BytesIO()
     try:
-        fig.savefig(buf, format="png", dpi=110)
+        fig.savefig(buf, format=Path(path).suffix.lower().lstrip("."), dpi=110)
     finally:
         plt.close(fig)
     try:

@@ -37,6 +37,9 @@ class ModelSummary:
     val_pick_sd: Optional[float]
     val_pick_min: Optional[float]
     imported: int                        # runs read from someone's log (import-log)
+    diverged: int = 0                    # runs whose loss became NaN or infinite (final, not passing)
+    failed: int = 0                      # runs an exception stopped (retried by rerunning the sweep)
+    label: str = ""                      # what tells this group from other runs of the model (report/groups.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,8 +73,14 @@ def summarise_model(m: ModelCheck) -> ModelSummary:
         val_runs=len(picks), val_pick_mean=pick_mean, val_pick_sd=pick_sd,
         val_pick_min=min(picks) if picks else None,
         imported=sum(r.origin == "imported" for r in runs),
+        diverged=sum(r.status == "diverged" for r in runs), failed=sum(r.status == "failed" for r in runs),
+        label=m.label,
     )
 
 
 def summarise(v: Verdict) -> List[ModelSummary]:
     return [summarise_model(m) for m in v.models]  # check() makes a model only from its runs: never empty
+
+
+def title(s: ModelSummary) -> str:
+    return f"{s.model} ({s.label})" if s.label else s.model

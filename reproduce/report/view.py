@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from reproduce.report.check import ModelCheck, Verdict
-from reproduce.report.summary import ModelSummary, summarise
+from reproduce.report.summary import ModelSummary, summarise, title
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 NOTE = ('"validation" in the challenge is MNIST\'s 10,000-image test set; "peak" picks the best epoch on that '
@@ -40,7 +40,7 @@ def mark(ok: Optional[bool]) -> str:
 
 
 def model_table(m: ModelCheck, v: Verdict) -> Table:
-    t = Table(title=f"{m.model}: {m.params:,} parameters — target {v.target}% within {v.max_epochs} epochs",
+    t = Table(title=f"{m.title}: {m.params:,} parameters — target {v.target}% within {v.max_epochs} epochs",
               title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     with_val = any(r.val_epoch is not None for r in m.runs)
     # With validation the val@ep column takes the place of params (already in the title), to fit 80 columns.
@@ -78,13 +78,16 @@ def summary_rows(s: ModelSummary, target: float) -> List[tuple]:
         ("test at val-picked epoch", "—  (no run has --val-split)" if not s.val_runs else
          f"{mean_sd(s.val_pick_mean, s.val_pick_sd)}, min {pct(s.val_pick_min)}  ({s.val_runs} runs)"),
     ]
+    if s.diverged or s.failed:
+        rows.append(("did not finish", f"{s.diverged} diverged (loss not finite), {s.failed} failed (an error: "
+                                       f"see the report's reason)"))
     if s.imported:
         rows.append(("imported from logs", f"{s.imported}/{s.runs} runs (no environment, no weights hash)"))
     return rows
 
 
 def summary_table(s: ModelSummary, target: float) -> Table:
-    t = Table(title=f"{s.model}: summary over {s.runs} run(s)", title_justify="left", box=box.SIMPLE_HEAD,
+    t = Table(title=f"{title(s)}: summary over {s.runs} run(s)", title_justify="left", box=box.SIMPLE_HEAD,
               pad_edge=False, show_header=False)
     t.add_column("figure", style="bold", no_wrap=True)
     t.add_column("value")
@@ -94,11 +97,10 @@ def summary_table(s: ModelSummary, target: float) -> Table:
 
 
 def render(v: Verdict, console: Console) -> None:
-    summaries = {s.model: s for s in summarise(v)}
-    for m in v.models:
+    summaries = summarise(v)   # one per group, in the same order
+    for m, s in zip(v.models, summaries):
         console.print(model_table(m, v))
         console.print("constraints: " + "  ".join(f"{name} {mark(ok)}" for name, ok in m.rules.items()))
-        s = summaries[m.model]  # check() makes a model only from its runs, so each has a summary
         ways = Counter(r.trained_as for r in m.runs if r.trained_as)
         if ways:
             console.print("trained: " + "; ".join(f"{w} ({n}/{len(m.runs)} runs)" for w, n in ways.items()),
@@ -114,5 +116,5 @@ def render(v: Verdict, console: Console) -> None:
     console.print("first≥: first epoch reaching the target; peak@ep: best epoch; min3: lowest of the last three "
                   "epochs.", style="dim")
     console.print(NOTE, style="dim")
-    if any(s.val_runs for s in summaries.values()):
+    if any(s.val_runs for s in summaries):
         console.print(VAL_NOTE, style="dim")

@@ -22,7 +22,8 @@ from reproduce.record.locks import holder, try_lock
 from reproduce.sweep.progress import RunProgress, SweepProgress
 from reproduce.record.schema import ReportError, RunReport, run_filename
 from reproduce.data.split import plan
-from reproduce.training.trainer import start_run, train
+from reproduce.sweep.outcome import RunFailed, SweepOutcome
+from reproduce.training.trainer import Diverged, start_run, train, weights_sha256
 
 
 def pick_device(name: str) -> torch.device:
@@ -56,13 +57,14 @@ def refuse_conflicts(cfg: TrainConfig, seeds, device: torch.device, out: Path) -
 
 def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo, out: Path,
               console: Console, quiet: bool = False, force: bool = False, stop_signals=STOP_SIGNALS,
-              notebook=None) -> list:
-    """Train every seed in order; returns the paths of the complete reports it wrote or found. Each seed's result
+              notebook=None) -> SweepOutcome:
+    """Train every seed in order; a diverged run is a result and the sweep goes on, a failed one ends it
+    (RunFailed). Returns what became of each seed (SweepOutcome). Each seed's result
     depends on nothing but (cfg, seed, device kind, software, threads): a run re-seeds everything at its start.
     stop_signals: the signals that stop the sweep cleanly (interrupt.py); a cluster task passes () and leaves them
     to submitit. notebook: the record of the notebook the network or recipe came from, kept in each report."""
     out = Path(out)
-    done, where = [], Where(cfg.epochs)
+    outcome, where = SweepOutcome(), Where(cfg.epochs)
     with stop_on_signals(stop_signals):
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -83,23 +85,29 @@ def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo
                     sweep.shared_with(pid)
                     console.print(f"skipped {path}: another process (pid {pid or '?'}) holds its lock",
                                   highlight=False, soft_wrap=True)
+                    outcome.held.append(path)
                 else:
                     with lock:
-                        run_one(cfg, seed, device, data, path, context, console, quiet, force, where, sweep)
-                    done.append(path)
+                        diverged = run_one(cfg, seed, device, data, path, context, console, quiet, force, where,
+                                           sweep)
+                    outcome.done.append(path)
+                    if diverged:
+                        outcome.diverged.append((path, diverged))
                 sweep.run_done()
                 if not quiet and len(seeds) > 1:
                     console.print(sweep.line(), highlight=False)
         except Stopped as stop:
             stop.where = str(where)
             raise
-    return done
+    return outcome
 
 
 def run_one(cfg, seed, device, data, path: Path, context: dict, console: Console, quiet: bool, force: bool,
-            where: Where, sweep: SweepProgress = None) -> None:
-    """One run under its lock: skip, resume or train it; its report is complete when this returns (a refusal
-    raises). The caller refuses conflicts for the whole sweep first (refuse_conflicts), before any training."""
+            where: Where, sweep: SweepProgress = None) -> str:
+    """One run under its lock: skip, resume or train it; its report is final (complete or diverged) when this
+    returns, and the return value says why it diverged ('' when it did not). A refusal raises ReportError, an
+    exception while training RunFailed (the report then says "failed"). The caller refuses conflicts for the
+    whole sweep first (refuse_conflicts), before any training."""
     say = (lambda m: None) if quiet else (lambda m: console.print(m, highlight=False, soft_wrap=True))
     ck_path = checkpoint.checkpoint_path(path)
     found = resume.inspect(path, cfg, seed, device.type)  # again, under the lock: another sweep may have moved on
@@ -114,23 +122,61 @@ def run_one(cfg, seed, device, data, path: Path, context: dict, console: Console
     resume.remove_stale_temporaries(path)
     if found.action == "skip":
         ck_path.unlink(missing_ok=True)  # left over by a stop between the final report and its removal
+        if found.report.status == "diverged":
+            why = f"diverged at epoch {len(found.report.epochs)}"
+            say(f"{path}: {why} with the same config (a final result), skipped")
+            return why
         say(f"{path}: complete with the same config, skipped")
-        return
+        return ""
+    if found.report is not None and found.report.status == "failed":
+        say(f"{path}: retrying the run that failed ({found.report.reason})")
 
     fp = resume.run_fingerprint(cfg, seed, device.type)
-    n_train = context["data"]["train_images"]
-    if found.action == "resume":
-        state = checkpoint.resume(found.ckpt, cfg, seed, device, n_train)
-        seconds_before = found.ckpt["train_seconds"]
-        say(f"{path}: resuming after epoch {len(state.epochs)} of {cfg.epochs}")
-    else:
-        state, seconds_before = start_run(cfg, seed, device, n_train), 0.0
-    where.path, where.saved = path, len(state.epochs)
     audited = context["audited"]
     report = RunReport(model=cfg.run_name, params=audited["params"], audit=audited, seed=seed, config=cfg.to_dict(),
-                       device=device.type, environment=context["env"], data=context["data"],
-                       epochs=state.epochs, train_seconds=seconds_before, fingerprint=fp,
+                       device=device.type, environment=context["env"], data=context["data"], fingerprint=fp,
                        execution=execution.describe(cfg.execution), notebook=context.get("notebook"))
+    state = None
+    try:
+        state, report.train_seconds = begin(cfg, seed, device, found, context["data"]["train_images"])
+        train_run(cfg, seed, device, data, path, context, report, state, console, quiet, where, sweep)
+    except Diverged as d:
+        report.status, report.weights_sha256 = "diverged", weights_sha256(state.net)
+        report.save(path)
+        ck_path.unlink(missing_ok=True)  # the diverged report is final, as a complete one is
+        say(f"{path}: diverged: {d}; the sweep goes on")
+        return f"diverged: {d}"
+    except (OSError, ReportError):
+        raise   # a folder that cannot be written, a refusal: bad input, not this run's failure
+    except Exception as e:
+        report.status, report.reason = "failed", f"{type(e).__name__}: {first_line(e)}"
+        report.save(path)  # the checkpoint, if any, is the last epoch's: never ahead of this report
+        raise RunFailed(f"{path}: the run failed in epoch {len(report.epochs) + 1} ({report.reason})") from None
+    return ""
+
+
+def first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [""])[0][:200]
+
+
+def begin(cfg, seed, device, found: resume.Found, n_train: int):
+    """(the run's state to train from, its training seconds so far): its checkpoint's when there is one."""
+    if found.action == "resume":
+        return checkpoint.resume(found.ckpt, cfg, seed, device, n_train), found.ckpt["train_seconds"]
+    return start_run(cfg, seed, device, n_train), 0.0
+
+
+def train_run(cfg, seed, device, data, path: Path, context: dict, report: RunReport, state, console: Console,
+              quiet: bool, where: Where, sweep: SweepProgress) -> None:
+    """Train from `state` (and report.train_seconds so far) to the end, checkpoint then report after every epoch;
+    the report is complete at the end."""
+    ck_path = checkpoint.checkpoint_path(path)
+    if state.epochs and not quiet:
+        console.print(f"{path}: resuming after epoch {len(state.epochs)} of {cfg.epochs}", highlight=False,
+                      soft_wrap=True)
+    fp, seconds_before = report.fingerprint, report.train_seconds
+    report.epochs = state.epochs
+    where.path, where.saved = path, len(state.epochs)
     report.save(path)
     t0 = time.perf_counter() - seconds_before
 

@@ -15,7 +15,7 @@ from reproduce.training import environment, precision
 from reproduce.training.config import TrainConfig
 from reproduce.data.mnist import default_root, ensure_mnist, load_tensors
 from reproduce.record.schema import ReportError, load
-from reproduce.training.trainer import train
+from reproduce.training.trainer import Diverged, train, weights_sha256
 
 NOT_COMPARED = {"seconds"}  # wall time: differs on every run
 
@@ -69,7 +69,8 @@ def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Consol
     torch.set_num_threads(threads or report.environment.get("torch_threads") or torch.get_num_threads())
     info = ensure_mnist(Path(data_dir) if data_dir else default_root(), log=say)
     data = load_tensors(Path(info.root), device)
-    full = report.status == "complete" and k == cfg.epochs
+    # A diverged report is final: its weights hash is that of the epoch it diverged in.
+    full = (report.status == "complete" and k == cfg.epochs) or (report.status == "diverged" and k == recorded)
     say(f"verifying {path}: {report.model} seed {report.seed}, epochs 1..{k} of {cfg.epochs} on {device.type}, "
         f"{torch.get_num_threads()} threads")
 
@@ -81,7 +82,17 @@ def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Consol
         if diff and not first_bad:
             first_bad.append((e.epoch, diff))
 
-    _, digest, _ = train(cfg, report.seed, data, device, on_epoch, stop_after=k)
+    try:
+        _, digest, _ = train(cfg, report.seed, data, device, on_epoch, stop_after=k)
+    except Diverged as d:
+        # A diverged report's last epoch is where it diverged: the re-run must diverge there, with the same figures.
+        on_epoch(d.record)
+        digest = weights_sha256(d.net)
+        as_reported = report.status == "diverged" and d.record.epoch == recorded
+        say(f"  diverged at epoch {d.record.epoch} ({d})" + (", as the report says" if as_reported else
+                                                               ": the report did not"))
+        if not as_reported and not first_bad:
+            first_bad.append((d.record.epoch, [f"status {report.status!r} (report) vs 'diverged' (here)"]))
     here = environment.capture(device)
     env_diff = environment_differences(report.environment, here)
     data_diff = [] if report.data.get("sha256") == info.sha256 else ["data sha256"]

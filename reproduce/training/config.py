@@ -4,9 +4,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
-from model.spec import run_name
-from reproduce.data.mnist import MEAN, STD
-from reproduce.training import optim
+from reproduce.data import MEAN, STD
 
 NO_SCHEDULE = {"name": "none"}
 NO_AUGMENT = {"rotate": 0.0, "translate": 0.0, "scale": [1.0, 1.0]}
@@ -65,6 +63,7 @@ class TrainConfig:
     @property
     def run_name(self) -> str:
         """What the runs are filed and shown under: the registry name, or e.g. 'tiny.Net' for nets/tiny.py:Net."""
+        from model.spec import run_name   # here: the model package loads torch, which describing a config need not
         return run_name(self.model)
 
     @property
@@ -95,6 +94,7 @@ class TrainConfig:
         if self.precision not in ("fp32", "bf16"):
             out.append(f"--precision must be fp32 or bf16, got {self.precision!r}")
         if not out:
+            from reproduce.training import optim   # torch: only once the simple checks have passed
             out.extend(optim.problems(self))
         return out
 

@@ -1,7 +1,8 @@
 """Everything that makes one (config, seed) give the same bytes on the same device kind and software.
 
-CUBLAS_WORKSPACE_CONFIG must be set before CUDA starts, so `reproduce/__init__.py` calls `prepare_process()`
-on import, before anything touches the GPU.
+CUBLAS_WORKSPACE_CONFIG must be set before CUDA starts: `reproduce/__init__.py` sets it on import, before
+anything touches the GPU; `prepare_process()` runs when this module is imported (by whatever trains or checks
+a model), before any run.
 
 Some layers have no deterministic kernel on some devices (AdaptiveAvgPool2d's CUDA backward when it pools to
 more than one cell, e.g. AdaptiveAvgPool2d(2), is one; pooling to a single cell, torch takes a mean, whose
@@ -30,6 +31,9 @@ def prepare_process() -> None:
     # inputs to 10 mantissa bits, which a report saying "fp32" would not show. Off for every run, here only.
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
+
+
+prepare_process()
 
 
 def allow_nondeterministic(allowed: bool) -> None:

@@ -8,6 +8,7 @@ training loss; never on the test loss, which would choose the learning rate by t
 """
 import inspect
 import math
+import warnings
 from typing import Callable, Optional
 
 import torch
@@ -117,7 +118,30 @@ def problems(cfg) -> list:
             return [f"schedule {name}: unknown key {unknown[0]!r} ({cls.__name__} takes: "
                     f"{', '.join(sorted(accepted))})"]
         try:
-            build_schedule(opt, cfg, batches_per_epoch=1)
+            schedule = build_schedule(opt, cfg, batches_per_epoch=1)
         except (ValueError, TypeError, KeyError, RuntimeError, ZeroDivisionError) as e:
             return [f"schedule {name}: torch rejects it: {e}"]
+        problem = first_steps_problem(opt, schedule, min(cfg.epochs, FIRST_STEPS))
+        if problem:
+            return [f"schedule {name}: {problem}"]
     return []
+
+
+FIRST_STEPS = 3
+
+
+def first_steps_problem(opt, schedule, steps: int) -> str:
+    """Why the schedule cannot take its first steps (torch accepts StepLR(step_size=0) or CosineAnnealingLR(T_max=0)
+    but fails on the first step), or ''. On the throwaway optimizer of `problems`: nothing of a run is touched."""
+    for step in range(1, steps + 1):
+        opt.step()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")   # torch's notes on step order concern a real run, not this probe
+                schedule.step()
+        except (ValueError, TypeError, KeyError, RuntimeError, ZeroDivisionError, OverflowError) as e:
+            return f"torch cannot step it (step {step}: {type(e).__name__}: {e})"
+        lr = opt.param_groups[0]["lr"]
+        if not math.isfinite(lr):
+            return f"the learning rate becomes {lr} at step {step}"
+    return ""

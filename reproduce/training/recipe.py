@@ -85,6 +85,13 @@ def _normalize_and_l1(top: dict, file: str) -> dict:
     return out
 
 
+def sets_nothing(path: Path) -> bool:
+    """True for a recipe file that holds no key at all (comments only, empty tables); load() has read it already."""
+    def empty(table: dict) -> bool:
+        return all(isinstance(v, dict) and empty(v) for v in table.values())
+    return empty(tomllib.loads(Path(path).read_text(encoding="utf-8")))
+
+
 def load(path: Path) -> dict:
     """The TrainConfig fields that the recipe at `path` sets (validated), or RecipeError."""
     path = Path(path)

@@ -10,6 +10,7 @@ running loss and accuracy stay on the device until the epoch ends. The seed reci
 exactly the loop it always ran: no schedule and no augmentation draw nothing and change nothing.
 """
 import hashlib
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
@@ -60,6 +61,27 @@ class RunState:
     epochs: List[EpochRecord] = field(default_factory=list)
     schedule: Optional[object] = None       # the recipe's torch lr scheduler, if any
     augment: Optional[Augment] = None       # the recipe's augmentation with its own generator, if any
+
+
+class Diverged(Exception):
+    """An epoch's loss was not finite (NaN or infinite): the run cannot learn from here. A result, not a fault:
+    the epoch's record, with None for each figure that was not finite, is already appended to the run's epochs."""
+
+    def __init__(self, record: EpochRecord, what: str, net: nn.Module):
+        super().__init__(f"{what} at epoch {record.epoch}")
+        self.record, self.net = record, net
+
+
+def not_finite(losses: dict) -> Optional[str]:
+    """'the training loss became nan' for the first loss that is not finite, else None."""
+    for name, value in losses.items():
+        if value is not None and not math.isfinite(value):
+            return f"the {name} loss became {value}"
+    return None
+
+
+def finite_or_none(value):
+    return value if value is None or math.isfinite(value) else None
 
 
 def batches_per_epoch(cfg: TrainConfig, n_train: int) -> int:
@@ -151,8 +173,15 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
                                  else (None, None))
             if state.schedule is not None and per_batch is None:
                 optim.step_epoch(state.schedule, cfg, train_loss, val_loss)   # never on the test loss
-        record = EpochRecord(epoch, train_loss, train_acc, test_loss, test_acc,
-                             lr, time.perf_counter() - t0, val_loss, val_acc)
+        figures = (train_loss, train_acc, test_loss, test_acc, lr, time.perf_counter() - t0, val_loss, val_acc)
+        # The test loss too: a model whose outputs on real images are NaN learns nothing either. (Validation is
+        # left out: it only picks an epoch, and its images are the caller's to choose.)
+        diverged = not_finite({"training": train_loss, "test": test_loss})
+        if diverged:
+            # Not checkpointed (on_epoch is not called): nothing continues from this epoch, its record is final.
+            epochs.append(EpochRecord(epoch, *map(finite_or_none, figures)))
+            raise Diverged(epochs[-1], diverged, net)
+        record = EpochRecord(epoch, *figures)
         epochs.append(record)
         on_epoch(record)
     return epochs, weights_sha256(net), net

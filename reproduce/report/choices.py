@@ -1,0 +1,7 @@
+"""The report commands' defaults and choices, as plain values: the command line builds its flags from these
+without loading the checker, the view or torch (so `--help` and a bad flag answer at once)."""
+
+TARGET = 99.4
+MAX_EPOCHS = 19  # "fewer than 20 epochs"
+METRICS = ("final", "peak", "val-pick")
+FORMATS = ("table", "markdown", "csv", "json")
