@@ -21,7 +21,7 @@ BACKTICKED = re.compile(r"`([^`\n]+)`")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 PATH = re.compile(r"^[\w.-]+(?:/[\w.-]+)*/?$")
 DOTTED = re.compile(r"^(?:model|reproduce|bench)(?:\.\w+)+$")
-COMMAND = re.compile(r"python -m reproduce\s+([\w-]+)")
+COMMAND = re.compile(r"python -m reproduce\s+([a-z][\w-]*)")   # a subcommand, not a top-level flag (--help)
 FLAG = re.compile(r"(?<![\w-])(--[a-z][\w-]*)")
 
 
