@@ -27,23 +27,22 @@ The fast execution's allocator setting (freed memory kept: reproduce/training/ex
 trainer's first round on the reference loop has it too: the measured speed-up is, if anything, an underestimate.
 """
 import os
-from dataclasses import replace
-from pathlib import Path
 import statistics
 import time
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
 
-from bench import reference_loop
-from bench.conv_floor import convolutions_only, step_convolutions
-from bench.common import common_info, devices, median_seconds, synchronizer
 import model as models
-from reproduce.training import execution, precision
+from bench import reference_loop
+from bench.common import common_info, devices, median_seconds, synchronizer
+from bench.conv_floor import convolutions_only, step_convolutions
+from reproduce.training import execution, optim, precision
 from reproduce.training.augment import Augment
 from reproduce.training.config import TrainConfig
 from reproduce.training.recipe import load as load_recipe
-from reproduce.training import optim
 from reproduce.training.trainer import make_model, train_epoch
 
 MODELS = ("seed", "frontier")

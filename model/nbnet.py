@@ -2,8 +2,8 @@
 
 Taken statically from the top level of the code cells, in the notebook's order (a later definition replaces an
 earlier one, as running the cells top to bottom would): imports, classes, functions (and lambdas bound to a
-name), and assignments of literals (numbers, strings, tuples, lists, dicts). Only what the chosen class needs, transitively, is kept, so
-an unneeded import (torchsummary, tqdm, google.colab) does not matter.
+name), and assignments of literals (numbers, strings, tuples, lists, dicts). Only what the chosen class needs,
+transitively, is kept, so an unneeded import (torchsummary, tqdm, google.colab) does not matter.
 """
 import ast
 import builtins

@@ -2,7 +2,7 @@
 
 Bad input of any kind ends in one line on stderr naming what is wrong, and exit code 2.
 """
-from __future__ import annotations   # the annotations name rich's Console, loaded only once a command runs
+from __future__ import annotations  # the annotations name rich's Console, loaded only once a command runs
 
 import argparse
 import os
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from reproduce.cluster import options as cluster
 from reproduce.cluster.options import ClusterError
 from reproduce.data.split import SplitError, plan as split_plan
+from reproduce.grade import command as notebook_commands
 from reproduce.record.schema import ReportError
 from reproduce.report.choices import FORMATS, MAX_EPOCHS, METRICS, TARGET
 from reproduce.sweep.interrupt import Stopped
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 REGISTERED = ("frontier", "seed", "seed-fc")
 # Bad-input errors of modules that load torch: an error of one can only have been raised once it is loaded.
 HEAVY_BAD_INPUT = {"model.spec": "SpecError", "reproduce.data.mnist": "DataError"}
-from reproduce.grade import command as notebook_commands
 
 
 class UsageError(Exception):
@@ -218,11 +218,12 @@ def say_notes(args) -> None:
 def cmd_run(args, console: Console) -> int:
     seeds = check_run_flags(args)
     import torch
+
     import model as models
     from reproduce.data.mnist import default_root, ensure_mnist
+    from reproduce.grade import beside
     from reproduce.record.locks import holder
     from reproduce.sweep.local import pick_device, refuse_conflicts, run_sweep
-    from reproduce.grade import beside
     from reproduce.training import determinism, optim, precision
 
     cfg = config_from_args(args)

@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def mnist_root() -> Path:
     """The real, verified MNIST (fetched once into ./data or $MNIST_DATA_DIR if it is not there yet)."""
-    from reproduce.data.mnist import default_root, ensure_mnist
+    from reproduce.data.mnist import ensure_mnist
     root = Path(os.environ.get("MNIST_DATA_DIR", REPO / "data"))
     ensure_mnist(root)
     return root

@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from reproduce.training.augmentation import geometry, pixels
 from reproduce.training.augment import BACKGROUND, Augment
+from reproduce.training.augmentation import geometry, pixels
 
 CPU = torch.device("cpu")
 ERASING = {"p": 1.0, "scale": [0.02, 0.33], "ratio": [0.3, 3.3], "value": 100.0}

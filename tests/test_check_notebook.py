@@ -4,8 +4,8 @@ import hashlib
 import json
 
 import pytest
-
 from nbfactory import IMPORTS, LOADERS, NET, NET_PARAMS, TRAIN, notebook, pytorch_lines, stream, write
+
 from reproduce.cli import main
 from reproduce.record.schema import load
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from reproduce.cli import parse_seeds, UsageError
+from reproduce.cli import UsageError, parse_seeds
 from reproduce.record.schema import load
 
 

@@ -3,10 +3,10 @@ import json
 import math
 
 import pytest
+from test_report_tool import record, write
 
 from reproduce.cli import main
 from reproduce.report.stats import t_quantile
-from test_report_tool import record, write
 
 A = {0: 99.30, 1: 99.40, 2: 99.50}               # final accuracies by seed
 B = {1: 99.45, 2: 99.60, 3: 99.60, 4: 99.70}

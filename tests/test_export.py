@@ -5,10 +5,10 @@ import json
 import sys
 
 import pytest
-
-from reproduce.cli import main
 from test_report_tool import record, write
 from test_summary import ACCS
+
+from reproduce.cli import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

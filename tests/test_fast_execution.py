@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from reproduce.record.seal import fingerprint
 from reproduce.training import execution
 from reproduce.training.config import TrainConfig
-from reproduce.record.seal import fingerprint
 from reproduce.training.trainer import make_model, train
 
 pytestmark = pytest.mark.slow   # trains several short runs: left out by make test-fast

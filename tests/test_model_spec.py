@@ -7,9 +7,9 @@ import pytest
 import torch.nn as nn
 
 import model
-from conftest import REPO, run_cli
+from conftest import run_cli
 from model.audit import audit
-from model.spec import SpecError, run_name
+from model.spec import run_name
 from reproduce.cli import main
 
 EXAMPLE = "examples/my_net.py:Net"

@@ -1,9 +1,9 @@
 """The claim in the shapes notebooks print: import-log (and check) read the per-epoch test accuracy, an error in
 the outputs, and torchsummary's `Total params:`."""
 import pytest
+from nbfactory import IMPORTS, NET, NET_PARAMS, TRAIN, notebook, pytorch_lines, stream, write
 from nbformat.v4 import new_output
 
-from nbfactory import IMPORTS, NET, NET_PARAMS, TRAIN, notebook, pytorch_lines, stream, write
 from reproduce.cli import main
 from reproduce.record.schema import load
 

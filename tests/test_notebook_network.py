@@ -2,11 +2,11 @@
 import hashlib
 
 import pytest
+from nbfactory import IMPORTS, LOADERS, NET, NET_PARAMS, TRAIN, notebook, write
 
 import model as models
 from model.audit import audit
 from model.spec import SpecError
-from nbfactory import IMPORTS, LOADERS, NET, NET_PARAMS, TRAIN, notebook, write
 from reproduce.cli import main
 from reproduce.record.schema import load
 

@@ -2,8 +2,8 @@
 import tomllib
 
 import pytest
-
 from nbfactory import IMPORTS, LOADERS, NET, TRAIN, notebook, write
+
 from reproduce.cli import main
 from reproduce.notebook.draft import DEFAULT, draft
 

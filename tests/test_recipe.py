@@ -3,7 +3,6 @@ recipes), every schedule follows torch's own scheduler, both losses train, and e
 naming the file and the key, exit 2, nothing written."""
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import torch

@@ -15,7 +15,7 @@ def test_reference_loop_and_trainer_do_the_same_work(mnist_cpu):
     net_b, opt_b, order_b = make_model(cfg, 0, torch.device("cpu"))
     reference_loop.train_one_epoch(net_b, opt_b, x, y, 128, order_b)
     initial, _, _ = make_model(cfg, 0, torch.device("cpu"))
-    for (name, a), b, start in zip(net_a.state_dict().items(), net_b.state_dict().values(),
+    for (name, a), b, _start in zip(net_a.state_dict().items(), net_b.state_dict().values(),
                                    initial.state_dict().values()):
         assert torch.allclose(a, b, atol=1e-5), name
     assert any(not torch.equal(a, s) for a, s in zip(net_a.state_dict().values(), initial.state_dict().values()))

@@ -1,14 +1,14 @@
 """The checker and its view on hand-made records with known answers."""
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
-from reproduce.record.seal import seal
 from reproduce.record.schema import SCHEMA_VERSION
+from reproduce.record.seal import seal
 
 
 def record(seed, accs, status="complete", model="seed", params=19_750, fc=False, epochs=None):

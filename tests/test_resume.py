@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from conftest import REPO, SMALL_RUN, run_cli
-from reproduce.record import checkpoint
 from reproduce.cli import main
+from reproduce.record import checkpoint
 from reproduce.record.schema import load
 
 pytestmark = pytest.mark.slow   # trains, kills and resumes real subprocesses: left out by make test-fast
@@ -111,9 +111,12 @@ def test_every_rng_state_survives_a_checkpoint_file(tmp_path):
     are covered by the resume tests above: a wrong data order or weight changes every later metric.)"""
     import io
     import random
+
     import numpy as np
     draw = lambda: (torch.rand(3).tolist(), np.random.rand(3).tolist(), [random.random() for _ in range(3)])
-    torch.manual_seed(1); np.random.seed(2); random.seed(3)
+    torch.manual_seed(1)
+    np.random.seed(2)
+    random.seed(3)
     draw()
     buf = io.BytesIO()
     torch.save(checkpoint.rng_states(torch.device("cpu")), buf)

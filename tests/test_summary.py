@@ -3,13 +3,13 @@ import json
 from pathlib import Path
 
 import pytest
+from test_report_tool import record, write
 
-from reproduce.report.check import check
-from reproduce.record.seal import seal
 from reproduce.record.schema import from_dict
+from reproduce.record.seal import seal
+from reproduce.report.check import check
 from reproduce.report.stats import wilson
 from reproduce.report.summary import summarise
-from test_report_tool import record, write
 
 # Five runs, target 99.4. Seeds 0-2 stay above it; seed 3 touches it then ends below; seed 4 never reaches it.
 ACCS = {

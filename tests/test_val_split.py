@@ -4,10 +4,10 @@ import math
 import pytest
 import torch
 
-from reproduce.training.config import TrainConfig
 from reproduce.data.mnist import MNISTTensors
-from reproduce.record.schema import load
 from reproduce.data.split import MNIST_TRAIN_IMAGES, SplitError, plan
+from reproduce.record.schema import load
+from reproduce.training.config import TrainConfig
 from reproduce.training.trainer import train
 
 
@@ -65,7 +65,7 @@ def test_run_with_val_split_records_validation_every_epoch(cli, mnist_root, tmp_
     (["--val-split", "-1"], "--val-split must be 0 or more"),
 ])
 def test_bad_val_split_is_one_line_and_exit_2(capsys, tmp_path, args, says):
-    from reproduce.cli import main   # in-process: the same path as `python -m reproduce`, no subprocess start
+    from reproduce.cli import main  # in-process: the same path as `python -m reproduce`, no subprocess start
     assert main(["run", "--seeds", "0", "--epochs", "1", "--device", "cpu", "--out", str(tmp_path), *args]) == 2
     err = capsys.readouterr().err
     assert says in err and err.count("\n") == 1

@@ -87,14 +87,14 @@ def from_args(args) -> Optional[SlurmOptions]:
                            max_parallel=args.max_parallel, extra=parse_slurm_args(args.slurm_arg))
     if options.problems():
         raise ClusterError(options.problems()[0])
-    from reproduce.cluster import slurm   # here, not above: slurm.py imports this module
+    from reproduce.cluster import slurm  # here, not above: slurm.py imports this module
     return slurm.checked(options)
 
 
 def device_kind(requested: str, options: SlurmOptions) -> "torch.device":
     """The device the tasks train on, decided here for the whole sweep (it is part of every run's fingerprint),
     not by what the submitting machine has: `auto` is cuda when the tasks get GPUs, the CPU otherwise."""
-    import torch   # here, not above: the command line reads these flags before it loads torch
+    import torch  # here, not above: the command line reads these flags before it loads torch
     if requested == "auto":
         return torch.device("cuda" if options.gpus_per_task else "cpu")
     return torch.device(requested)

@@ -58,7 +58,7 @@ def _plan(path: Path, args, seeds):
     """Everything about one notebook that can be wrong, found before any training: (run args, config, claim)."""
     import model as models
     from model.audit import audit
-    from reproduce import cli   # the command line builds a run's config; it imports this module first
+    from reproduce import cli  # the command line builds a run's config; it imports this module first
     from reproduce.grade.verdict import Claim
     from reproduce.report import importlog
     from reproduce.sweep.local import pick_device, refuse_conflicts
@@ -87,8 +87,7 @@ def cmd_check(args, console) -> int:
     from reproduce.grade import view
     from reproduce.grade.verdict import NotebookVerdict
     from reproduce.record.schema import load, run_filename
-    from reproduce.report import check as checker
-    from reproduce.report import view as report_view
+    from reproduce.report import check as checker, view as report_view
     from reproduce.report.summary import summarise
     if args.max_epochs < 1:
         raise cli.UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}")

@@ -3,8 +3,9 @@
 It lives next to the run's report as `.<model>-seed<k>.ckpt` and holds the model and optimizer state, the
 learning-rate scheduler's state, every RNG the run draws from (torch CPU, CUDA when used, numpy, python
 `random`), the data-order generator, the augmentation generator, and the epoch records so far. Checkpoints
-written before schedules and augmentation existed have neither key; their runs had neither. Written atomically after each epoch and *before* the report, so the checkpoint is never behind
-the report: when a crash falls between the two writes, resuming from the checkpoint rewrites the report.
+written before schedules and augmentation existed have neither key; their runs had neither. Written atomically
+after each epoch and *before* the report, so the checkpoint is never behind the report: when a crash falls
+between the two writes, resuming from the checkpoint rewrites the report.
 
 Removed once the report says `complete` (see sweep/local.py): the report and its weights hash are the record; a
 checkpoint only exists to finish a run, and keeping one would leave a second, larger copy of the result that
@@ -19,8 +20,8 @@ import numpy as np
 import torch
 
 from reproduce.files import atomic
-from reproduce.training.config import TrainConfig
 from reproduce.record.schema import EpochRecord, ReportError
+from reproduce.training.config import TrainConfig
 from reproduce.training.trainer import RunState, start_run
 
 FORMAT = 1

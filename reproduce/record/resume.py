@@ -16,9 +16,9 @@ from typing import Optional
 
 from reproduce.files import atomic
 from reproduce.record import checkpoint
-from reproduce.training.config import TrainConfig
-from reproduce.record.seal import differing_fields, fingerprint
 from reproduce.record.schema import FINAL, ReportError, RunReport, load
+from reproduce.record.seal import differing_fields, fingerprint
+from reproduce.training.config import TrainConfig
 
 FORCE_HINT = "use another --out, or --force to move it aside"
 

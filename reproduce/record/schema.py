@@ -4,8 +4,8 @@ Everything downstream (checker, view) reads reports only through `load`, which r
 match the schema with one line naming the file and the field.
 """
 import json
-import re
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import List, Optional

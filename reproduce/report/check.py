@@ -8,9 +8,8 @@ from typing import Dict, List, Optional, Tuple
 
 from model.audit import MAX_PARAMS
 from reproduce.record.schema import RunReport
-from reproduce.report.groups import group
-
 from reproduce.report.choices import MAX_EPOCHS, TARGET  # noqa: F401  (their home is choices.py)
+from reproduce.report.groups import group
 
 MAX_EPOCHS_RULE = 20
 

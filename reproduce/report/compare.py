@@ -14,11 +14,12 @@ from rich.console import Console
 from rich.table import Table
 
 from reproduce.files.shown import tail
+from reproduce.record.schema import ReportError, find_reports, load
 from reproduce.report import stats
 from reproduce.report.check import RunCheck, check
 from reproduce.report.choices import METRICS  # noqa: F401  (defined there for the command line; used here too)
-from reproduce.record.schema import ReportError, find_reports, load
 from reproduce.report.summary import summarise_model
+
 METRIC_NAMES = {"final": "final test accuracy (last epoch)", "peak": "peak test accuracy (picked on test)",
                 "val-pick": "test accuracy at the epoch picked on validation"}
 

@@ -11,7 +11,6 @@ from reproduce.report.summary import ModelSummary, summarise
 from reproduce.report.view import NOTE, VAL_NOTE, pct, summary_rows
 
 
-
 def to_json(v: Verdict) -> str:
     models = []
     for m, s in zip(v.models, summarise(v)):

@@ -37,8 +37,8 @@ class LogError(ReportError):
 
 
 def parse(text: str, where: str) -> Tuple[List[EpochRecord], int]:
-    """(epochs, test images): one EpochRecord per test line, numbered in order; a 'Test set:' line in another shape is an error,
-    so a half-recognised log never imports as a shorter run than it was."""
+    """(epochs, test images): one EpochRecord per test line, numbered in order; a 'Test set:' line in another
+    shape is an error, so a half-recognised log never imports as a shorter run than it was."""
     epochs, total = [], None
     for lineno, line in enumerate(text.splitlines(), 1):
         if MARKER not in line:
@@ -65,7 +65,8 @@ def parse(text: str, where: str) -> Tuple[List[EpochRecord], int]:
 
 
 def read_log(log: Path, pattern=None) -> tuple:
-    """(epochs, test images or None, claim.Outputs, raw bytes) of a log or a notebook's outputs; LogError if unusable."""
+    """(epochs, test images or None, claim.Outputs, raw bytes) of a log or a notebook's outputs; LogError if
+    unusable."""
     log = Path(log)
     try:
         raw = log.read_bytes()
@@ -123,7 +124,8 @@ def import_log(log: Path, spec: str, params, seed: int, out: Path, pattern=None)
         raise LogError(f"{path}: already exists; import into another --out or with another --seed")
     report = RunReport(
         model=name, params=audited["params"], audit=audited, seed=seed, config={"model": spec, "epochs": len(epochs)},
-        device="unknown", environment={}, data={"test_images": n_test} if n_test else {}, epochs=epochs, weights_sha256=None,
+        device="unknown", environment={}, data={"test_images": n_test} if n_test else {}, epochs=epochs,
+        weights_sha256=None,
         train_seconds=None, status="complete", origin="imported",
         source={"file": log.name, "sha256": hashlib.sha256(raw).hexdigest(),
                 **({"error": outs.error} if outs.error else {})},

@@ -5,8 +5,8 @@ import os
 from pathlib import Path
 
 from reproduce.files.atomic import write_bytes
-from reproduce.report.check import Verdict
 from reproduce.record.schema import ReportError
+from reproduce.report.check import Verdict
 
 
 def require_matplotlib():

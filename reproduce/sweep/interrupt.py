@@ -29,8 +29,8 @@ class Stopped(BaseException):
 
 @contextmanager
 def stop_on_signals(signals=STOP_SIGNALS):
-    """Within the block, each of `signals` (default SIGINT and SIGTERM) raises Stopped; a second signal while stopping is
-    ignored. signals=() leaves every handler as it is (a cluster task: there submitit handles them)."""
+    """Within the block, each of `signals` (default SIGINT and SIGTERM) raises Stopped; a second signal while
+    stopping is ignored. signals=() leaves every handler as it is (a cluster task: there submitit handles them)."""
     if threading.current_thread() is not threading.main_thread():  # signals can only be handled there
         yield
         return

@@ -13,16 +13,16 @@ from rich.console import Console
 
 import model as models
 from model.audit import audit
+from reproduce.data.mnist import DataInfo, load_tensors
+from reproduce.data.split import plan
 from reproduce.record import checkpoint, resume
+from reproduce.record.locks import holder, try_lock
+from reproduce.record.schema import ReportError, RunReport, run_filename
+from reproduce.sweep.interrupt import STOP_SIGNALS, Stopped, stop_on_signals
+from reproduce.sweep.outcome import RunFailed, SweepOutcome
+from reproduce.sweep.progress import RunProgress, SweepProgress
 from reproduce.training import determinism, environment, execution
 from reproduce.training.config import TrainConfig
-from reproduce.data.mnist import DataInfo, load_tensors
-from reproduce.sweep.interrupt import STOP_SIGNALS, Stopped, stop_on_signals
-from reproduce.record.locks import holder, try_lock
-from reproduce.sweep.progress import RunProgress, SweepProgress
-from reproduce.record.schema import ReportError, RunReport, run_filename
-from reproduce.data.split import plan
-from reproduce.sweep.outcome import RunFailed, SweepOutcome
 from reproduce.training.trainer import Diverged, start_run, train, weights_sha256
 
 

@@ -11,10 +11,10 @@ import torch
 from rich.console import Console
 
 import model as models
-from reproduce.training import environment, precision
-from reproduce.training.config import TrainConfig
 from reproduce.data.mnist import default_root, ensure_mnist, load_tensors
 from reproduce.record.schema import ReportError, load
+from reproduce.training import environment, precision
+from reproduce.training.config import TrainConfig
 from reproduce.training.trainer import Diverged, train, weights_sha256
 
 NOT_COMPARED = {"seconds"}  # wall time: differs on every run

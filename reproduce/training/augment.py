@@ -20,7 +20,6 @@ the draws, it always took.
 """
 import hashlib
 import math
-
 from typing import Optional
 
 import torch

@@ -63,7 +63,7 @@ class TrainConfig:
     @property
     def run_name(self) -> str:
         """What the runs are filed and shown under: the registry name, or e.g. 'tiny.Net' for nets/tiny.py:Net."""
-        from model.spec import run_name   # here: the model package loads torch, which describing a config need not
+        from model.spec import run_name  # here: the model package loads torch, which describing a config need not
         return run_name(self.model)
 
     @property
@@ -94,7 +94,7 @@ class TrainConfig:
         if self.precision not in ("fp32", "bf16"):
             out.append(f"--precision must be fp32 or bf16, got {self.precision!r}")
         if not out:
-            from reproduce.training import optim   # torch: only once the simple checks have passed
+            from reproduce.training import optim  # torch: only once the simple checks have passed
             out.extend(optim.problems(self))
         return out
 

@@ -12,7 +12,8 @@
     nesterov = false          # sgd only
     weight_decay = 0.0
     [schedule]
-    name = "none"             # none | step | multistep | exponential | cosine | onecycle | plateau, then torch's own kwargs
+    name = "none"             # none | step | multistep | exponential | cosine | onecycle | plateau,
+                              # then torch's own kwargs
     [augment]
     rotate = 0.0              # degrees: each image turned by a uniform angle in [-rotate, rotate]
     translate = 0.0           # fraction of the side: each image shifted by up to this much per axis

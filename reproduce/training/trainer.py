@@ -20,14 +20,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import model as models
+from reproduce.data.mnist import MNISTTensors, renormalised
+from reproduce.data.split import plan
 from reproduce.training import determinism, execution, optim, precision
 from reproduce.training.augment import Augment
 from reproduce.training.config import TrainConfig
-from reproduce.data.mnist import MNISTTensors, renormalised
-from reproduce.training.graph_step import GraphedTraining
 from reproduce.training.determinism import seed_everything
 from reproduce.training.epoch import EpochRecord
-from reproduce.data.split import plan
+from reproduce.training.graph_step import GraphedTraining
 
 
 def weights_sha256(net: nn.Module) -> str:
