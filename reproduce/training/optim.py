@@ -121,7 +121,7 @@ def problems(cfg) -> list:
             schedule = build_schedule(opt, cfg, batches_per_epoch=1)
         except (ValueError, TypeError, KeyError, RuntimeError, ZeroDivisionError) as e:
             return [f"schedule {name}: torch rejects it: {e}"]
-        problem = first_steps_problem(opt, schedule, min(cfg.epochs, FIRST_STEPS))
+        problem = first_steps_problem(opt, schedule, min(cfg.epochs, FIRST_STEPS), cfg)
         if problem:
             return [f"schedule {name}: {problem}"]
     return []
@@ -130,7 +130,7 @@ def problems(cfg) -> list:
 FIRST_STEPS = 3
 
 
-def first_steps_problem(opt, schedule, steps: int) -> str:
+def first_steps_problem(opt, schedule, steps: int, cfg) -> str:
     """Why the schedule cannot take its first steps (torch accepts StepLR(step_size=0) or CosineAnnealingLR(T_max=0)
     but fails on the first step), or ''. On the throwaway optimizer of `problems`: nothing of a run is touched."""
     for step in range(1, steps + 1):
@@ -138,7 +138,7 @@ def first_steps_problem(opt, schedule, steps: int) -> str:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")   # torch's notes on step order concern a real run, not this probe
-                schedule.step()
+                step_epoch(schedule, cfg, train_loss=1.0, val_loss=None)   # plateau watches a loss: any will do
         except (ValueError, TypeError, KeyError, RuntimeError, ZeroDivisionError, OverflowError) as e:
             return f"torch cannot step it (step {step}: {type(e).__name__}: {e})"
         lr = opt.param_groups[0]["lr"]
