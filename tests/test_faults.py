@@ -46,6 +46,7 @@ def diverged(tmp_path_factory, mnist_root):
     return done, out
 
 
+@pytest.mark.slow
 def test_a_diverged_run_is_final_and_the_sweep_goes_on(diverged):
     done, out = diverged
     assert done.returncode == 1, done.stderr
@@ -60,6 +61,7 @@ def test_a_diverged_run_is_final_and_the_sweep_goes_on(diverged):
     assert not list(out.glob(".*.ckpt")) and not list(out.glob(".*.lock"))
 
 
+@pytest.mark.slow
 def test_a_diverged_run_is_skipped_on_rerun_and_kept(diverged, tmp_path):
     _, out = diverged
     before = folder_state(out)
@@ -69,6 +71,7 @@ def test_a_diverged_run_is_skipped_on_rerun_and_kept(diverged, tmp_path):
     assert folder_state(out) == before
 
 
+@pytest.mark.slow
 def test_report_and_verify_show_a_diverged_run_as_final_and_not_passing(diverged):
     _, out = diverged
     shown = run_cli("report", out)
@@ -78,6 +81,7 @@ def test_report_and_verify_show_a_diverged_run_as_final_and_not_passing(diverged
     assert "diverged at epoch 1" in checked.stdout and "as the report says" in checked.stdout
 
 
+@pytest.mark.slow
 def test_compare_counts_a_diverged_run_as_not_passing(diverged, small_report):
     _, out = diverged
     done = run_cli("compare", small_report.parent, out, "--format", "json")
@@ -109,6 +113,7 @@ class Net(nn.Module):
 '''
 
 
+@pytest.mark.slow
 def test_an_exception_ends_the_sweep_with_a_failed_report_and_a_retry_finishes_it(tmp_path, mnist_root):
     net = tmp_path / "flaky.py"
     net.write_text(FAILS_IN_EPOCH_2)
@@ -227,6 +232,7 @@ def test_plot_to_an_extension_matplotlib_cannot_write_is_refused_before_any_outp
     assert not (tmp_path / "runs.xyz").exists()
 
 
+@pytest.mark.slow
 def test_too_many_threads_and_an_empty_recipe_are_said_and_the_run_goes_on(tmp_path):
     empty = recipe(tmp_path, "# nothing here\n[optimizer]\n")
     out = tmp_path / "out"

@@ -7,7 +7,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from conftest import REPO
+
+pytestmark = pytest.mark.slow   # trains, or runs a script that does
 
 SCRIPT = REPO / "bench" / "gpu_check.sh"
 MAX_FILES = 8   # what one device call brings back

@@ -117,6 +117,7 @@ def in_a_sweep(tmp_path_factory, mnist_root, one_thread):
 
 
 @needs_bf16
+@pytest.mark.slow
 def test_a_seed_alone_equals_the_same_seed_inside_a_sweep(in_a_sweep, mnist_root, tmp_path, one_thread):
     quiet = Console(file=open(os.devnull, "w"))
     run_sweep(BF16, [1], CPU, DataInfo(str(mnist_root), "local"), tmp_path, quiet, quiet=True)
@@ -125,6 +126,7 @@ def test_a_seed_alone_equals_the_same_seed_inside_a_sweep(in_a_sweep, mnist_root
 
 
 @needs_bf16
+@pytest.mark.slow
 def test_killed_and_resumed_equals_the_same_seed_run_in_another_process(in_a_sweep, mnist_root, tmp_path):
     out = tmp_path / "stopped"
     env = dict(os.environ, MNIST_DATA_DIR=str(mnist_root), PYTHONUNBUFFERED="1")

@@ -19,6 +19,8 @@ from reproduce.sweep.local import run_sweep
 from reproduce.training.config import TrainConfig
 from reproduce.training.recipe import load as load_recipe
 
+pytestmark = pytest.mark.slow   # trains, or runs a script that does
+
 RECIPE = """epochs = 3
 batch_size = 64
 loss = "cross_entropy"
