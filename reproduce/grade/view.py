@@ -26,22 +26,26 @@ def row(v: NotebookVerdict) -> List[str]:
             f"{mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}", constraints(v)]
 
 
+STANDING = "the claim among them"
+
+
 def figures(v: NotebookVerdict) -> List[tuple]:
     """(label, value) pairs for one notebook: the claim, then the honest runs."""
     s, c, target = v.summary, v.claim, v.target
     first = "—" if s.first_median is None else f"median {s.first_median:g}, worst {s.first_worst}"
     if s.never_reaching:
         first += f" ({s.never_reaching} never)"
-    printed = "" if c.total_params is None else f"; it prints Total params: {c.total_params:,}"
+    printed = [] if c.total_params is None else [("printed params", f"{c.total_params:,} (its Total params:)")]
     return [
         ("claimed (one run)", f"best {c.best:.2f} % at epoch {c.best_epoch}, final {c.final:.2f} % at epoch "
-                              f"{len(c.accs)}{printed}"),
-        ("constraints", "  ".join(f"{name} {mark(ok)}" for name, ok in v.model.rules.items())),
+                              f"{len(c.accs)}"),
+        *printed,
+        ("constraints", " ".join(f"{name} {mark(ok)}" for name, ok in v.model.rules.items())),
         (f"final epoch ≥ {target}", f"{s.final_passing}/{s.runs}  (Wilson 95%: {100 * s.final_pass_low:.0f}–"
                                      f"{100 * s.final_pass_high:.0f}%)"),
         ("final: mean ± sd, min", f"{mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}"),
         (f"first epoch ≥ {target}", first),
-        ("the claim among them", v.standing()),
+        (STANDING, v.standing()),
     ]
 
 
@@ -54,7 +58,8 @@ def render(verdicts: List[NotebookVerdict], console: Console) -> None:
         t.add_column("figure", style="bold", no_wrap=True)
         t.add_column("value")
         for label, value in figures(v):
-            t.add_row(label, value)
+            if label != STANDING:   # a sentence: printed under the table, where it may wrap
+                t.add_row(label, value)
     else:
         t = Table(title=f"claims beside honest runs: target {target}% at the final epoch", title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)
@@ -63,6 +68,8 @@ def render(verdicts: List[NotebookVerdict], console: Console) -> None:
         for v in verdicts:
             t.add_row(*row(v))
     console.print(t, highlight=False)
+    if len(verdicts) == 1:
+        console.print(f"{STANDING}: {verdicts[0].standing()}", highlight=False, markup=False)
     for v in verdicts:
         for note in v.notes:
             console.print(f"{v.notebook}: {note}", style="yellow", highlight=False, markup=False)
