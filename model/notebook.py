@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
+from reproduce.errors import BadInput
 
-class NotebookError(ValueError):
+
+class NotebookError(BadInput, ValueError):
     """A notebook that cannot be read or used, said in one line."""
 
 

@@ -20,8 +20,10 @@ from typing import Callable, Dict, Optional
 import torch
 import torch.nn as nn
 
+from reproduce.errors import BadInput
 
-class SpecError(ValueError):
+
+class SpecError(BadInput, ValueError):
     """A --model spec that cannot give a network, said in one line."""
 
 

@@ -8,32 +8,29 @@ import argparse
 import os
 import shlex
 import sys
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 # Only what parsing the command line needs: `--help` and a bad flag answer before torch, rich or matplotlib
 # are imported (seconds on a small machine). Each command imports the rest when it runs.
 from reproduce.cluster import options as cluster
-from reproduce.cluster.options import ClusterError
 from reproduce.data.split import SplitError, plan as split_plan
+from reproduce.errors import BadInput, SuiteError
 from reproduce.grade import command as notebook_commands
 from reproduce.record.schema import ReportError
 from reproduce.report.choices import FORMATS, MAX_EPOCHS, METRICS, TARGET
 from reproduce.sweep.interrupt import Stopped
-from reproduce.sweep.outcome import RunFailed
 from reproduce.training.config import TrainConfig
-from reproduce.training.recipe import RecipeError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 # The registered models (model.MODELS; the model package loads torch, so they are named here for --help).
 REGISTERED = ("frontier", "seed", "seed-fc")
-# Bad-input errors of modules that load torch: an error of one can only have been raised once it is loaded.
-HEAVY_BAD_INPUT = {"model.spec": "SpecError", "reproduce.data.mnist": "DataError"}
 
 
-class UsageError(Exception):
+class UsageError(BadInput):
     """Bad flags or arguments, said in one line."""
 
 
@@ -395,14 +392,6 @@ def resume_command(argv) -> str:
     return f"{python} -m reproduce {shlex.join(argv)}"
 
 
-def bad_input(e: Exception) -> bool:
-    """Whether e is one of the suite's bad-input errors (one line, exit 2)."""
-    if isinstance(e, (UsageError, ReportError, RecipeError, ClusterError, SplitError)):
-        return True
-    return any(isinstance(e, getattr(sys.modules[m], name)) for m, name in HEAVY_BAD_INPUT.items()
-               if m in sys.modules)
-
-
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(map(str, argv))
     try:
@@ -416,14 +405,14 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as e:
-        if bad_input(e):
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        if isinstance(e, RunFailed):  # not bad input: the command was right, a run broke (its report says why)
-            print(f"error: {e}", file=sys.stderr)
-            return 1
-        if isinstance(e, OSError):  # an output folder that cannot be written, a full disk
-            print(f"error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
-            return 2
-        raise
+    except SuiteError as e:   # bad input (2), a run that failed (1): one line, the message says what and where
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except OSError as e:  # the machine's answer: an output folder that cannot be written, a full disk
+        print(f"error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    except Exception:
+        traceback.print_exc()
+        print("error: this is a bug in the suite, not in what you gave it: please report it with the command and "
+              "the traceback above", file=sys.stderr)
+        return 1

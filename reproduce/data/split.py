@@ -5,12 +5,13 @@ min(train_limit, 60,000 - N). So --train-limit only ever shrinks the training pa
 and the validation set of a given N is the same whatever the limit. The test set is never touched.
 """
 from dataclasses import dataclass
+from reproduce.errors import BadInput
 
 
 MNIST_TRAIN_IMAGES = 60_000
 
 
-class SplitError(ValueError):
+class SplitError(BadInput, ValueError):
     """A split that leaves too few training images, said in one line."""
 
 

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
+from reproduce.errors import BadInput
+
 NUM = r"(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
 SHAPES = [
     ("Test : Loss = L, Accuracy = P%", re.compile(
@@ -29,7 +31,7 @@ SHAPES = [
 TOTAL_PARAMS = re.compile(r"Total params:\s*([\d,]+)")
 
 
-class ClaimError(ValueError):
+class ClaimError(BadInput, ValueError):
     """Outputs that cannot be read as a claim, said in one line naming the file."""
 
 

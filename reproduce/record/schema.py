@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import List, Optional
 
+from reproduce.errors import BadInput
 from reproduce.files.atomic import write_text
 from reproduce.record.seal import seal, seal_problem
 from reproduce.training.epoch import EpochRecord  # the trainer's per-epoch figures, stored as they are
@@ -28,7 +29,7 @@ def version_for(status: str) -> int:
     return min(v for v, statuses in STATUSES_OF.items() if status in statuses)
 
 
-class ReportError(Exception):
+class ReportError(BadInput):
     """A report that cannot be read or does not match the schema."""
 
 

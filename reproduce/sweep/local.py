@@ -15,6 +15,7 @@ import model as models
 from model.audit import audit
 from reproduce.data.mnist import DataInfo, load_tensors
 from reproduce.data.split import plan
+from reproduce.errors import BadInput
 from reproduce.record import checkpoint, resume
 from reproduce.record.locks import holder, try_lock
 from reproduce.record.schema import ReportError, RunReport, run_filename
@@ -146,7 +147,7 @@ def run_one(cfg, seed, device, data, path: Path, context: dict, console: Console
         ck_path.unlink(missing_ok=True)  # the diverged report is final, as a complete one is
         say(f"{path}: diverged: {d}; the sweep goes on")
         return f"diverged: {d}"
-    except (OSError, ReportError):
+    except (OSError, BadInput):
         raise   # a folder that cannot be written, a refusal: bad input, not this run's failure
     except Exception as e:
         report.status, report.reason = "failed", f"{type(e).__name__}: {first_line(e)}"

@@ -30,6 +30,7 @@ import math
 import tomllib
 from pathlib import Path
 
+from reproduce.errors import BadInput
 from reproduce.training.augmentation import recipe as augment_keys
 from reproduce.training.config import NO_SCHEDULE, TrainConfig
 
@@ -43,7 +44,7 @@ KEY_OF_FLAG = {"--epochs": "epochs", "--batch-size": "batch_size", "--lr": "[opt
                "--momentum": "[optimizer] momentum", "--precision": "precision"}
 
 
-class RecipeError(ValueError):
+class RecipeError(BadInput, ValueError):
     """A recipe that cannot train, said in one line naming the file and the key."""
 
 
