@@ -1,4 +1,5 @@
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,35 @@ def small_report(tmp_path_factory, mnist_root) -> Path:
     done = run_cli("run", *SMALL_RUN, "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})
     assert done.returncode == 0, done.stderr
     return out / "seed-seed0.json"
+
+
+def kill_after_epoch_1(args, out: Path, mnist_root: Path) -> None:
+    """Start `python -m reproduce run ARGS --out OUT` and SIGKILL it as soon as epoch 1 is reported (so during
+    epoch 2): a kill with no chance to clean up, as a lost node or the OOM killer would."""
+    env = dict(os.environ, MNIST_DATA_DIR=str(mnist_root), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "reproduce", "run", *map(str, args), "--out", str(out)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if "epoch  1 " in line:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+
+
+def write_recipe(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "r.toml"
+    path.write_text(text)
+    return path
+
+
+def assert_recipe_refused(tmp_path: Path, capsys, text: str, said: str) -> None:
+    """`run --recipe` with a recipe holding `text`: one line naming the file and saying `said`, exit 2, nothing
+    written."""
+    from reproduce.cli import main
+    path = write_recipe(tmp_path, text)
+    out = tmp_path / "out"
+    code = main(["run", "--recipe", str(path), "--seeds", "0", "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"{path}: " in err and said in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err and not out.exists()

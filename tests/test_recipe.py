@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import model
-from conftest import REPO
+from conftest import REPO, assert_recipe_refused, write_recipe
 from reproduce.cli import main
 from reproduce.record.resume import run_fingerprint
 from reproduce.record.schema import load
@@ -89,10 +89,7 @@ def test_cross_entropy_on_logits_with_label_smoothing(mnist_cpu):
     assert 0 < epochs[-1].train_loss < epochs[0].train_loss
 
 
-def write(tmp_path, text):
-    path = tmp_path / "r.toml"
-    path.write_text(text)
-    return path
+write = write_recipe
 
 
 BAD = {
@@ -119,14 +116,7 @@ BAD = {
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_a_bad_recipe_is_one_line_naming_the_file_and_key(case, tmp_path, capsys):
-    text, said = BAD[case]
-    path = write(tmp_path, text)
-    out = tmp_path / "out"
-    code = main(["run", "--recipe", str(path), "--seeds", "0", "--out", str(out), "--quiet"])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert f"{path}: " in err and said in err, err
-    assert err.count("\n") == 1 and "Traceback" not in err and not out.exists()
+    assert_recipe_refused(tmp_path, capsys, *BAD[case])
 
 
 def test_a_missing_recipe_file(tmp_path, capsys):

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch.optim import lr_scheduler
 
-from reproduce.cli import main
+from conftest import assert_recipe_refused, write_recipe
 from reproduce.data.mnist import MEAN, STD, MNISTTensors, pixels_of, renormalised
 from reproduce.record.resume import run_fingerprint
 from reproduce.training import optim, recipe
@@ -45,10 +45,7 @@ translate = [0.0, 0.0]
 """
 
 
-def write(tmp_path, text):
-    path = tmp_path / "r.toml"
-    path.write_text(text)
-    return path
+write = write_recipe
 
 
 def test_every_key_is_read_into_one_form_with_torchvisions_defaults(tmp_path):
@@ -112,14 +109,7 @@ BAD = {
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_a_bad_value_is_one_line_naming_the_file_and_key(case, tmp_path, capsys):
-    text, said = BAD[case]
-    path = write(tmp_path, text)
-    out = tmp_path / "out"
-    code = main(["run", "--recipe", str(path), "--seeds", "0", "--out", str(out), "--quiet"])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert f"{path}: " in err and said in err, err
-    assert err.count("\n") == 1 and "Traceback" not in err and not out.exists()
+    assert_recipe_refused(tmp_path, capsys, *BAD[case])
 
 
 def test_graph_execution_refuses_the_new_keys_but_normalize():

@@ -3,16 +3,13 @@ split): a real process killed by a real signal during epoch 2, then the same com
 uninterrupted run's metrics and weights hash; and the same seed alone equals it inside a sweep."""
 import json
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from rich.console import Console
 
-from conftest import REPO, run_cli
+from conftest import kill_after_epoch_1, run_cli
 from reproduce.data.mnist import DataInfo
 from reproduce.record import checkpoint
 from reproduce.sweep.local import run_sweep
@@ -82,14 +79,7 @@ def test_killed_during_epoch_2_with_every_key_on_then_resumed_is_bit_identical(r
     uninterrupted = numbers(tmp_path / "whole" / NAME)
     assert [e["lr"] for e in uninterrupted[0]] == plateau_lrs([e["val_loss"] for e in uninterrupted[0]])
     out = tmp_path / "sweep"
-    env = dict(os.environ, MNIST_DATA_DIR=str(mnist_root), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "reproduce", "run", *command(recipe), "--out", str(out)],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in proc.stdout:
-        if "epoch  1 " in line:
-            break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
+    kill_after_epoch_1(command(recipe), out, mnist_root)
     ck = torch.load(checkpoint.checkpoint_path(out / NAME), weights_only=True)
     assert len(ck["epochs"]) == 1 and ck["augment"] is not None and "best" in ck["schedule"]
     again = run_cli("run", *command(recipe), "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})

@@ -4,16 +4,13 @@ uninterrupted run's metrics and weights hash. Also: the same seed alone or insid
 written before schedules existed still resumes."""
 import json
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from rich.console import Console
 
-from conftest import REPO, run_cli
+from conftest import REPO, kill_after_epoch_1, run_cli
 from reproduce.data.mnist import DataInfo
 from reproduce.record import checkpoint
 from reproduce.sweep.local import run_sweep
@@ -43,14 +40,7 @@ def uninterrupted(tmp_path_factory, mnist_root):
 def test_killed_during_epoch_2_with_onecycle_and_augmentation_then_resumed_is_bit_identical(
         uninterrupted, mnist_root, tmp_path):
     out = tmp_path / "sweep"
-    env = dict(os.environ, MNIST_DATA_DIR=str(mnist_root), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "reproduce", "run", *RUN, "--out", str(out)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in proc.stdout:
-        if "epoch  1 " in line:
-            break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
+    kill_after_epoch_1(RUN, out, mnist_root)
     ck = torch.load(checkpoint.checkpoint_path(out / NAME), weights_only=True)
     assert len(ck["epochs"]) == 1 and ck["schedule"]["_step_count"] > 1 and ck["augment"] is not None
     again = run_cli("run", *RUN, "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})
