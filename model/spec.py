@@ -6,7 +6,12 @@ NAME is an nn.Module class or a zero-argument callable returning one. A file is 
 (sha256 of its bytes: editing it changes the run's fingerprint) and executed as a module of its own; the
 checks that make a spec usable (the file exists and compiles, importing it works, NAME exists and builds an
 nn.Module, a forward pass on a batch of 1x28x28 images gives (N, 10)) each fail with one line, SpecError.
+
+torch is imported only where a network is built or checked, so that `check_form` (the spec's form, a missing
+file, a syntax error) answers before torch is loaded.
 """
+from __future__ import annotations
+
 import hashlib
 import importlib
 import re
@@ -15,12 +20,12 @@ import types
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Optional
-
-import torch
-import torch.nn as nn
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Optional
 
 from reproduce.errors import BadInput
+
+if TYPE_CHECKING:
+    import torch.nn as nn
 
 
 class SpecError(BadInput, ValueError):
@@ -112,16 +117,14 @@ def _resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
         return ModelSource(spec, spec, entry.build, digest, entry.recipe)
     if is_notebook_spec(spec):
         return _from_notebook(spec)
-    left, sep, attr = spec.rpartition(":")
-    if not sep or not left or not attr:
-        raise SpecError(f"--model {spec}: not a registered model ({', '.join(sorted(registry))}) nor "
-                        f"FILE.py:NAME or package.module:NAME")
+    left, attr = _parts(spec, registry)
     if is_file_spec(spec):
         module, digest = _load_file(Path(left), spec)
     else:
         module, digest = _import_module(left, spec)
     if not hasattr(module, attr):
         raise SpecError(f"--model {spec}: {left} defines no {attr!r}")
+    import torch.nn as nn
     obj = getattr(module, attr)
     if isinstance(obj, type) and not issubclass(obj, nn.Module):
         raise SpecError(f"--model {spec}: {attr} is a class but not an nn.Module")
@@ -132,6 +135,33 @@ def _resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
         raise SpecError(f"--model {spec}: {attr} is a {type(obj).__name__}, not an nn.Module class or a function "
                         f"returning one")
     return ModelSource(spec, run_name(spec), obj, digest, None)
+
+
+def _parts(spec: str, names: Iterable[str]):
+    """(module or file, NAME) of a FILE.py:NAME or package.module:NAME spec, or SpecError naming the forms."""
+    left, sep, attr = spec.rpartition(":")
+    if not sep or not left or not attr:
+        raise SpecError(f"--model {spec}: not a registered model ({', '.join(sorted(names))}) nor "
+                        f"FILE.py:NAME or package.module:NAME")
+    return left, attr
+
+
+def check_form(spec: str, names: Iterable[str]) -> None:
+    """What is wrong with a spec that can be seen without torch: its form, a file that cannot be read, a syntax
+    error (SpecError, the same line `resolve` would give). Importing the file and building the network come
+    later, in `resolve` and `check`."""
+    if spec in names:
+        return
+    if is_notebook_spec(spec):
+        path = notebook_parts(spec)[0]
+        try:
+            path.read_bytes()
+        except OSError as e:
+            raise SpecError(f"--model {spec}: {path}: cannot read ({e.strerror or e})") from None
+        return
+    left, _ = _parts(spec, names)
+    if is_file_spec(spec):
+        _compile(_read_source(Path(left), spec), Path(left), spec)
 
 
 def _from_notebook(spec: str) -> ModelSource:
@@ -151,22 +181,29 @@ def _from_notebook(spec: str) -> ModelSource:
     return ModelSource(spec, run_name(spec), getattr(module, built.entry), digest, None, record, built.source)
 
 
-def _load_file(path: Path, spec: str):
+def _read_source(path: Path, spec: str) -> bytes:
     try:
-        source = path.read_bytes()
+        return path.read_bytes()
     except OSError as e:
         raise SpecError(f"--model {spec}: cannot read {path} ({e.strerror or e})") from None
-    return _exec_source(source, path, spec)
 
 
-def _exec_source(source: bytes, path: Path, spec: str):
-    """The module that running `source` (as if it were the file at `path`) makes, and the source's sha256."""
+def _compile(source: bytes, path: Path, spec: str):
     try:
-        code = compile(source, str(path), "exec")
+        return compile(source, str(path), "exec")
     except SyntaxError as e:
         raise SpecError(f"--model {spec}: syntax error in {path} at line {e.lineno}: {e.msg}") from None
     except ValueError as e:  # e.g. null bytes
         raise SpecError(f"--model {spec}: {path} is not Python source ({e})") from None
+
+
+def _load_file(path: Path, spec: str):
+    return _exec_source(_read_source(path, spec), path, spec)
+
+
+def _exec_source(source: bytes, path: Path, spec: str):
+    """The module that running `source` (as if it were the file at `path`) makes, and the source's sha256."""
+    code = _compile(source, path, spec)
     digest = hashlib.sha256(source).hexdigest()
     module = types.ModuleType(f"suite_user_model_{digest[:16]}")
     module.__file__ = str(path)
@@ -201,6 +238,7 @@ def _first_line(e: BaseException) -> str:
 
 def instantiate(source: ModelSource) -> nn.Module:
     """Build the network (the caller seeds the RNGs first); SpecError when NAME does not give an nn.Module."""
+    import torch.nn as nn
     try:
         net = source.build()
     except Exception as e:
@@ -214,6 +252,7 @@ def check(source: ModelSource) -> None:
     """SpecError unless the network builds and maps a batch of 1x28x28 images to (N, 10). Leaves every RNG as
     it found it, so checking a model never changes a run. An op without a deterministic kernel does not fail
     this check (torch only warns here): the trainer's determinism probe names it."""
+    import torch
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     deterministic = torch.are_deterministic_algorithms_enabled()
     try:
@@ -235,6 +274,7 @@ def check(source: ModelSource) -> None:
 def _forward(source: ModelSource) -> dict:
     """The network's outputs for a batch of two blank images on the CPU, in eval mode (as evaluated) and in train
     mode (as trained: dropout and batch statistics on), by mode."""
+    import torch
     with torch.random.fork_rng(devices=[]):
         net = instantiate(source)
         if not any(True for _ in net.parameters()):

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 # Only what parsing the command line needs: `--help` and a bad flag answer before torch, rich or matplotlib
 # are imported (seconds on a small machine). Each command imports the rest when it runs.
+from model import NAMES
+from model.spec import check_form
 from reproduce.cluster import options as cluster
 from reproduce.data.split import SplitError, plan as split_plan
 from reproduce.errors import BadInput, SuiteError
@@ -26,8 +28,6 @@ from reproduce.training.config import TrainConfig
 if TYPE_CHECKING:
     from rich.console import Console
 
-# The registered models (model.MODELS; the model package loads torch, so they are named here for --help).
-REGISTERED = ("frontier", "seed", "seed-fc")
 
 
 class UsageError(BadInput):
@@ -82,7 +82,7 @@ def build_parser() -> Parser:
     r = sub.add_parser("run", help="train a model over seeds, one JSON report per run")
     defaults = TrainConfig()
     r.add_argument("--model", default=defaults.model,
-                   help=f"a registered model ({', '.join(REGISTERED)}), FILE.py:NAME, "
+                   help=f"a registered model ({', '.join(NAMES)}), FILE.py:NAME, "
                         f"package.module:NAME (an nn.Module class or a function returning one) or NB.ipynb[:NAME] "
                         f"(the network from a notebook's code cells)")
     r.add_argument("--recipe", type=Path, default=None,
@@ -192,6 +192,7 @@ def config_from_args(args) -> TrainConfig:
 def check_run_flags(args) -> list:
     """The seeds, after the checks of `run`'s flags that need neither torch nor the model (UsageError)."""
     seeds = parse_seeds(args.seeds)
+    check_form(args.model, NAMES)   # the spec's form, a missing file, a syntax error: before torch is loaded
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out}: is a file; a folder is needed (the sweep writes one report per seed "
                          f"in it)")
@@ -373,6 +374,10 @@ COMMANDS = {"data": cmd_data, "run": cmd_run, "report": cmd_report, "import-log"
             "check": notebook_commands.cmd_check}
 
 
+# The checks of a command's flags that need neither rich nor torch, run before either is loaded.
+AT_ONCE = {"run": check_run_flags, "check": notebook_commands.refuse_at_once}
+
+
 def reader_console():
     """rich's Console, but when the reader stops early (`report ... | head`) the rest of the output goes to
     /dev/null and the command carries on to its own exit code (the report's verdict; a sweep's runs are not
@@ -396,8 +401,8 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(map(str, argv))
     try:
         args = build_parser().parse_args(argv)
-        if args.command == "run":
-            check_run_flags(args)   # a bad flag answers before rich (and torch) are loaded
+        if args.command in AT_ONCE:
+            AT_ONCE[args.command](args)   # a bad flag or spec answers before rich (and torch) are loaded
         return COMMANDS[args.command](args, reader_console())
     except Stopped as e:  # Ctrl-C or SIGTERM during a sweep: say where, and the command that resumes it
         print(e.line(resume_command(argv)), file=sys.stderr)

@@ -54,6 +54,21 @@ def cmd_recipe(args, console) -> int:
     return 0
 
 
+def refuse_at_once(args) -> None:
+    """What is wrong that needs no torch: a notebook that is not there or not one, a --model spec's form or
+    file (UsageError, SpecError), said before anything heavy is loaded."""
+    from model import NAMES
+    from model.spec import check_form
+    from reproduce import cli
+    for path in args.notebooks:
+        if path.suffix != ".ipynb":
+            raise cli.UsageError(f"check {path}: not a Jupyter notebook (.ipynb)")
+        if not path.is_file():
+            raise cli.UsageError(f"check {path}: no such notebook")
+    if args.model is not None:
+        check_form(args.model, NAMES)
+
+
 def _plan(path: Path, args, seeds):
     """Everything about one notebook that can be wrong, found before any training: (run args, config, claim)."""
     import model as models
