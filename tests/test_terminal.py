@@ -129,3 +129,19 @@ def test_the_sweep_bar_is_titled_by_the_end_of_its_folder():
                               ["my_net.Net seed 12 epochs", "0/19"], ["batches", "0/469"]])
     assert SweepProgress(2, 1).title(45) == "sweep: 0/2 runs done, ETA —"   # no folder: the plain line
     assert SweepProgress(2, 1, folder=Path(LONG)).title(30) == "sweep: 0/2 runs done, ETA —"   # no room for it
+
+
+def test_a_seed_whose_task_completed_with_a_diverged_report_is_diverged_not_done_nor_failed(tmp_path):
+    tasks = [slurm.Task(seed, f"4242_{seed}", tmp_path / f"4242_{seed}_0_log.out") for seed in range(3)]
+    array = slurm.Array("4242", tasks, [])
+    seeds = watch.views(array, tmp_path, "my_net.Net", 19)
+    seeds[0].state, seeds[0].status, seeds[0].epochs = "COMPLETED", "complete", 19
+    seeds[1].state, seeds[1].status, seeds[1].epochs = "COMPLETED", "diverged", 4
+    seeds[2].state, seeds[2].status, seeds[2].epochs = "COMPLETED", "running", 7   # ended without a final report
+    assert [v.phase for v in seeds] == ["done", "diverged", "failed"]
+    code = []
+    lines = shown(lambda c: code.append(watch.final(array, seeds, c)))
+    assert code == [1]
+    assert any(line.startswith("seed 1: diverged (COMPLETED), 4/19 epochs") for line in lines)
+    assert any(line.startswith("seed 2: failed (COMPLETED)") and "its report is not complete" in line
+               for line in lines)

@@ -56,4 +56,4 @@ def run_on_cluster(cfg: TrainConfig, seeds: List[int], device: torch.device, dat
         print(line, file=sys.stderr)
         return Outcome(130, [])
     code = watch.final(array, seeds_view, console)
-    return Outcome(code, [v.report for v in seeds_view if v.phase == "done"])
+    return Outcome(code, [v.report for v in seeds_view if v.phase in ("done", "diverged")])

@@ -86,7 +86,7 @@ class SeedTask(submitit.helpers.Checkpointable):
             raise RuntimeError(f"{path}: another process (pid {holder(path) or '?'}) holds its lock; "
                                f"not trained by this task")
         status = load(path).status
-        if status != "complete":
+        if status not in ("complete", "diverged"):   # diverged: a final result, the report says so
             raise RuntimeError(f"{path}: {status}, not complete, after the task ended")
         return str(path)
 

@@ -3,8 +3,9 @@ its epochs saved so far (read from the run reports, which are written after ever
 requeued and resumed (from the task's log). On a terminal a live table; elsewhere one line per change. At the
 end the same table, and for every failed task its state, its reason and the path of its log.
 
-A seed is done only when its task COMPLETED *and* its report is complete; a task that ended any other way, or
-COMPLETED without a complete report, is failed. Never hidden: the exit code says it too (1).
+A seed is done only when its task COMPLETED *and* its report is complete, diverged when its task COMPLETED with a
+diverged report (a final result: the loss became NaN or infinite); a task that ended any other way, or COMPLETED
+without a final report, is failed. Never hidden: the exit code says it too (1).
 """
 import time
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from reproduce.record.schema import ReportError, load, run_filename
 # One sacct call per poll for the whole array: every 2 s at first (short sweeps, tests), then every 10 s, which
 # is plenty for epochs of minutes and gentler on the cluster's accounting daemon.
 FAST_POLL_S, SLOW_POLL_S, FAST_FOR_S = 2.0, 10.0, 120.0
-COLOURS = {"queued": "yellow", "running": "cyan", "done": "green", "failed": "bold red"}
+COLOURS = {"queued": "yellow", "running": "cyan", "done": "green", "diverged": "red", "failed": "bold red"}
 
 
 @dataclass
@@ -34,14 +35,16 @@ class SeedView:
     epochs_total: int
     state: str = "PENDING"
     epochs: int = 0
-    complete: bool = False
+    status: str = ""                 # its report's: running, complete, diverged, failed ("" before the first)
     starts: List[int] = field(default_factory=list)   # epochs saved at each start of the task
     reason: Optional[str] = None                       # a failed task's exception, when it left one
 
     @property
     def phase(self) -> str:
         if self.state in slurm.FINAL:
-            return "done" if self.state == "COMPLETED" and self.complete else "failed"
+            if self.state == "COMPLETED" and self.status in ("complete", "diverged"):
+                return "done" if self.status == "complete" else "diverged"
+            return "failed"
         return "running" if self.state in slurm.RUNNING else "queued"
 
     def note(self, with_log: bool = True) -> str:
@@ -76,7 +79,7 @@ def refresh(array: slurm.Array, seeds: List[SeedView]) -> None:
         except ReportError:     # replaced between exists() and the read, or mid-rename on a slow filesystem
             report = None
         if report is not None:
-            v.epochs, v.complete = len(report.epochs), report.status == "complete"
+            v.epochs, v.status = len(report.epochs), report.status
         try:
             v.starts = starts(v.task.log.read_text(errors="replace"))
         except OSError:
@@ -118,7 +121,7 @@ def wait(array: slurm.Array, seeds: List[SeedView], console: Console, quiet: boo
         return FAST_POLL_S if time.monotonic() - start < FAST_FOR_S else SLOW_POLL_S
 
     def finished() -> bool:
-        return all(v.phase in ("done", "failed") for v in seeds)
+        return all(v.phase in ("done", "diverged", "failed") for v in seeds)
 
     if console.is_terminal and not quiet:
         with Live(table(array, seeds, console), console=console, transient=True, auto_refresh=False) as live:
@@ -141,7 +144,7 @@ def wait(array: slurm.Array, seeds: List[SeedView], console: Console, quiet: boo
 
 
 def final(array: slurm.Array, seeds: List[SeedView], console: Console) -> int:
-    """The last view: the table, then one line per failed task. 0 when every seed is done, else 1."""
+    """The last view: the table, then one line per diverged or failed seed. 0 when every seed is done, else 1."""
     console.print(table(array, seeds, console))
     failed = [v for v in seeds if v.phase != "done"]
     for v in failed:
