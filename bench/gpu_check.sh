@@ -17,7 +17,9 @@
 # 2. the recipe check (bench/recipe_check.py, cap RECIPE_BUDGET_S, default 60): OneCycle + augmentation killed
 #    and resumed bit-identically on CUDA, and a model with AdaptiveAvgPool2d(2) refused in one line, then
 #    trained with --allow-nondeterministic.
-# 3. the benchmarks, CUDA cases only (`-k cuda`; the CPU figures come from `make bench` on the development
+# 3. a notebook checked end to end (`check examples/answer.ipynb --device cuda`, cap NOTEBOOK_BUDGET_S, default
+#    40): two seeds of a short run, into checks.log.
+# 4. the benchmarks, CUDA cases only (`-k cuda`; the CPU figures come from `make bench` on the development
 #    machine): eager, folded, cuda-graph and the training throughput; then the compiled variants, only if
 #    at least 60 s are left. table.txt is rewritten after each benchmark run, so a run stopped at the deadline
 #    still leaves the table of what finished.
@@ -96,6 +98,19 @@ if [ "$B" -gt 20 ]; then
   [ -f "$RECIPE/recipe_check.json" ] && cp "$RECIPE/recipe_check.json" "$OUT/"
 else
   echo "recipe_check not started: $B s left" >> "$LOG"
+fi
+
+# A notebook checked end to end on CUDA (examples/answer.ipynb: its network from the cells, its recipe drafted,
+# its claim read): two seeds of a short run, so the verdict is 1 (below target), never 2 (refused) or a traceback.
+NOTEBOOK="$(mktemp -d)/check"
+B=$(budget "${NOTEBOOK_BUDGET_S:-40}")
+if [ "$B" -gt 15 ]; then
+  echo "== check examples/answer.ipynb on cuda, $B s ==" >> "$LOG"
+  timeout "$B" python3 -m reproduce check examples/answer.ipynb --seeds 0-1 --epochs 2 --train-limit 4096 \
+    --device cuda --out "$NOTEBOOK" >> "$LOG" 2>&1
+  echo "notebook check exit $?" >> "$LOG"
+else
+  echo "notebook check not started: $B s left" >> "$LOG"
 fi
 
 newest() { ls -t "$STORE"/*/*.json 2>/dev/null | head -1; }

@@ -47,3 +47,6 @@ def test_the_script_keeps_its_deadline_and_writes_only_the_named_files(tmp_path)
     assert took < budget + 15, f"took {took:.0f} s for a {budget} s budget"
     assert len(written) <= MAX_FILES and set(written) <= set(header_files()), written
     assert "table.txt" in written and "env.txt" in written and "checks.log" in written, done.stdout + done.stderr
+    log = (out / "checks.log").read_text()
+    # every check had its turn within the budget: the sweep, the recipe check, the notebook checked end to end
+    assert "sweep_check exit" in log and "recipe_check exit" in log and "notebook check exit" in log, log[-2000:]
