@@ -269,7 +269,7 @@ def cmd_run(args, console: Console) -> int:
     kept = beside.from_run(cfg.model, args.recipe, args.approximate)
     beside.keep(out, kept, None if args.quiet else console)   # a notebook's network and recipe, as trained
     if on_cluster:
-        return run_on_cluster(args, cfg, seeds, device, info, out, on_cluster, console, kept.record)
+        return sweep_on_cluster(args, cfg, seeds, device, info, out, on_cluster, console, kept.record)
     outcome = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force, notebook=kept.record)
     if not args.quiet:
         console.print(f"wrote {len(outcome.done)} report(s) to {out}/", highlight=False)
@@ -286,7 +286,7 @@ def cmd_run(args, console: Console) -> int:
     return code
 
 
-def run_on_cluster(args, cfg, seeds, device, info, out, options, console: Console, notebook=None) -> int:
+def sweep_on_cluster(args, cfg, seeds, device, info, out, options, console: Console, notebook=None) -> int:
     from reproduce.cluster.sweep import run_on_cluster
     outcome = run_on_cluster(cfg, seeds, device, info, out, options, console, args.threads, args.force, args.quiet,
                              wait=not args.no_wait, cancel_on_interrupt=args.cancel_on_interrupt, notebook=notebook)
