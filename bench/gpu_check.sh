@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The one script a session lent an H100/H200 runs for `make bench` on CUDA. It runs there as it is, with the
-# machine's own python3 (torch, triton, pytest-benchmark and rich are installed there; nothing is downloaded).
+# The one script for the CUDA checks and `make bench` on an H100/H200-class GPU machine. It runs as it is,
+# with the machine's own python3 (torch, triton, pytest-benchmark and rich installed; nothing is downloaded,
+# so the machine needs no network).
 #
-#   From the session (device tool), with MNIST inside the checkout and carried:
-#     mkdir -p data/MNIST && cp -r /work/main/data/MNIST/raw data/MNIST/     # 53 MB, git-ignored
-#     run(command="bash bench/gpu_check.sh", carry=["data"], timeout_s=600)
+#   With MNIST inside the checkout (data/MNIST/raw, 53 MB, git-ignored; `make data` fetches it):
+#     OUT=/path/to/results bash bench/gpu_check.sh
 #
 # One deadline for the whole script, TOTAL_BUDGET_S (default 330 s: one device call may run 600 s, and this
 # leaves time to run it once more), shared by the steps in order of importance, each stopped at its own cap

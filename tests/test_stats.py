@@ -61,6 +61,6 @@ def test_paired_interval():
 
 
 def test_binomial_spread_of_one_accuracy():
-    # the figure: at 99.4% on 10,000 images one run's accuracy spreads by about ±0.08 points
+    # at 99.4% on 10,000 images one run's accuracy spreads by about ±0.08 points
     assert stats.binomial_spread(99.4, 10_000) == pytest.approx(math.sqrt(0.994 * 0.006 / 10_000) * 100)
     assert round(stats.binomial_spread(99.4, 10_000), 2) == 0.08

@@ -1,7 +1,7 @@
 """The `graph` execution: the fast execution's whole training step captured once as a CUDA graph, then replayed.
 
 On a GPU a batch-128 step of this network is ~100 small kernels whose launches, not their arithmetic, take
-most of the time (the issue's H100 probe: 3.85 ms per eager step, 1.34 ms captured). So the step, from
+most of the time (a probe on an H100: 3.85 ms per eager step, 1.34 ms captured). So the step, from
 gathering the batch to the SGD update and the running loss and accuracy, is recorded once and replayed for
 every full batch of an epoch; the host only writes the next batch's indices into a fixed buffer. The last,
 partial batch (60,000 = 468 x 128 + 96) runs eagerly on the same parameters and optimizer state.
