@@ -10,18 +10,20 @@ from typing import Dict
 from model.spec import ModelSource, Registered, SpecError, instantiate, resolve as _resolve
 
 HERE = Path(__file__).resolve().parent
-NAMES = ("frontier", "seed", "seed-fc")   # MODELS' keys (tests/test_model.py keeps the two the same)
+NAMES = ("frontier", "frontier-8k", "seed", "seed-fc")   # MODELS' keys (tests/test_model.py keeps the two the same)
 
 UnknownModel = SpecError   # the name older callers catch
 
 
 def _registry() -> Dict[str, Registered]:
     from model.frontier import FrontierNet
+    from model.frontier8k import Frontier8kNet
     from model.seed import SeedFCNet, SeedNet
     return {
         "seed": Registered(SeedNet, HERE / "seed.toml", hash_source=False),
         "seed-fc": Registered(SeedFCNet, HERE / "seed.toml", hash_source=False),
         "frontier": Registered(FrontierNet, HERE / "frontier.toml"),   # the suite's own answer: RESULTS.md
+        "frontier-8k": Registered(Frontier8kNet, HERE / "frontier-8k.toml"),   # under 8k: RESULTS.md
     }
 
 

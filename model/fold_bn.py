@@ -72,8 +72,11 @@ def _set_module(gm: fx.GraphModule, target: str, module: nn.Module) -> None:
     setattr(gm.get_submodule(parent) if parent else gm, name, module)
 
 
-def _plain_conv(m: Optional[nn.Module]) -> bool:
-    return isinstance(m, nn.Conv2d) and m.groups == 1 and m.padding_mode == "zeros" \
+def _plain_conv(m: Optional[nn.Module], grouped: bool = False) -> bool:
+    """A zero-padded Conv2d; grouped (depthwise) ones too where `grouped`: a BatchNorm after a conv scales and
+    shifts each output channel, which any conv's weights can absorb, while folding one *before* a conv mixes
+    input channels, which needs groups == 1."""
+    return isinstance(m, nn.Conv2d) and (grouped or m.groups == 1) and m.padding_mode == "zeros" \
         and isinstance(m.padding, tuple)  # padding="same"/"valid" strings are resolved to tuples by torch
 
 
@@ -130,7 +133,7 @@ def fold_batchnorm(model: nn.Module, example: torch.Tensor) -> Tuple[fx.GraphMod
             continue
         s, t = _affine(bn)
         producer = node.args[0]
-        if _plain_conv(_module(gm, producer)) and _only_user(producer) is node:
+        if _plain_conv(_module(gm, producer), grouped=True) and _only_user(producer) is node:
             _set_module(gm, producer.target, _fold_into_producer(_module(gm, producer), s, t))
             how = f"{node.target} -> {producer.target} (into the conv before it)"
         else:

@@ -42,3 +42,29 @@ def test_the_plain_recipe_is_the_seeds_at_frontiers_epochs_and_loss():
     plain, seed = load(REPO / "model" / "frontier-plain.toml"), load(REPO / "model" / "seed.toml")
     differ = {k for k in seed.keys() | plain.keys() if seed.get(k) != plain.get(k)}
     assert differ == {"epochs", "loss"} and plain["epochs"] == frontier_config().epochs
+
+
+def frontier_8k_config() -> TrainConfig:
+    source = model.resolve("frontier-8k")
+    return TrainConfig(model="frontier-8k", model_sha256=source.sha256, **load(source.recipe))
+
+
+def test_frontier_8k_meets_every_rule_under_8000_parameters():
+    a = audit(model.build("frontier-8k"))
+    assert a.params == 7_678 and a.params < 8_000
+    assert a.batchnorm and a.dropout and a.fully_connected and a.global_avg_pool
+
+
+def test_frontier_8k_trains_at_most_15_epochs_by_the_recipe_the_validation_screen_chose():
+    cfg = frontier_8k_config()
+    assert cfg.epochs <= 15 and cfg.batch_size == 64 and cfg.schedule["max_lr"] == 0.2 and cfg.augments
+    assert cfg.problems() == [] and cfg.model_sha256 is not None
+
+
+def test_frontier_8k_files_are_those_its_sweep_uses():
+    """RESULTS.md names the fingerprint of frontier-8k's seed-0 run on the CPU: editing model/frontier8k.py or
+    model/frontier-8k.toml changes it, and this test says the figures there no longer describe the files."""
+    results = (REPO / "RESULTS.md").read_text()
+    written = re.search(r"frontier-8k seed 0 fingerprint \(cpu\): `([0-9a-f]{64})`", results)
+    assert written, "RESULTS.md: the frontier-8k section must name its sweep's seed-0 fingerprint"
+    assert run_fingerprint(frontier_8k_config(), 0, "cpu") == written.group(1)
