@@ -89,29 +89,29 @@ else
   echo "sweep_check not started: $B s left" >> "$LOG"
 fi
 
+# step NAME CAP MIN COMMAND...: COMMAND under its budget (CAP or what the deadline leaves), its output and exit
+# code into checks.log; not started, and said so, when MIN seconds or fewer are left.
+step() {
+  local name=$1 left
+  left=$(budget "$2")
+  if [ "$left" -gt "$3" ]; then
+    shift 3
+    echo "== $name, $left s ==" >> "$LOG"
+    timeout "$left" "$@" >> "$LOG" 2>&1
+    echo "$name exit $?" >> "$LOG"
+  else
+    echo "$name not started: $left s left" >> "$LOG"
+  fi
+}
+
 RECIPE="$(mktemp -d)/recipe"
-B=$(budget "${RECIPE_BUDGET_S:-60}")
-if [ "$B" -gt 20 ]; then
-  echo "== recipe_check, $B s ==" >> "$LOG"
-  timeout "$B" python3 -m bench.recipe_check --out "$RECIPE" --device cuda >> "$LOG" 2>&1
-  echo "recipe_check exit $?" >> "$LOG"
-  [ -f "$RECIPE/recipe_check.json" ] && cp "$RECIPE/recipe_check.json" "$OUT/"
-else
-  echo "recipe_check not started: $B s left" >> "$LOG"
-fi
+step recipe_check "${RECIPE_BUDGET_S:-60}" 20 python3 -m bench.recipe_check --out "$RECIPE" --device cuda
+[ -f "$RECIPE/recipe_check.json" ] && cp "$RECIPE/recipe_check.json" "$OUT/"
 
 # A notebook checked end to end on CUDA (examples/answer.ipynb: its network from the cells, its recipe drafted,
 # its claim read): two seeds of a short run, so the verdict is 1 (below target), never 2 (refused) or a traceback.
-NOTEBOOK="$(mktemp -d)/check"
-B=$(budget "${NOTEBOOK_BUDGET_S:-40}")
-if [ "$B" -gt 15 ]; then
-  echo "== check examples/answer.ipynb on cuda, $B s ==" >> "$LOG"
-  timeout "$B" python3 -m reproduce check examples/answer.ipynb --seeds 0-1 --epochs 2 --train-limit 4096 \
-    --device cuda --out "$NOTEBOOK" >> "$LOG" 2>&1
-  echo "notebook check exit $?" >> "$LOG"
-else
-  echo "notebook check not started: $B s left" >> "$LOG"
-fi
+step "notebook check" "${NOTEBOOK_BUDGET_S:-40}" 15 python3 -m reproduce check examples/answer.ipynb --seeds 0-1 \
+  --epochs 2 --train-limit 4096 --device cuda --out "$(mktemp -d)/check"
 
 newest() { ls -t "$STORE"/*/*.json 2>/dev/null | head -1; }
 table() {
