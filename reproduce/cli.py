@@ -23,7 +23,8 @@ from reproduce.grade import command as notebook_commands
 from reproduce.record.schema import ReportError
 from reproduce.report.choices import FORMATS, MAX_EPOCHS, METRICS, TARGET
 from reproduce.sweep.interrupt import Stopped
-from reproduce.training.config import TrainConfig
+from reproduce.training import recipe
+from reproduce.training.config import EXECUTIONS, PRECISIONS, Problem, TrainConfig
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,6 +38,41 @@ class UsageError(BadInput):
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's default prints the whole usage; we say one line
         raise UsageError(f"{self.prog}: {message}")
+
+
+# A config field as the command line names it: its flag, or its recipe key where no flag sets it.
+FLAG_OF_FIELD = {name: "--" + name.replace("_", "-") for name in (
+    "epochs", "batch_size", "lr", "momentum", "train_limit", "eval_batch_size", "val_split", "execution",
+    "precision")}
+
+
+def worded(problem: Problem) -> str:
+    """A config's Problem (reproduce/training/config.py) in the command line's terms."""
+    if problem.field in FLAG_OF_FIELD:
+        return f"{FLAG_OF_FIELD[problem.field]} {problem.says}"
+    return f"the recipe's {recipe.key_of(problem.field)} {problem.says}"
+
+
+def at_least_one(text: str) -> int:
+    """argparse type= of a count only the command line has (--threads, --max-epochs)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def percent(text: str) -> float:
+    """argparse type= of --target: a test accuracy in percent."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (0 < value <= 100):
+        raise argparse.ArgumentTypeError(f"is a test accuracy in percent, in (0, 100], got {value:g}")
+    return value
 
 
 MAX_SEED = 2 ** 32 - 1   # numpy's seeds are 32-bit: a larger one cannot seed every RNG of a run
@@ -101,16 +137,16 @@ def build_parser() -> Parser:
                         f"number, only speed and memory")
     r.add_argument("--val-split", type=int, default=defaults.val_split,
                    help="hold out the last N training images as validation, never trained on (default 0)")
-    r.add_argument("--execution", choices=["plain", "fast", "graph"], default=defaults.execution,
+    r.add_argument("--execution", choices=EXECUTIONS, default=defaults.execution,
                    help="fast (default): channels_last, foreach SGD, no NaN-fill; plain: the textbook loop's "
                         "kernels; graph (CUDA only): fast with each step replayed from a CUDA graph. Part of "
                         "the run's identity: results differ in the last bits")
-    r.add_argument("--precision", choices=["fp32", "bf16"], default=None,
+    r.add_argument("--precision", choices=PRECISIONS, default=None,
                    help="overrides the recipe's (default fp32); bf16: the training forward under bf16 autocast, "
                         "loss, optimizer and evaluation in fp32 (docs/precision.md)")
     r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                    help="auto (default): cuda when available, else cpu. Part of the run's identity")
-    r.add_argument("--threads", type=int, default=None, help="torch CPU threads (recorded in the report)")
+    r.add_argument("--threads", type=at_least_one, default=None, help="torch CPU threads (recorded in the report)")
     r.add_argument("--allow-nondeterministic", action="store_true",
                    help="train a model with an op that has no deterministic kernel on this device (torch warns "
                         "instead of stopping; recorded in each report and shown by `report`)")
@@ -125,8 +161,8 @@ def build_parser() -> Parser:
 
     c = sub.add_parser("report", help="check run reports against the target and render them")
     c.add_argument("paths", nargs="+", type=Path, help="report files or folders holding them")
-    c.add_argument("--target", type=float, default=TARGET, help="test accuracy to reach, in percent")
-    c.add_argument("--max-epochs", type=int, default=MAX_EPOCHS, help="epochs allowed to reach it")
+    c.add_argument("--target", type=percent, default=TARGET, help="test accuracy to reach, in percent")
+    c.add_argument("--max-epochs", type=at_least_one, default=MAX_EPOCHS, help="epochs allowed to reach it")
     c.add_argument("--format", choices=FORMATS, default="table",
                    help="table (rich, default), markdown, csv or json (the summary as data)")
     c.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
@@ -150,14 +186,14 @@ def build_parser() -> Parser:
     k.add_argument("b", type=Path, help="sweep B")
     k.add_argument("--metric", choices=METRICS, default="final",
                    help="final (last epoch), peak (best on test) or val-pick (test at the val-chosen epoch)")
-    k.add_argument("--target", type=float, default=TARGET)
-    k.add_argument("--max-epochs", type=int, default=MAX_EPOCHS)
+    k.add_argument("--target", type=percent, default=TARGET, help="test accuracy to reach, in percent")
+    k.add_argument("--max-epochs", type=at_least_one, default=MAX_EPOCHS, help="epochs allowed to reach it")
     k.add_argument("--format", choices=("table", "json"), default="table")
 
     v = sub.add_parser("verify", help="re-run a report's config and seed here; exit 0 when bit-identical")
     v.add_argument("report", type=Path, help="a run report <model>-seed<k>.json")
     v.add_argument("--epochs", type=int, default=None, help="re-run only the first K epochs (default: all recorded)")
-    v.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: the report's)")
+    v.add_argument("--threads", type=at_least_one, default=None, help="torch CPU threads (default: the report's)")
     v.add_argument("--data-dir", type=Path, default=None)
     return p
 
@@ -196,8 +232,6 @@ def check_run_flags(args) -> list:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out}: is a file; a folder is needed (the sweep writes one report per seed "
                          f"in it)")
-    if args.threads is not None and args.threads < 1:
-        raise UsageError(f"--threads must be at least 1, got {args.threads}")
     return seeds
 
 
@@ -227,7 +261,7 @@ def cmd_run(args, console: Console) -> int:
     cfg = config_from_args(args)
     problems = cfg.problems()
     if problems:
-        raise UsageError(problems[0])
+        raise UsageError(worded(problems[0]))
     try:
         split_plan(cfg)   # before any data is loaded: a split that leaves too little to train on is bad input
     except SplitError as e:
@@ -295,11 +329,6 @@ def sweep_on_cluster(args, cfg, seeds, device, info, out, options, console: Cons
     return outcome.code
 
 
-def check_target(target: float) -> None:
-    if not (0 < target <= 100):
-        raise UsageError(f"--target is a test accuracy in percent, in (0, 100], got {target}")
-
-
 def show_report(paths, target: float, max_epochs: int, console: Console) -> int:
     from reproduce.record.schema import load
     from reproduce.report.check import check
@@ -315,9 +344,6 @@ def cmd_report(args, console: Console) -> int:
     from reproduce.report.check import check
     from reproduce.report.view import render
 
-    if args.max_epochs < 1:
-        raise UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}")
-    check_target(args.target)
     paths = find_reports(args.paths)
     if not paths:
         raise ReportError(f"no run reports (<model>-seed<k>.json) found in {' '.join(map(str, args.paths))}")
@@ -344,9 +370,6 @@ def cmd_import_log(args, console: Console) -> int:
 
 def cmd_compare(args, console: Console) -> int:
     from reproduce.report.compare import compare, compare_json, render_comparison
-    if args.max_epochs < 1:
-        raise UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}")
-    check_target(args.target)
     result = compare(args.a, args.b, args.metric, args.target, args.max_epochs)
     if args.format == "json":
         sys.stdout.write(compare_json(result))
@@ -359,8 +382,6 @@ def cmd_compare(args, console: Console) -> int:
 def cmd_verify(args, console: Console) -> int:
     from reproduce.sweep.verify import verify
 
-    if args.threads is not None and args.threads < 1:
-        raise UsageError(f"--threads must be at least 1, got {args.threads}")
     if args.report.is_dir():
         raise UsageError(f"verify {args.report}: is a folder; verify takes one run report (<model>-seed<k>.json)")
     try:

@@ -70,7 +70,7 @@ def test_execution_is_part_of_the_run_identity():
     assert fingerprint(fast.to_dict(), 0, "cpu") != fingerprint(plain.to_dict(), 0, "cpu")
     old = {k: v for k, v in TrainConfig().to_dict().items() if k != "execution"}
     assert TrainConfig.from_dict(old).execution == "plain"  # reports from before `execution` ran the plain loop
-    assert TrainConfig(execution="quick").problems() == ["--execution must be plain, fast or graph, got 'quick'"]
+    assert TrainConfig(execution="quick").problems() == [("execution", "must be plain, fast or graph, got 'quick'")]
     assert execution.describe("fast")["memory_format"] == "channels_last"
     assert execution.describe("plain")["memory_format"] == "contiguous"
 

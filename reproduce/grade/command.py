@@ -22,6 +22,7 @@ NOT_FROM_RUN = {"help", "model", "recipe", "report", "out", "seeds"}
 
 def register(sub, run_parser) -> None:
     """Add `recipe` and `check` to the command line; check takes run's flags (--epochs, --train-limit, ...)."""
+    from reproduce import cli  # loaded by now: it is building its parser
     r = sub.add_parser("recipe", help="print the recipe drafted from a notebook's code, to read and edit")
     r.add_argument("notebook", type=Path, help="a Jupyter notebook (.ipynb)")
     r.add_argument("--approximate", action="store_true",
@@ -37,8 +38,8 @@ def register(sub, run_parser) -> None:
                    help="folder for the runs, one folder per notebook (default reports/check)")
     c.add_argument("--pattern", default=None, metavar="REGEX",
                    help="read the claimed per-epoch test accuracy with this regex (named group acc; loss, epoch)")
-    c.add_argument("--target", type=float, default=TARGET, help="test accuracy to reach, in percent")
-    c.add_argument("--max-epochs", type=int, default=MAX_EPOCHS, help="epochs allowed to reach it")
+    c.add_argument("--target", type=cli.percent, default=TARGET, help="test accuracy to reach, in percent")
+    c.add_argument("--max-epochs", type=cli.at_least_one, default=MAX_EPOCHS, help="epochs allowed to reach it")
     c.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     for action in run_parser._actions:   # the same flag objects as run's: one definition, one meaning
         if action.dest not in NOT_FROM_RUN and action.dest != "approximate":
@@ -104,9 +105,6 @@ def cmd_check(args, console) -> int:
     from reproduce.record.schema import load, run_filename
     from reproduce.report import check as checker, view as report_view
     from reproduce.report.summary import summarise
-    if args.max_epochs < 1:
-        raise cli.UsageError(f"--max-epochs must be at least 1, got {args.max_epochs}")
-    cli.check_target(args.target)
     seeds = cli.parse_seeds(args.seeds)
     stems = [p.stem for p in args.notebooks]
     if len(set(stems)) != len(stems):

@@ -2,13 +2,25 @@
 spec and how the run is executed. Defaults are the seed document's recipe (model/seed.toml)."""
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from reproduce.data import MEAN, STD
 
 NO_SCHEDULE = {"name": "none"}
 NO_AUGMENT = {"rotate": 0.0, "translate": 0.0, "scale": [1.0, 1.0]}
 MNIST_NORMALIZE = [MEAN, STD]   # what the data is normalised with unless a recipe says otherwise
+
+EXECUTIONS = ("plain", "fast", "graph")   # graph: fast, with the whole step captured as a CUDA graph (graph_step.py)
+PRECISIONS = ("fp32", "bf16")             # bf16: the training forward under bf16 autocast (precision.py)
+
+
+class Problem(NamedTuple):
+    """Something out of range in a config: the field it concerns and what is wrong, without the field's name
+    ("must be at least 1, got 0"). The command line names the field as its flag, a recipe as its key
+    (reproduce/cli.py, recipe.py), so each says it in the user's own terms."""
+    field: str
+    says: str
+
 
 # Fields added with recipes and model files (and the recipe keys added since: normalize, l1), at the values
 # every earlier run had (the seed recipe). They enter a run's fingerprint only when they differ from these, so
@@ -74,25 +86,24 @@ class TrainConfig:
                 or any(k not in NO_AUGMENT for k in a))
 
     def problems(self) -> list:
-        """What is out of range, as lines for the user; empty when the config can run."""
-        out = []
-        for name in ("epochs", "batch_size", "eval_batch_size"):
-            if getattr(self, name) < 1:
-                out.append(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        """What is out of range, as Problems (field, what is wrong); empty when the config can run."""
+        out = [Problem(name, f"must be at least 1, got {getattr(self, name)}")
+               for name in ("epochs", "batch_size", "eval_batch_size") if getattr(self, name) < 1]
         if not (math.isfinite(self.lr) and self.lr > 0):
-            out.append(f"--lr must be a positive number, got {self.lr}")
+            out.append(Problem("lr", f"must be a positive number, got {self.lr}"))
         if self.momentum is not None and not (math.isfinite(self.momentum) and 0 <= self.momentum < 1):
-            out.append(f"--momentum must be in [0, 1), got {self.momentum}")
+            out.append(Problem("momentum", f"must be in [0, 1), got {self.momentum}"))
         if self.optimizer != "sgd" and self.momentum is not None:
-            out.append(f"--momentum applies to sgd only; the optimizer is {self.optimizer}")
+            out.append(Problem("momentum", f"applies to sgd only; the optimizer is {self.optimizer}"))
         if self.train_limit is not None and self.train_limit < 1:
-            out.append(f"--train-limit must be at least 1, got {self.train_limit}")
+            out.append(Problem("train_limit", f"must be at least 1, got {self.train_limit}"))
         if self.val_split < 0:
-            out.append(f"--val-split must be 0 or more, got {self.val_split}")
-        if self.execution not in ("plain", "fast", "graph"):
-            out.append(f"--execution must be plain, fast or graph, got {self.execution!r}")
-        if self.precision not in ("fp32", "bf16"):
-            out.append(f"--precision must be fp32 or bf16, got {self.precision!r}")
+            out.append(Problem("val_split", f"must be 0 or more, got {self.val_split}"))
+        if self.execution not in EXECUTIONS:
+            out.append(Problem("execution", f"must be {', '.join(EXECUTIONS[:-1])} or {EXECUTIONS[-1]}, "
+                                            f"got {self.execution!r}"))
+        if self.precision not in PRECISIONS:
+            out.append(Problem("precision", f"must be {' or '.join(PRECISIONS)}, got {self.precision!r}"))
         if not out:
             from reproduce.training import optim  # torch: only once the simple checks have passed
             out.extend(optim.problems(self))

@@ -29,8 +29,6 @@ import torch
 
 from reproduce.training import graph_step, optim
 
-EXECUTIONS = ("plain", "fast", "graph")   # graph: fast, with the whole step captured as a CUDA graph (graph_step.py)
-
 
 def is_fast(execution: str) -> bool:
     """fast and graph share layout, optimizer kernels and process settings; graph adds the capture."""

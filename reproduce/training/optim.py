@@ -86,44 +86,46 @@ def eval_loss_sum(cfg) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
 
 
 def problems(cfg) -> list:
-    """What torch (or the recipe's own rules) rejects in cfg's loss, optimizer and schedule, as lines."""
+    """What torch (or the recipe's own rules) rejects in cfg's loss, optimizer and schedule: Problems (config.py),
+    the first one found."""
+    from reproduce.training.config import Problem
     if cfg.loss not in LOSSES:
-        return [f"loss must be one of {', '.join(LOSSES)}, got {cfg.loss!r}"]
+        return [Problem("loss", f"must be one of {', '.join(LOSSES)}, got {cfg.loss!r}")]
     if not (math.isfinite(cfg.label_smoothing) and 0 <= cfg.label_smoothing < 1):
-        return [f"label_smoothing must be in [0, 1), got {cfg.label_smoothing}"]
+        return [Problem("label_smoothing", f"must be in [0, 1), got {cfg.label_smoothing}")]
     if cfg.label_smoothing and cfg.loss != "cross_entropy":
-        return ["label_smoothing applies to loss = \"cross_entropy\" only"]
+        return [Problem("label_smoothing", "applies to loss = \"cross_entropy\" only")]
     if cfg.optimizer not in OPTIMIZERS:
-        return [f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {cfg.optimizer!r}"]
+        return [Problem("optimizer", f"name must be one of {', '.join(OPTIMIZERS)}, got {cfg.optimizer!r}")]
     if cfg.optimizer == "sgd" and cfg.momentum is None:
-        return ["momentum: sgd needs a momentum (0 for none)"]
+        return [Problem("momentum", "is needed by sgd (0 for none)")]
     if not math.isfinite(cfg.weight_decay) or cfg.weight_decay < 0:
-        return [f"weight_decay must be 0 or more, got {cfg.weight_decay}"]
+        return [Problem("weight_decay", f"must be 0 or more, got {cfg.weight_decay}")]
     probe = [torch.nn.Parameter(torch.zeros(1))]
     try:
         opt = build_optimizer(probe, cfg)
     except (ValueError, TypeError, RuntimeError) as e:
-        return [f"optimizer {cfg.optimizer}: torch rejects it: {e}"]
+        return [Problem("optimizer", f"{cfg.optimizer}: torch rejects it: {e}")]
     name = cfg.schedule.get("name")
     if name not in SCHEDULES:
-        return [f"schedule must be one of {', '.join(SCHEDULES)}, got {name!r}"]
+        return [Problem("schedule", f"name must be one of {', '.join(SCHEDULES)}, got {name!r}")]
     ours = sorted(SET_BY_THE_RUN & set(schedule_kwargs(cfg)))
     if ours:
-        return [f"schedule {name}: {ours[0]!r} is set by the run, not the recipe"]
+        return [Problem("schedule", f"{name}: {ours[0]!r} is set by the run, not the recipe")]
     cls = SCHEDULES[name]
     if cls is not None:
         accepted = set(inspect.signature(cls.__init__).parameters) - {"self"} - SET_BY_THE_RUN
         unknown = sorted(set(schedule_kwargs(cfg)) - accepted)
         if unknown:
-            return [f"schedule {name}: unknown key {unknown[0]!r} ({cls.__name__} takes: "
-                    f"{', '.join(sorted(accepted))})"]
+            return [Problem("schedule", f"{name}: unknown key {unknown[0]!r} ({cls.__name__} takes: "
+                                        f"{', '.join(sorted(accepted))})")]
         try:
             schedule = build_schedule(opt, cfg, batches_per_epoch=1)
         except (ValueError, TypeError, KeyError, RuntimeError, ZeroDivisionError) as e:
-            return [f"schedule {name}: torch rejects it: {e}"]
+            return [Problem("schedule", f"{name}: torch rejects it: {e}")]
         problem = first_steps_problem(opt, schedule, min(cfg.epochs, FIRST_STEPS), cfg)
         if problem:
-            return [f"schedule {name}: {problem}"]
+            return [Problem("schedule", f"{name}: {problem}")]
     return []
 
 

@@ -17,8 +17,6 @@ from typing import Optional
 import torch
 import torch.nn as nn
 
-PRECISIONS = ("fp32", "bf16")
-
 
 def cpu_bf16_reports() -> dict:
     """What torch says about this CPU's bf16 support, as the checks it makes before choosing oneDNN's kernels."""

@@ -32,16 +32,26 @@ from pathlib import Path
 
 from reproduce.errors import BadInput
 from reproduce.training.augmentation import recipe as augment_keys
-from reproduce.training.config import NO_SCHEDULE, TrainConfig
+from reproduce.training.config import NO_SCHEDULE, Problem, TrainConfig
 
 TOP = {"epochs": int, "batch_size": int, "loss": str, "label_smoothing": float, "normalize": list, "l1": float,
        "precision": str,
        "optimizer": dict, "schedule": dict, "augment": dict}
 OPTIMIZER = {"name": str, "lr": float, "momentum": float, "nesterov": bool, "weight_decay": float}
 SGD_ONLY = ("momentum", "nesterov")
-# cfg.problems() speaks of flags; in a recipe the same value is a key
-KEY_OF_FLAG = {"--epochs": "epochs", "--batch-size": "batch_size", "--lr": "[optimizer] lr",
-               "--momentum": "[optimizer] momentum", "--precision": "precision"}
+# A config field's name in a recipe, where it is not the field's own (a top-level key).
+KEY_OF_FIELD = {"lr": "[optimizer] lr", "momentum": "[optimizer] momentum", "nesterov": "[optimizer] nesterov",
+                "weight_decay": "[optimizer] weight_decay", "optimizer": "[optimizer]", "schedule": "[schedule]",
+                "augment": "[augment]"}
+
+
+def key_of(field: str) -> str:
+    return KEY_OF_FIELD.get(field, field)
+
+
+def worded(problem: Problem) -> str:
+    """A config's Problem (config.py) in a recipe's terms: its key, then what is wrong."""
+    return f"{key_of(problem.field)} {problem.says}"
 
 
 class RecipeError(BadInput, ValueError):
@@ -137,10 +147,5 @@ def load(path: Path) -> dict:
 
     problems = TrainConfig(**fields).problems()
     if problems:
-        line = problems[0]
-        for flag, key in KEY_OF_FLAG.items():
-            line = line.replace(flag, key)
-        section = "[schedule] " if line.startswith("schedule") else "[optimizer] " if line.startswith(
-            ("optimizer", "weight_decay")) else ""
-        raise RecipeError(f"{file}: {section}{line}")
+        raise RecipeError(f"{file}: {worded(problems[0])}")
     return fields

@@ -1,0 +1,88 @@
+"""One validation layer: TrainConfig.problems() says what is wrong with which field, and the command line and the
+recipe loader each name that field in their own terms (a flag, a recipe key). Flags that only the command line
+has are checked by argparse itself."""
+from dataclasses import fields, replace
+
+import pytest
+
+from reproduce import cli
+from reproduce.cli import main
+from reproduce.training import recipe
+from reproduce.training.config import Problem, TrainConfig
+
+FIELDS = {f.name for f in fields(TrainConfig)}
+
+BAD_CONFIGS = {
+    "epochs": TrainConfig(epochs=0), "batch_size": TrainConfig(batch_size=-1),
+    "eval_batch_size": TrainConfig(eval_batch_size=0), "lr": TrainConfig(lr=float("nan")),
+    "momentum": TrainConfig(momentum=1.5), "train_limit": TrainConfig(train_limit=0),
+    "val_split": TrainConfig(val_split=-1), "execution": TrainConfig(execution="quick"),
+    "precision": TrainConfig(precision="fp16"), "loss": TrainConfig(loss="mse"),
+    "label_smoothing": TrainConfig(label_smoothing=0.1), "optimizer": TrainConfig(optimizer="lion", momentum=None),
+    "weight_decay": TrainConfig(weight_decay=-1.0),
+    "schedule": TrainConfig(schedule={"name": "step", "step_sise": 3}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CONFIGS))
+def test_a_problem_names_the_field_it_concerns(name):
+    problems = BAD_CONFIGS[name].problems()
+    assert problems and all(isinstance(p, Problem) for p in problems)
+    assert problems[0].field == name
+    # what is wrong, without the field's own name in front: each caller puts its own
+    assert not problems[0].says.startswith((name, "--", "["))
+
+
+def test_a_good_config_has_no_problems():
+    assert TrainConfig().problems() == []
+    assert replace(TrainConfig(), optimizer="adam", momentum=None, nesterov=None).problems() == []
+
+
+def test_the_wordings_name_only_fields_that_exist():
+    assert set(cli.FLAG_OF_FIELD) <= FIELDS and set(recipe.KEY_OF_FIELD) <= FIELDS
+    flags = {a.option_strings[0] for a in cli.build_parser()._subparsers._group_actions[0].choices["run"]._actions
+             if a.option_strings}
+    assert set(cli.FLAG_OF_FIELD.values()) <= flags
+
+
+def test_one_problem_said_as_a_flag_and_as_a_recipe_key():
+    lr = TrainConfig(lr=-1.0).problems()[0]
+    assert cli.worded(lr) == "--lr must be a positive number, got -1.0"
+    assert recipe.worded(lr) == "[optimizer] lr must be a positive number, got -1.0"
+    schedule = Problem("schedule", "step: torch rejects it: x")
+    assert recipe.worded(schedule) == "[schedule] step: torch rejects it: x"
+    assert cli.worded(schedule) == "the recipe's [schedule] step: torch rejects it: x"
+    assert cli.worded(Problem("val_split", "must be 0 or more, got -1")) == "--val-split must be 0 or more, got -1"
+
+
+def test_a_flag_against_the_recipe_is_said_as_the_flag(tmp_path, capsys):
+    adam = tmp_path / "adam.toml"
+    adam.write_text('[optimizer]\nname = "adam"\nlr = 0.001\n')
+    assert main(["run", "--recipe", str(adam), "--momentum", "0.9", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: --momentum applies to sgd only; the optimizer is adam\n"
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_same_value_in_a_recipe_is_said_as_its_key(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[optimizer]\nweight_decay = -0.5\n")
+    assert main(["run", "--recipe", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err == f"error: {bad}: [optimizer] weight_decay must be 0 or more, got -0.5\n"
+
+
+@pytest.mark.parametrize("args, says", [
+    (["run", "--threads", "0"], "argument --threads: must be at least 1, got 0"),
+    (["run", "--threads", "two"], "argument --threads: must be a whole number, got 'two'"),
+    (["verify", "r.json", "--threads", "-1"], "argument --threads: must be at least 1, got -1"),
+    (["report", "reports", "--max-epochs", "0"], "argument --max-epochs: must be at least 1, got 0"),
+    (["compare", "a", "b", "--max-epochs", "0"], "argument --max-epochs: must be at least 1, got 0"),
+    (["check", "a.ipynb", "--max-epochs", "0"], "argument --max-epochs: must be at least 1, got 0"),
+    (["report", "reports", "--target", "101"], "argument --target: is a test accuracy in percent, in (0, 100]"),
+    (["compare", "a", "b", "--target", "0"], "argument --target: is a test accuracy in percent, in (0, 100]"),
+    (["check", "a.ipynb", "--target", "high"], "argument --target: must be a number, got 'high'"),
+])
+def test_flags_only_the_command_line_has_are_checked_by_argparse(args, says, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1, err
