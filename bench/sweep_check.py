@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from reproduce.files.atomic import write_text
+from reproduce.training.config import EXECUTIONS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -113,7 +114,7 @@ def parse(argv: Optional[List[str]]):
     p = Parser(prog="python -m bench.sweep_check", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--device", choices=["cpu", "cuda"], default="cuda")
-    p.add_argument("--execution", choices=["plain", "fast", "graph"], default="graph")
+    p.add_argument("--execution", choices=EXECUTIONS, default="graph")
     p.add_argument("--seeds", type=int, default=8)
     p.add_argument("--procs", type=int, default=4)
     p.add_argument("--epochs", type=int, default=19)
