@@ -118,7 +118,7 @@ def test_train_throughput(benchmark, mnist_train, device, name):
         if bf16_problem is None:   # a device without bf16 has no such row (the reason is in extra_info)
             start = time.perf_counter()
             with execution.kernels(bf16_cfg.execution):
-                train_epoch(bf16_forward, bf16_opt, fast_x, y, BATCH, bf16_order, lambda: None, loss_fn)
+                train_epoch(bf16_forward, bf16_opt, fast_x, y, batch_size=BATCH, order=bf16_order, loss_fn=loss_fn)
             sync()
             bf16_rounds.append(time.perf_counter() - start)
         start = time.perf_counter()
@@ -140,7 +140,7 @@ def test_train_throughput(benchmark, mnist_train, device, name):
 
     def trainer_round():
         with execution.kernels(fast_cfg.execution):
-            train_epoch(net, opt, fast_x, y, BATCH, order, lambda: None, loss_fn)
+            train_epoch(net, opt, fast_x, y, batch_size=BATCH, order=order, loss_fn=loss_fn)
         sync()
     # A round is seconds long: a fixed number of rounds after one warm-up round of each loop, not
     # pytest-benchmark's calibration (which would spend a minute per loop finding out that one is enough).

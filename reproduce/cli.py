@@ -256,6 +256,7 @@ def cmd_run(args, console: Console) -> int:
     from reproduce.grade import beside
     from reproduce.record.locks import holder
     from reproduce.sweep.local import pick_device, refuse_conflicts, run_sweep
+    from reproduce.sweep.options import Sweep, SweepOptions
     from reproduce.training import determinism, optim, precision
 
     cfg = config_from_args(args)
@@ -281,8 +282,6 @@ def cmd_run(args, console: Console) -> int:
         raise UsageError(cfg.graph_problem())
     if precision.problem(cfg.precision, cfg.execution, device):
         raise UsageError(precision.problem(cfg.precision, cfg.execution, device))
-    if args.threads:
-        torch.set_num_threads(args.threads)
     try:
         # A cuda sweep submitted from a machine without CUDA is probed on the CPU here; its tasks meet torch's
         # own determinism error on the node, if any, as a failed task.
@@ -302,9 +301,11 @@ def cmd_run(args, console: Console) -> int:
     info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
     kept = beside.from_run(cfg.model, args.recipe, args.approximate)
     beside.keep(out, kept, None if args.quiet else console)   # a notebook's network and recipe, as trained
+    sweep = Sweep(cfg, seeds, device, info, out)
+    options = SweepOptions(quiet=args.quiet, force=args.force, threads=args.threads, notebook=kept.record)
     if on_cluster:
-        return sweep_on_cluster(args, cfg, seeds, device, info, out, on_cluster, console, kept.record)
-    outcome = run_sweep(cfg, seeds, device, info, out, console, args.quiet, args.force, notebook=kept.record)
+        return sweep_on_cluster(args, sweep, options, on_cluster, console)
+    outcome = run_sweep(sweep, console, options)
     if not args.quiet:
         console.print(f"wrote {len(outcome.done)} report(s) to {out}/", highlight=False)
     code = 1 if outcome.diverged else 0   # a diverged run is a result, but not the one the sweep was run for
@@ -320,10 +321,10 @@ def cmd_run(args, console: Console) -> int:
     return code
 
 
-def sweep_on_cluster(args, cfg, seeds, device, info, out, options, console: Console, notebook=None) -> int:
-    from reproduce.cluster.sweep import run_on_cluster
-    outcome = run_on_cluster(cfg, seeds, device, info, out, options, console, args.threads, args.force, args.quiet,
-                             wait=not args.no_wait, cancel_on_interrupt=args.cancel_on_interrupt, notebook=notebook)
+def sweep_on_cluster(args, sweep, options, slurm, console: Console) -> int:
+    from reproduce.cluster.sweep import Waiting, run_on_cluster
+    waiting = Waiting(wait=not args.no_wait, cancel_on_interrupt=args.cancel_on_interrupt)
+    outcome = run_on_cluster(sweep, slurm, console, options, waiting)
     if args.report and outcome.complete:
         return max(outcome.code, show_report(outcome.complete, TARGET, MAX_EPOCHS, console))
     return outcome.code

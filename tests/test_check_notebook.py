@@ -146,7 +146,8 @@ def test_a_slurm_task_keeps_the_notebook_in_its_report(tmp_path, mnist_root):
     args = build_parser().parse_args(["run", "--model", str(nb), "--recipe", str(nb), "--epochs", "1",
                                       "--train-limit", "256"])
     kept = from_run(str(nb), nb, False)
-    task = SeedTask(config_from_args(args), "cpu", ensure_mnist(mnist_root), tmp_path / "out", 1, False, kept.record)
+    task = SeedTask(config_from_args(args), "cpu", ensure_mnist(mnist_root), tmp_path / "out", threads=1,
+                    notebook=kept.record)
     assert load(task(0)).notebook == kept.record and kept.record["file"] == "answer.ipynb"
 
 

@@ -102,7 +102,7 @@ y = torch.randint(0, 10, (512,))
 def faults_per_step():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     with execution.kernels(cfg.execution):
-        train_epoch(net, opt, x, y, 128, order, lambda: None)
+        train_epoch(net, opt, x, y, batch_size=128, order=order)
     return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 4
 for _ in range(3):
     faults_per_step()  # the heap grows to what the steps need

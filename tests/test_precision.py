@@ -22,6 +22,7 @@ from reproduce.data.mnist import DataInfo
 from reproduce.record.resume import run_fingerprint
 from reproduce.record.schema import load
 from reproduce.sweep.local import run_sweep
+from reproduce.sweep.options import Sweep, SweepOptions
 from reproduce.training import environment, precision, recipe
 from reproduce.training.config import TrainConfig
 from reproduce.training.recipe import RecipeError
@@ -112,7 +113,7 @@ def one_thread():
 def in_a_sweep(tmp_path_factory, mnist_root, one_thread):
     out = tmp_path_factory.mktemp("sweep")
     quiet = Console(file=open(os.devnull, "w"))
-    run_sweep(BF16, [0, 1], CPU, DataInfo(str(mnist_root), "local"), out, quiet, quiet=True)
+    run_sweep(Sweep(BF16, [0, 1], CPU, DataInfo(str(mnist_root), "local"), out), quiet, SweepOptions(quiet=True))
     return out
 
 
@@ -120,7 +121,7 @@ def in_a_sweep(tmp_path_factory, mnist_root, one_thread):
 @pytest.mark.slow
 def test_a_seed_alone_equals_the_same_seed_inside_a_sweep(in_a_sweep, mnist_root, tmp_path, one_thread):
     quiet = Console(file=open(os.devnull, "w"))
-    run_sweep(BF16, [1], CPU, DataInfo(str(mnist_root), "local"), tmp_path, quiet, quiet=True)
+    run_sweep(Sweep(BF16, [1], CPU, DataInfo(str(mnist_root), "local"), tmp_path), quiet, SweepOptions(quiet=True))
     assert numbers(tmp_path / "seed-seed1.json") == numbers(in_a_sweep / "seed-seed1.json")
     assert load(tmp_path / "seed-seed1.json").config["precision"] == "bf16"
 

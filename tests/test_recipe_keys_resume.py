@@ -13,6 +13,7 @@ from conftest import kill_after_epoch_1, run_cli
 from reproduce.data.mnist import DataInfo
 from reproduce.record import checkpoint
 from reproduce.sweep.local import run_sweep
+from reproduce.sweep.options import Sweep, SweepOptions
 from reproduce.training.config import TrainConfig
 from reproduce.training.recipe import load as load_recipe
 
@@ -93,6 +94,6 @@ def test_a_seed_alone_equals_the_same_seed_inside_a_sweep(recipe, mnist_root, tm
     quiet = Console(file=open(os.devnull, "w"))
     fields = {**load_recipe(recipe), "epochs": 2}
     cfg, cpu = TrainConfig(model="examples/my_net.py:Net", train_limit=512, **fields), torch.device("cpu")
-    run_sweep(cfg, [0, 1], cpu, info, tmp_path / "sweep", quiet, quiet=True)
-    run_sweep(cfg, [1], cpu, info, tmp_path / "alone", quiet, quiet=True)
+    run_sweep(Sweep(cfg, [0, 1], cpu, info, tmp_path / "sweep"), quiet, SweepOptions(quiet=True))
+    run_sweep(Sweep(cfg, [1], cpu, info, tmp_path / "alone"), quiet, SweepOptions(quiet=True))
     assert numbers(tmp_path / "sweep" / "my_net.Net-seed1.json") == numbers(tmp_path / "alone" / "my_net.Net-seed1.json")

@@ -14,6 +14,7 @@ from conftest import REPO, kill_after_epoch_1, run_cli
 from reproduce.data.mnist import DataInfo
 from reproduce.record import checkpoint
 from reproduce.sweep.local import run_sweep
+from reproduce.sweep.options import Sweep, SweepOptions
 from reproduce.training.config import TrainConfig
 from reproduce.training.recipe import load as load_recipe
 
@@ -59,8 +60,8 @@ def test_a_seed_alone_equals_the_same_seed_inside_a_sweep(mnist_root, tmp_path):
     info = DataInfo(str(mnist_root), "local")
     quiet = Console(file=open(os.devnull, "w"))
     cfg, cpu = small_cfg(), torch.device("cpu")
-    run_sweep(cfg, [0, 1], cpu, info, tmp_path / "sweep", quiet, quiet=True)
-    run_sweep(cfg, [1], cpu, info, tmp_path / "alone", quiet, quiet=True)
+    run_sweep(Sweep(cfg, [0, 1], cpu, info, tmp_path / "sweep"), quiet, SweepOptions(quiet=True))
+    run_sweep(Sweep(cfg, [1], cpu, info, tmp_path / "alone"), quiet, SweepOptions(quiet=True))
     assert numbers(tmp_path / "sweep" / "my_net.Net-seed1.json") == numbers(tmp_path / "alone" / "my_net.Net-seed1.json")
 
 

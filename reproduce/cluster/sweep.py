@@ -7,16 +7,15 @@ with --no-wait says how to check the sweep later. Ctrl-C while waiting leaves th
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
-import torch
 from rich.console import Console
 
 from reproduce.cluster import slurm, watch
 from reproduce.cluster.options import SlurmOptions
 from reproduce.cluster.task import SeedTask
 from reproduce.data.mnist import DataInfo
-from reproduce.training.config import TrainConfig
+from reproduce.sweep.options import Sweep, SweepOptions
 
 
 @dataclass
@@ -25,28 +24,35 @@ class Outcome:
     complete: List[Path]     # the reports of the seeds that are done, for `run --report`
 
 
-def run_on_cluster(cfg: TrainConfig, seeds: List[int], device: torch.device, data: DataInfo, out: Path,
-                   options: SlurmOptions, console: Console, threads: Optional[int] = None, force: bool = False,
-                   quiet: bool = False, wait: bool = True, cancel_on_interrupt: bool = False,
-                   notebook: Optional[dict] = None) -> Outcome:
-    out = Path(out)
+@dataclass(frozen=True)
+class Waiting:
+    """What the submitting command does once the array is submitted."""
+    wait: bool = True                   # show the array until every task has ended (else say how to check later)
+    cancel_on_interrupt: bool = False   # Ctrl-C while waiting cancels the jobs (else they keep running)
+
+
+def run_on_cluster(sweep: Sweep, slurm_options: SlurmOptions, console: Console, options: SweepOptions,
+                   waiting: Waiting = Waiting()) -> Outcome:
+    cfg, seeds, out = sweep.cfg, list(sweep.seeds), Path(sweep.out)
+    data = sweep.data
     # Absolute paths: the task runs from the submitting directory too, but a node should not depend on it.
     where = DataInfo(str(Path(data.root).resolve()), data.source, data.sha256)
-    task = SeedTask(cfg, device.type, where, out.resolve(), threads, force, notebook)
-    array = slurm.submit(task, seeds, options, out, job_name=f"reproduce-{cfg.run_name}")
+    task = SeedTask(cfg, sweep.device.type, where, out.resolve(), threads=options.threads, force=options.force,
+                    notebook=options.notebook)
+    array = slurm.submit(task, seeds, slurm_options, out, job_name=f"reproduce-{cfg.run_name}")
     ids = array.tasks[0].job_id + (f"..{array.tasks[-1].job_id}" if len(seeds) > 1 else "")
     console.print(f"submitted SLURM job {array.array_id} (task {ids} for seed {' '.join(map(str, seeds))}); logs "
                   f"under {out / slurm.LOG_DIR}/", highlight=False, soft_wrap=True)
     later = f"python -m reproduce report {out}"
-    if not wait:
+    if not waiting.wait:
         console.print(f"check it with: squeue -j {array.array_id}; its runs so far: {later}", highlight=False,
                       soft_wrap=True)
         return Outcome(0, [])
     seeds_view = watch.views(array, out, cfg.run_name, cfg.epochs)
     try:
-        watch.wait(array, seeds_view, console, quiet)
+        watch.wait(array, seeds_view, console, options.quiet)
     except KeyboardInterrupt:
-        if cancel_on_interrupt:
+        if waiting.cancel_on_interrupt:
             slurm.cancel(array)
             line = (f"interrupted: cancelled SLURM job {array.array_id}; the runs' checkpoints are kept, the "
                     f"same command resumes them")

@@ -25,6 +25,7 @@ from reproduce.data.mnist import DataInfo, raw_dir, verify
 from reproduce.record.locks import holder
 from reproduce.record.schema import ReportError, load, run_filename
 from reproduce.sweep.local import run_sweep
+from reproduce.sweep.options import Sweep, SweepOptions
 from reproduce.training.config import TrainConfig
 
 MAX_STALLED = 3
@@ -56,8 +57,8 @@ def starts(log_text: str) -> List[int]:
 class SeedTask(submitit.helpers.Checkpointable):
     """Called as task(seed) on a node. Holds only what the submitting command decided (pickled by submitit)."""
 
-    def __init__(self, cfg: TrainConfig, device: str, data: DataInfo, out: Path, threads: Optional[int],
-                 force: bool, notebook: Optional[dict] = None):
+    def __init__(self, cfg: TrainConfig, device: str, data: DataInfo, out: Path, *, threads: Optional[int] = None,
+                 force: bool = False, notebook: Optional[dict] = None):
         self.cfg, self.device, self.data, self.out = cfg, device, data, Path(out)
         self.threads, self.force = threads, force
         self.notebook = notebook    # the notebook the network or recipe came from, kept in the report (a task
@@ -80,8 +81,9 @@ class SeedTask(submitit.helpers.Checkpointable):
         verify(raw_dir(Path(self.data.root)))   # the files the submitting command verified, as this node sees them
         console = Console(file=sys.stdout, highlight=False)    # the task's log: every epoch, and a resume, said
         # stop_signals=(): SIGTERM stays with submitit (ignored); USR2 requeues (see the module's docstring)
-        done = run_sweep(self.cfg, [seed], device, self.data, self.out, console, quiet=False, force=self.force,
-                         stop_signals=(), notebook=getattr(self, "notebook", None)).done
+        sweep = Sweep(self.cfg, [seed], device, self.data, self.out)
+        options = SweepOptions(force=self.force, notebook=getattr(self, "notebook", None), stop_signals=())
+        done = run_sweep(sweep, console, options).done
         if not done:   # run_sweep skips a run whose lock another process holds: this task did not train it
             raise RuntimeError(f"{path}: another process (pid {holder(path) or '?'}) holds its lock; "
                                f"not trained by this task")

@@ -6,20 +6,23 @@ runs and resumes an unfinished one bit-identically (resume.py); Ctrl-C / SIGTERM
 """
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import torch
 from rich.console import Console
 
 import model as models
 from model.audit import audit
-from reproduce.data.mnist import DataInfo, load_tensors
+from reproduce.data.mnist import MNISTTensors, load_tensors
 from reproduce.data.split import plan
 from reproduce.errors import BadInput
 from reproduce.record import checkpoint, resume
 from reproduce.record.locks import holder, try_lock
 from reproduce.record.schema import ReportError, RunReport, run_filename
-from reproduce.sweep.interrupt import STOP_SIGNALS, Stopped, stop_on_signals
+from reproduce.sweep.interrupt import Stopped, stop_on_signals
+from reproduce.sweep.options import Sweep, SweepOptions
 from reproduce.sweep.outcome import RunFailed, SweepOutcome
 from reproduce.sweep.progress import RunProgress, SweepProgress
 from reproduce.training import determinism, environment, execution
@@ -56,96 +59,111 @@ def refuse_conflicts(cfg: TrainConfig, seeds, device: torch.device, out: Path) -
             raise ReportError(found.why)
 
 
-def run_sweep(cfg: TrainConfig, seeds, device: torch.device, data_info: DataInfo, out: Path,
-              console: Console, quiet: bool = False, force: bool = False, stop_signals=STOP_SIGNALS,
-              notebook=None) -> SweepOutcome:
+@dataclass
+class SweepContext:
+    """What every run of one sweep shares: what it trains, how, and what each report records of the sweep."""
+    sweep: Sweep
+    options: SweepOptions
+    console: Console
+    tensors: MNISTTensors     # the data, on the sweep's device
+    record: dict              # each report's "environment", "audit" and "data" (and "notebook", when there is one)
+    batches: int              # training batches per epoch, for the progress bar
+    where: Where
+    progress: SweepProgress
+
+    def say(self, line: str) -> None:
+        if not self.options.quiet:
+            self.console.print(line, highlight=False, soft_wrap=True)
+
+
+def run_sweep(sweep: Sweep, console: Console, options: Optional[SweepOptions] = None) -> SweepOutcome:
     """Train every seed in order; a diverged run is a result and the sweep goes on, a failed one ends it
-    (RunFailed). Returns what became of each seed (SweepOutcome). Each seed's result
-    depends on nothing but (cfg, seed, device kind, software, threads): a run re-seeds everything at its start.
-    stop_signals: the signals that stop the sweep cleanly (interrupt.py); a cluster task passes () and leaves them
-    to submitit. notebook: the record of the notebook the network or recipe came from, kept in each report."""
-    out = Path(out)
-    outcome, where = SweepOutcome(), Where(cfg.epochs)
-    with stop_on_signals(stop_signals):
+    (RunFailed). Returns what became of each seed (SweepOutcome). Each seed's result depends on nothing but
+    (cfg, seed, device kind, software, threads): a run re-seeds everything at its start."""
+    cfg, out, options = sweep.cfg, Path(sweep.out), options or SweepOptions()
+    outcome = SweepOutcome()
+    where = Where(cfg.epochs)
+    with stop_on_signals(options.stop_signals):
         try:
             out.mkdir(parents=True, exist_ok=True)
-            data = load_tensors(Path(data_info.root), device)
+            if options.threads:
+                torch.set_num_threads(options.threads)   # before the environment is recorded
+            data = load_tensors(Path(sweep.data.root), sweep.device)
             split = plan(cfg, data.train_x.shape[0])
-            n_train = split.n_train
             determinism.allow_nondeterministic(cfg.allow_nondeterministic)  # before the flags are recorded
-            context = dict(env=environment.capture(device), audited=audit(models.build_aside(cfg.model)).to_dict(),
-                           data={"source": data_info.source, "sha256": data_info.sha256, "train_images": n_train,
-                                 "val_images": split.n_val},
-                           batches=math.ceil(n_train / cfg.batch_size), notebook=notebook)
-            sweep = SweepProgress(len(seeds), cfg.epochs, folder=out)
-            for seed in seeds:
+            record = {"environment": environment.capture(sweep.device),
+                      "audit": audit(models.build_aside(cfg.model)).to_dict(),
+                      "data": {"source": sweep.data.source, "sha256": sweep.data.sha256,
+                               "train_images": split.n_train, "val_images": split.n_val},
+                      "notebook": options.notebook}
+            ctx = SweepContext(sweep, options, console, data, record, math.ceil(split.n_train / cfg.batch_size),
+                               where, SweepProgress(len(sweep.seeds), cfg.epochs, folder=out))
+            for seed in sweep.seeds:
                 path = out / run_filename(cfg.run_name, seed)
                 lock = try_lock(path)
                 if lock is None:
                     pid = holder(path)
-                    sweep.shared_with(pid)
+                    ctx.progress.shared_with(pid)
                     console.print(f"skipped {path}: another process (pid {pid or '?'}) holds its lock",
                                   highlight=False, soft_wrap=True)
                     outcome.held.append(path)
                 else:
                     with lock:
-                        diverged = run_one(cfg, seed, device, data, path, context, console, quiet, force, where,
-                                           sweep)
+                        diverged = run_one(ctx, seed, path)
                     outcome.done.append(path)
                     if diverged:
                         outcome.diverged.append((path, diverged))
-                sweep.run_done()
-                if not quiet and len(seeds) > 1:
-                    console.print(sweep.line(), highlight=False)
+                ctx.progress.run_done()
+                if not options.quiet and len(sweep.seeds) > 1:
+                    console.print(ctx.progress.line(), highlight=False)
         except Stopped as stop:
             stop.where = str(where)
             raise
     return outcome
 
 
-def run_one(cfg, seed, device, data, path: Path, context: dict, console: Console, quiet: bool, force: bool,
-            where: Where, sweep: SweepProgress = None) -> str:
+def run_one(ctx: SweepContext, seed: int, path: Path) -> str:
     """One run under its lock: skip, resume or train it; its report is final (complete or diverged) when this
     returns, and the return value says why it diverged ('' when it did not). A refusal raises ReportError, an
     exception while training RunFailed (the report then says "failed"). The caller refuses conflicts for the
     whole sweep first (refuse_conflicts), before any training."""
-    say = (lambda m: None) if quiet else (lambda m: console.print(m, highlight=False, soft_wrap=True))
+    cfg, device = ctx.sweep.cfg, ctx.sweep.device
     ck_path = checkpoint.checkpoint_path(path)
     found = resume.inspect(path, cfg, seed, device.type)  # again, under the lock: another sweep may have moved on
     if found.action == "refuse":
-        if not force:
+        if not ctx.options.force:
             raise ReportError(found.why)
         for p in (path, ck_path):
             moved = resume.move_aside(p)
             if moved:
-                console.print(f"--force: moved {p} aside to {moved}", highlight=False, soft_wrap=True)
+                ctx.console.print(f"--force: moved {p} aside to {moved}", highlight=False, soft_wrap=True)
         found = resume.Found("new")
     resume.remove_stale_temporaries(path)
     if found.action == "skip":
         ck_path.unlink(missing_ok=True)  # left over by a stop between the final report and its removal
         if found.report.status == "diverged":
             why = f"diverged at epoch {len(found.report.epochs)}"
-            say(f"{path}: {why} with the same config (a final result), skipped")
+            ctx.say(f"{path}: {why} with the same config (a final result), skipped")
             return why
-        say(f"{path}: complete with the same config, skipped")
+        ctx.say(f"{path}: complete with the same config, skipped")
         return ""
     if found.report is not None and found.report.status == "failed":
-        say(f"{path}: retrying the run that failed ({found.report.reason})")
+        ctx.say(f"{path}: retrying the run that failed ({found.report.reason})")
 
-    fp = resume.run_fingerprint(cfg, seed, device.type)
-    audited = context["audited"]
+    audited = ctx.record["audit"]
     report = RunReport(model=cfg.run_name, params=audited["params"], audit=audited, seed=seed, config=cfg.to_dict(),
-                       device=device.type, environment=context["env"], data=context["data"], fingerprint=fp,
-                       execution=execution.describe(cfg.execution), notebook=context.get("notebook"))
+                       device=device.type, environment=ctx.record["environment"], data=ctx.record["data"],
+                       fingerprint=resume.run_fingerprint(cfg, seed, device.type),
+                       execution=execution.describe(cfg.execution), notebook=ctx.record["notebook"])
     state = None
     try:
-        state, report.train_seconds = begin(cfg, seed, device, found, context["data"]["train_images"])
-        train_run(cfg, seed, device, data, path, context, report, state, console, quiet, where, sweep)
+        state, report.train_seconds = begin(cfg, seed, device, found, ctx.record["data"]["train_images"])
+        train_run(ctx, seed, path, report, state)
     except Diverged as d:
         report.status, report.weights_sha256 = "diverged", weights_sha256(state.net)
         report.save(path)
         ck_path.unlink(missing_ok=True)  # the diverged report is final, as a complete one is
-        say(f"{path}: diverged: {d}; the sweep goes on")
+        ctx.say(f"{path}: diverged: {d}; the sweep goes on")
         return f"diverged: {d}"
     except (OSError, BadInput):
         raise   # a folder that cannot be written, a refusal: bad input, not this run's failure
@@ -167,17 +185,16 @@ def begin(cfg, seed, device, found: resume.Found, n_train: int):
     return start_run(cfg, seed, device, n_train), 0.0
 
 
-def train_run(cfg, seed, device, data, path: Path, context: dict, report: RunReport, state, console: Console,
-              quiet: bool, where: Where, sweep: SweepProgress) -> None:
+def train_run(ctx: SweepContext, seed: int, path: Path, report: RunReport, state) -> None:
     """Train from `state` (and report.train_seconds so far) to the end, checkpoint then report after every epoch;
     the report is complete at the end."""
+    cfg, device = ctx.sweep.cfg, ctx.sweep.device
     ck_path = checkpoint.checkpoint_path(path)
-    if state.epochs and not quiet:
-        console.print(f"{path}: resuming after epoch {len(state.epochs)} of {cfg.epochs}", highlight=False,
-                      soft_wrap=True)
+    if state.epochs:
+        ctx.say(f"{path}: resuming after epoch {len(state.epochs)} of {cfg.epochs}")
     fp, seconds_before = report.fingerprint, report.train_seconds
     report.epochs = state.epochs
-    where.path, where.saved = path, len(state.epochs)
+    ctx.where.path, ctx.where.saved = path, len(state.epochs)
     report.save(path)
     t0 = time.perf_counter() - seconds_before
 
@@ -185,17 +202,16 @@ def train_run(cfg, seed, device, data, path: Path, context: dict, report: RunRep
         # report.epochs is state.epochs: train() has appended e already.
         report.train_seconds = time.perf_counter() - t0
         checkpoint.save(ck_path, state, fp, device, report.train_seconds)  # first: never behind the report
-        where.saved = len(state.epochs)
+        ctx.where.saved = len(state.epochs)
         report.save(path)
         progress.epoch(e)
 
-    if sweep is not None:
-        sweep.epoch_started()
-    with RunProgress(console, f"{cfg.run_name} seed {seed}", cfg.epochs, context["batches"], quiet,
-                     sweep) as progress:
+    ctx.progress.epoch_started()
+    with RunProgress(ctx.console, f"{cfg.run_name} seed {seed}", cfg.epochs, ctx.batches, ctx.options.quiet,
+                     ctx.progress) as progress:
         if progress.bar and state.epochs:
             progress.bar.advance(progress.epoch_task, len(state.epochs))
-        _, report.weights_sha256, _ = train(cfg, seed, data, device, on_epoch, progress.batch, start=state)
+        _, report.weights_sha256, _ = train(cfg, seed, ctx.tensors, device, on_epoch, progress.batch, start=state)
     report.train_seconds = time.perf_counter() - t0
     report.status = "complete"
     report.save(path)

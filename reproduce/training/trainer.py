@@ -96,10 +96,12 @@ def start_run(cfg: TrainConfig, seed: int, device: torch.device, n_train: Option
     return RunState(net, opt, order, schedule=schedule, augment=Augment.from_config(cfg, seed, device))
 
 
-def train_epoch(net, opt, x, y, batch_size: int, order: torch.Generator, on_batch: Callable[[], None],
-                loss_fn=F.nll_loss, augment: Optional[Augment] = None, batch_schedule=None):
-    """One epoch; (mean training loss, training accuracy %). augment: applied to each gathered batch;
-    batch_schedule: a scheduler stepped after every optimizer step (OneCycle)."""
+def train_epoch(net, opt, x, y, *, batch_size: int, order: torch.Generator,
+                on_batch: Callable[[], None] = lambda: None, loss_fn=F.nll_loss, augment: Optional[Augment] = None,
+                batch_schedule=None):
+    """One epoch of net on the images x and labels y; (mean training loss, training accuracy %). order: the
+    generator of the epoch's shuffle; augment: applied to each gathered batch; batch_schedule: a scheduler
+    stepped after every optimizer step (OneCycle)."""
     net.train()
     n = x.shape[0]
     perm = torch.randperm(n, generator=order).to(x.device)
@@ -166,8 +168,9 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
                                                      loss_fn=loss_fn)
                 train_loss, train_acc = graphed.train_epoch(order, on_batch)
             else:
-                train_loss, train_acc = train_epoch(forward, opt, x, y, cfg.batch_size, order, on_batch, loss_fn,
-                                                    state.augment, per_batch)
+                train_loss, train_acc = train_epoch(forward, opt, x, y, batch_size=cfg.batch_size, order=order,
+                                                    on_batch=on_batch, loss_fn=loss_fn, augment=state.augment,
+                                                    batch_schedule=per_batch)
             test_loss, test_acc = evaluate(net, test_x, data.test_y, cfg.eval_batch_size, eval_sum)
             val_loss, val_acc = (evaluate(net, val_x, val_y, cfg.eval_batch_size, eval_sum) if split.n_val
                                  else (None, None))
