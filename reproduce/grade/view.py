@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from reproduce.grade.verdict import NotebookVerdict
-from reproduce.report.view import mark, mean_sd, pct
+from reproduce.report.view import mark, pct, shown_mean_sd
 
 COLUMNS = ["notebook", "params", "claimed final", "final ≥ target", "final mean ± sd, min", "constraints"]
 
@@ -23,7 +23,7 @@ def constraints(v: NotebookVerdict) -> str:
 def row(v: NotebookVerdict) -> List[str]:
     s = v.summary
     return [v.notebook, f"{s.params:,}", f"{v.claim.final:.2f}", f"{s.final_passing}/{s.runs}",
-            f"{mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}", constraints(v)]
+            f"{shown_mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}", constraints(v)]
 
 
 STANDING = "the claim among them"
@@ -43,7 +43,7 @@ def figures(v: NotebookVerdict) -> List[tuple]:
         ("constraints", " ".join(f"{name} {mark(ok)}" for name, ok in v.model.rules.items())),
         (f"final epoch ≥ {target}", f"{s.final_passing}/{s.runs}  (Wilson 95%: {100 * s.final_pass_low:.0f}–"
                                      f"{100 * s.final_pass_high:.0f}%)"),
-        ("final: mean ± sd, min", f"{mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}"),
+        ("final: mean ± sd, min", f"{shown_mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}"),
         (f"first epoch ≥ {target}", first),
         (STANDING, v.standing()),
     ]

@@ -42,12 +42,8 @@ def arguments(call: ast.Call, name: str, values: Values) -> dict:
     return out
 
 
-def _pair(v):
+def _as_list(v):
     return [float(x) for x in v] if isinstance(v, (list, tuple)) else v
-
-
-def _number(v):
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else UNKNOWN
 
 
 def train_pipeline(nb, values: Values):
@@ -112,18 +108,18 @@ def _affine(call, args, site, found, values):
     if args.get("degrees"):
         _rotation(call, args, site, found, values)
     if args.get("translate") is not None:
-        t = _pair(args["translate"])
+        t = _as_list(args["translate"])
         found.entries.append(Entry("augment", "translate", t[0] if t[0] == t[1] else t, site))
     if args.get("scale") is not None:
-        found.entries.append(Entry("augment", "scale", _pair(args["scale"]), site))
+        found.entries.append(Entry("augment", "scale", _as_list(args["scale"]), site))
     if args.get("shear") is not None:
         s = args["shear"]
-        found.entries.append(Entry("augment", "shear", _pair(s) if isinstance(s, (list, tuple)) else float(s), site))
+        found.entries.append(Entry("augment", "shear", _as_list(s) if isinstance(s, (list, tuple)) else float(s), site))
 
 
 def _resized_crop(call, args, site, found, values):
-    found.entries.append(Entry("augment", "resized_crop", {"scale": _pair(args.get("scale", (0.08, 1.0))),
-                                                           "ratio": _pair(args.get("ratio", (0.75, 4 / 3)))}, site))
+    found.entries.append(Entry("augment", "resized_crop", {"scale": _as_list(args.get("scale", (0.08, 1.0))),
+                                                           "ratio": _as_list(args.get("ratio", (0.75, 4 / 3)))}, site))
 
 
 def _random_apply(call, args, site, found, values):
@@ -155,8 +151,8 @@ def _erasing(call, args, site, found, values):
         found.unknown.append(f"RandomErasing with value={value!r}, which the suite cannot reproduce ({site})")
         return
     found.entries.append(Entry("augment", "erasing", {
-        "p": float(args.get("p", 0.5)), "scale": _pair(args.get("scale", (0.02, 0.33))),
-        "ratio": _pair(args.get("ratio", (0.3, 3.3))), "value": float(value)}, site))
+        "p": float(args.get("p", 0.5)), "scale": _as_list(args.get("scale", (0.02, 0.33))),
+        "ratio": _as_list(args.get("ratio", (0.3, 3.3))), "value": float(value)}, site))
 
 
 HANDLERS = {"Normalize": _normalize, "RandomRotation": _rotation, "RandomAffine": _affine,

@@ -27,7 +27,7 @@ def pct(v: Optional[float]) -> str:
     return "—" if v is None else f"{v:.2f}"
 
 
-def mean_sd(mean: Optional[float], sd: Optional[float]) -> str:
+def shown_mean_sd(mean: Optional[float], sd: Optional[float]) -> str:
     if mean is None:
         return "—"
     return f"{mean:.2f} ± {sd:.2f}" if sd is not None else f"{mean:.2f} (one run)"
@@ -70,13 +70,13 @@ def summary_rows(s: ModelSummary, target: float) -> List[tuple]:
         (f"final epoch ≥ {target}", f"{s.final_passing}/{s.runs}  (Wilson 95%: {100 * s.final_pass_low:.0f}–"
                                      f"{100 * s.final_pass_high:.0f}%)  (no epoch picked)"),
         (f"first epoch ≥ {target}", first),
-        ("final: mean ± sd, min", f"{mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}"),
-        ("peak on test: mean ± sd", mean_sd(s.peak_mean, s.peak_sd) + "  (picked on the test set)"),
+        ("final: mean ± sd, min", f"{shown_mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}"),
+        ("peak on test: mean ± sd", shown_mean_sd(s.peak_mean, s.peak_sd) + "  (picked on the test set)"),
         (f"last 3 epochs all ≥ {target}", f"{s.stay_last3}/{s.runs} runs"),
         ("one run's sampling spread", "—" if s.spread_at_mean is None else
          f"±{s.spread_at_mean:.2f} points  (binomial, n = {s.test_images:,})"),
         ("test at val-picked epoch", "—  (no run has --val-split)" if not s.val_runs else
-         f"{mean_sd(s.val_pick_mean, s.val_pick_sd)}, min {pct(s.val_pick_min)}  ({s.val_runs} runs)"),
+         f"{shown_mean_sd(s.val_pick_mean, s.val_pick_sd)}, min {pct(s.val_pick_min)}  ({s.val_runs} runs)"),
     ]
     if s.diverged or s.failed:
         rows.append(("did not finish", f"{s.diverged} diverged (loss not finite), {s.failed} failed (an error: "
