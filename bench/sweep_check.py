@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from reproduce.files.atomic import write_text
+from reproduce.flags import at_least_one
 from reproduce.training.config import EXECUTIONS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -115,18 +116,13 @@ def parse(argv: Optional[List[str]]):
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--device", choices=["cpu", "cuda"], default="cuda")
     p.add_argument("--execution", choices=EXECUTIONS, default="graph")
-    p.add_argument("--seeds", type=int, default=8)
-    p.add_argument("--procs", type=int, default=4)
-    p.add_argument("--epochs", type=int, default=19)
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--train-limit", type=int, default=None)
+    p.add_argument("--seeds", type=at_least_one, default=8)
+    p.add_argument("--procs", type=at_least_one, default=4)
+    p.add_argument("--epochs", type=at_least_one, default=19)
+    p.add_argument("--threads", type=at_least_one, default=None)
+    p.add_argument("--train-limit", type=at_least_one, default=None)
     p.add_argument("--time-limit", type=float, default=3600.0, help="seconds for the whole check")
-    args = p.parse_args(argv)
-    for name in ("seeds", "procs", "epochs", "threads", "train_limit"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise CheckError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-    return args
+    return p.parse_args(argv)
 
 
 def main(argv=None) -> int:

@@ -19,6 +19,7 @@ from model.spec import check_form
 from reproduce.cluster import options as cluster
 from reproduce.data.split import SplitError, plan as split_plan
 from reproduce.errors import BadInput, SuiteError
+from reproduce.flags import at_least_one, percent
 from reproduce.grade import command as notebook_commands
 from reproduce.record.schema import ReportError
 from reproduce.report.choices import FORMATS, MAX_EPOCHS, METRICS, TARGET
@@ -51,28 +52,6 @@ def worded(problem: Problem) -> str:
     if problem.field in FLAG_OF_FIELD:
         return f"{FLAG_OF_FIELD[problem.field]} {problem.says}"
     return f"the recipe's {recipe.key_of(problem.field)} {problem.says}"
-
-
-def at_least_one(text: str) -> int:
-    """argparse type= of a count only the command line has (--threads, --max-epochs)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def percent(text: str) -> float:
-    """argparse type= of --target: a test accuracy in percent."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not (0 < value <= 100):
-        raise argparse.ArgumentTypeError(f"is a test accuracy in percent, in (0, 100], got {value:g}")
-    return value
 
 
 MAX_SEED = 2 ** 32 - 1   # numpy's seeds are 32-bit: a larger one cannot seed every RNG of a run

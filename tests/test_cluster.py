@@ -181,8 +181,8 @@ def fake_slurm(folder, scontrol_exit=0):
     (["--partition", "debug"], "--partition is an option of --cluster slurm, which was not given"),
     (["--cluster", "slurm", "--slurm-arg", "array=0-9"], "--array is set by the suite"),
     (["--cluster", "slurm", "--slurm-arg", "mem="], "expected KEY=VALUE"),
-    (["--cluster", "slurm", "--max-parallel", "0"], "--max-parallel must be at least 1"),
-    (["--cluster", "slurm", "--time", "0"], "--time must be at least 1"),
+    (["--cluster", "slurm", "--max-parallel", "0"], "argument --max-parallel: must be at least 1, got 0"),
+    (["--cluster", "slurm", "--time", "0"], "argument --time: must be at least 1, got 0"),
 ])
 def test_bad_cluster_flags_are_one_line_and_exit_2(tmp_path, capsys, args, said):
     code = main(["run", *SMALL, "--seeds", "0", "--out", str(tmp_path / "out"), *args])

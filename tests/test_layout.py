@@ -10,8 +10,9 @@ REPO = Path(__file__).resolve().parent.parent
 RANK = {"files": 0, "data": 1, "training": 2, "record": 3, "notebook": 3, "report": 4, "sweep": 4, "cluster": 5,
         "grade": 6}
 TOP = {"cli", "__main__", "__init__"}   # reproduce/cli.py and friends sit above every stage
-# reproduce/errors.py sits below every stage: it imports nothing, and every stage (and model/) raises its errors
-BASE = {"errors"}
+# reproduce/errors.py and flags.py sit below every stage: they import nothing of the suite; every stage (and model/)
+# raises the errors, and every layer's command-line flags may use the flags' types
+BASE = {"errors", "flags"}
 
 
 def stage_of(module: str):

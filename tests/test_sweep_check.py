@@ -33,7 +33,8 @@ def test_two_processes_share_a_sweep_and_each_seed_alone_gives_the_same_bytes(tm
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
-    for args, says in [(["--procs", 0], "--procs must be at least 1"), (["--seeds", "x"], "invalid int"),
+    for args, says in [(["--procs", 0], "argument --procs: must be at least 1, got 0"),
+                       (["--seeds", "x"], "argument --seeds: must be a whole number, got 'x'"),
                        ([], "--out")]:
         done = sweep_check(*args, *(["--out", tmp_path / "o"] if args else []))
         assert done.returncode == 2 and done.stderr.count("\n") == 1 and says in done.stderr, done.stderr

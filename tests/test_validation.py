@@ -81,6 +81,8 @@ def test_the_same_value_in_a_recipe_is_said_as_its_key(tmp_path, capsys):
     (["report", "reports", "--target", "101"], "argument --target: is a test accuracy in percent, in (0, 100]"),
     (["compare", "a", "b", "--target", "0"], "argument --target: is a test accuracy in percent, in (0, 100]"),
     (["check", "a.ipynb", "--target", "high"], "argument --target: must be a number, got 'high'"),
+    (["run", "--cluster", "slurm", "--gpus-per-task", "-1"], "argument --gpus-per-task: must be at least 0, got -1"),
+    (["run", "--cluster", "slurm", "--cpus-per-task", "0"], "argument --cpus-per-task: must be at least 1, got 0"),
 ])
 def test_flags_only_the_command_line_has_are_checked_by_argparse(args, says, capsys):
     assert main(args) == 2

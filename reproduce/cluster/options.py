@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Union
 
 from reproduce.errors import BadInput
+from reproduce.flags import at_least
 
 if TYPE_CHECKING:
     import torch
@@ -31,15 +32,6 @@ class SlurmOptions:
     max_parallel: Optional[int] = None      # tasks running at once (the array's %K)
     extra: Dict[str, Union[str, bool]] = field(default_factory=dict)   # --slurm-arg KEY=VALUE, as sbatch --KEY=VALUE
 
-    def problems(self) -> List[str]:
-        out = []
-        for name, value, least in (("--time", self.time_min, 1), ("--cpus-per-task", self.cpus_per_task, 1),
-                                   ("--gpus-per-task", self.gpus_per_task, 0),
-                                   ("--max-parallel", self.max_parallel, 1)):
-            if value is not None and value < least:
-                out.append(f"{name} must be at least {least}, got {value}")
-        return out
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("on a cluster (every seed a SLURM array task; see docs/sweeps.md)")
@@ -47,14 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="submit one array task per seed instead of training here")
     g.add_argument("--partition", default=None, help="SLURM partition (default: the cluster's default one)")
     g.add_argument("--account", default=None, help="SLURM account to charge")
-    g.add_argument("--time", type=int, default=None, metavar="MIN",
+    g.add_argument("--time", type=at_least(1), default=None, metavar="MIN",
                    help="time limit per task in minutes (default: the partition's); a task stopped by it is "
                         "requeued and resumes after its last completed epoch")
-    g.add_argument("--cpus-per-task", type=int, default=None, metavar="N",
+    g.add_argument("--cpus-per-task", type=at_least(1), default=None, metavar="N",
                    help="CPUs per task; torch uses as many threads unless --threads")
-    g.add_argument("--gpus-per-task", type=int, default=None, metavar="N",
+    g.add_argument("--gpus-per-task", type=at_least(0), default=None, metavar="N",
                    help="GPUs per task (with --device auto, N > 0 trains on cuda)")
-    g.add_argument("--max-parallel", type=int, default=None, metavar="K", help="at most K tasks running at once")
+    g.add_argument("--max-parallel", type=at_least(1), default=None, metavar="K",
+                   help="at most K tasks running at once")
     g.add_argument("--slurm-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="any other sbatch option, as --KEY=VALUE (KEY alone: a flag); repeatable")
     g.add_argument("--no-wait", action="store_true",
@@ -87,8 +80,6 @@ def from_args(args) -> Optional[SlurmOptions]:
     options = SlurmOptions(partition=args.partition, account=args.account, time_min=args.time,
                            cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
                            max_parallel=args.max_parallel, extra=parse_slurm_args(args.slurm_arg))
-    if options.problems():
-        raise ClusterError(options.problems()[0])
     from reproduce.cluster import slurm  # here, not above: slurm.py imports this module
     return slurm.checked(options)
 

@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from reproduce.flags import at_least_one, percent
 from reproduce.report.choices import MAX_EPOCHS, TARGET
 
 # Only what registering the flags needs is imported here: `--help` answers before torch and rich are loaded
@@ -22,7 +23,6 @@ NOT_FROM_RUN = {"help", "model", "recipe", "report", "out", "seeds"}
 
 def register(sub, run_parser) -> None:
     """Add `recipe` and `check` to the command line; check takes run's flags (--epochs, --train-limit, ...)."""
-    from reproduce import cli  # loaded by now: it is building its parser
     r = sub.add_parser("recipe", help="print the recipe drafted from a notebook's code, to read and edit")
     r.add_argument("notebook", type=Path, help="a Jupyter notebook (.ipynb)")
     r.add_argument("--approximate", action="store_true",
@@ -38,8 +38,8 @@ def register(sub, run_parser) -> None:
                    help="folder for the runs, one folder per notebook (default reports/check)")
     c.add_argument("--pattern", default=None, metavar="REGEX",
                    help="read the claimed per-epoch test accuracy with this regex (named group acc; loss, epoch)")
-    c.add_argument("--target", type=cli.percent, default=TARGET, help="test accuracy to reach, in percent")
-    c.add_argument("--max-epochs", type=cli.at_least_one, default=MAX_EPOCHS, help="epochs allowed to reach it")
+    c.add_argument("--target", type=percent, default=TARGET, help="test accuracy to reach, in percent")
+    c.add_argument("--max-epochs", type=at_least_one, default=MAX_EPOCHS, help="epochs allowed to reach it")
     c.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     for action in run_parser._actions:   # the same flag objects as run's: one definition, one meaning
         if action.dest not in NOT_FROM_RUN and action.dest != "approximate":
