@@ -343,7 +343,7 @@ def cmd_report(args, console: Console) -> int:
 
 def cmd_import_log(args, console: Console) -> int:
     from reproduce.report.importlog import import_log
-    path = import_log(args.log, args.model, args.params, args.seed, args.out, args.pattern)
+    path = import_log(args.log, args.model, params=args.params, seed=args.seed, out=args.out, pattern=args.pattern)
     console.print(f"imported {args.log} -> {path}", highlight=False)
     return 0
 

@@ -207,11 +207,12 @@ def train_run(ctx: SweepContext, seed: int, path: Path, report: RunReport, state
         progress.epoch(e)
 
     ctx.progress.epoch_started()
-    with RunProgress(ctx.console, f"{cfg.run_name} seed {seed}", cfg.epochs, ctx.batches, ctx.options.quiet,
-                     ctx.progress) as progress:
+    with RunProgress(ctx.console, f"{cfg.run_name} seed {seed}", epochs=cfg.epochs, batches_per_epoch=ctx.batches,
+                     quiet=ctx.options.quiet, sweep=ctx.progress) as progress:
         if progress.bar and state.epochs:
             progress.bar.advance(progress.epoch_task, len(state.epochs))
-        _, report.weights_sha256, _ = train(cfg, seed, ctx.tensors, device, on_epoch, progress.batch, start=state)
+        _, report.weights_sha256, _ = train(cfg, seed, ctx.tensors, device, on_epoch=on_epoch,
+                                            on_batch=progress.batch, start=state)
     report.train_seconds = time.perf_counter() - t0
     report.status = "complete"
     report.save(path)

@@ -83,7 +83,7 @@ def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Consol
             first_bad.append((e.epoch, diff))
 
     try:
-        _, digest, _ = train(cfg, report.seed, data, device, on_epoch, stop_after=k)
+        _, digest, _ = train(cfg, report.seed, data, device, on_epoch=on_epoch, stop_after=k)
     except Diverged as d:
         # A diverged report's last epoch is where it diverged: the re-run must diverge there, with the same figures.
         on_epoch(d.record)

@@ -139,7 +139,7 @@ def evaluate(net, x, y, batch_size: int, loss_sum_fn=lambda out, y: F.nll_loss(o
     return loss_sum.item() / n, 100.0 * correct.item() / n
 
 
-def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
+def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device, *,
           on_epoch: Callable[[EpochRecord], None] = lambda e: None,
           on_batch: Callable[[], None] = lambda: None,
           start: Optional[RunState] = None, stop_after: Optional[int] = None):
