@@ -47,7 +47,7 @@ FLAG_OF_FIELD = {name: "--" + name.replace("_", "-") for name in (
     "precision")}
 
 
-def worded(problem: Problem) -> str:
+def in_flag_terms(problem: Problem) -> str:
     """A config's Problem (reproduce/training/config.py) in the command line's terms."""
     if problem.field in FLAG_OF_FIELD:
         return f"{FLAG_OF_FIELD[problem.field]} {problem.says}"
@@ -241,7 +241,7 @@ def cmd_run(args, console: Console) -> int:
     cfg = config_from_args(args)
     problems = cfg.problems()
     if problems:
-        raise UsageError(worded(problems[0]))
+        raise UsageError(in_flag_terms(problems[0]))
     try:
         split_plan(cfg)   # before any data is loaded: a split that leaves too little to train on is bad input
     except SplitError as e:

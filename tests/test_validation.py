@@ -47,12 +47,12 @@ def test_the_wordings_name_only_fields_that_exist():
 
 def test_one_problem_said_as_a_flag_and_as_a_recipe_key():
     lr = TrainConfig(lr=-1.0).problems()[0]
-    assert cli.worded(lr) == "--lr must be a positive number, got -1.0"
-    assert recipe.worded(lr) == "[optimizer] lr must be a positive number, got -1.0"
+    assert cli.in_flag_terms(lr) == "--lr must be a positive number, got -1.0"
+    assert recipe.in_recipe_terms(lr) == "[optimizer] lr must be a positive number, got -1.0"
     schedule = Problem("schedule", "step: torch rejects it: x")
-    assert recipe.worded(schedule) == "[schedule] step: torch rejects it: x"
-    assert cli.worded(schedule) == "the recipe's [schedule] step: torch rejects it: x"
-    assert cli.worded(Problem("val_split", "must be 0 or more, got -1")) == "--val-split must be 0 or more, got -1"
+    assert recipe.in_recipe_terms(schedule) == "[schedule] step: torch rejects it: x"
+    assert cli.in_flag_terms(schedule) == "the recipe's [schedule] step: torch rejects it: x"
+    assert cli.in_flag_terms(Problem("val_split", "must be 0 or more, got -1")) == "--val-split must be 0 or more, got -1"
 
 
 def test_a_flag_against_the_recipe_is_said_as_the_flag(tmp_path, capsys):

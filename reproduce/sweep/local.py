@@ -66,7 +66,9 @@ class SweepContext:
     options: SweepOptions
     console: Console
     tensors: MNISTTensors     # the data, on the sweep's device
-    record: dict              # each report's "environment", "audit" and "data" (and "notebook", when there is one)
+    environment: dict         # what each report records: the machine and software (environment.capture),
+    audit: dict               # the network's audit,
+    data: dict                # and the data it was trained on (source, hashes, images trained and held out)
     batches: int              # training batches per epoch, for the progress bar
     where: Where
     progress: SweepProgress
@@ -91,13 +93,13 @@ def run_sweep(sweep: Sweep, console: Console, options: Optional[SweepOptions] = 
             data = load_tensors(Path(sweep.data.root), sweep.device)
             split = plan(cfg, data.train_x.shape[0])
             determinism.allow_nondeterministic(cfg.allow_nondeterministic)  # before the flags are recorded
-            record = {"environment": environment.capture(sweep.device),
-                      "audit": audit(models.build_aside(cfg.model)).to_dict(),
-                      "data": {"source": sweep.data.source, "sha256": sweep.data.sha256,
-                               "train_images": split.n_train, "val_images": split.n_val},
-                      "notebook": options.notebook}
-            ctx = SweepContext(sweep, options, console, data, record, math.ceil(split.n_train / cfg.batch_size),
-                               where, SweepProgress(len(sweep.seeds), cfg.epochs, folder=out))
+            ctx = SweepContext(
+                sweep, options, console, data, environment=environment.capture(sweep.device),
+                audit=audit(models.build_aside(cfg.model)).to_dict(),
+                data={"source": sweep.data.source, "sha256": sweep.data.sha256, "train_images": split.n_train,
+                      "val_images": split.n_val},
+                batches=math.ceil(split.n_train / cfg.batch_size), where=where,
+                progress=SweepProgress(len(sweep.seeds), cfg.epochs, folder=out))
             for seed in sweep.seeds:
                 path = out / run_filename(cfg.run_name, seed)
                 lock = try_lock(path)
@@ -150,14 +152,13 @@ def run_one(ctx: SweepContext, seed: int, path: Path) -> str:
     if found.report is not None and found.report.status == "failed":
         ctx.say(f"{path}: retrying the run that failed ({found.report.reason})")
 
-    audited = ctx.record["audit"]
-    report = RunReport(model=cfg.run_name, params=audited["params"], audit=audited, seed=seed, config=cfg.to_dict(),
-                       device=device.type, environment=ctx.record["environment"], data=ctx.record["data"],
+    report = RunReport(model=cfg.run_name, params=ctx.audit["params"], audit=ctx.audit, seed=seed,
+                       config=cfg.to_dict(), device=device.type, environment=ctx.environment, data=ctx.data,
                        fingerprint=resume.run_fingerprint(cfg, seed, device.type),
-                       execution=execution.describe(cfg.execution), notebook=ctx.record["notebook"])
+                       execution=execution.describe(cfg.execution), notebook=ctx.options.notebook)
     state = None
     try:
-        state, report.train_seconds = begin(cfg, seed, device, found, ctx.record["data"]["train_images"])
+        state, report.train_seconds = begin(cfg, seed, device, found, ctx.data["train_images"])
         train_run(ctx, seed, path, report, state)
     except Diverged as d:
         report.status, report.weights_sha256 = "diverged", weights_sha256(state.net)

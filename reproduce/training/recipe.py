@@ -49,7 +49,7 @@ def key_of(field: str) -> str:
     return KEY_OF_FIELD.get(field, field)
 
 
-def worded(problem: Problem) -> str:
+def in_recipe_terms(problem: Problem) -> str:
     """A config's Problem (config.py) in a recipe's terms: its key, then what is wrong."""
     return f"{key_of(problem.field)} {problem.says}"
 
@@ -147,5 +147,5 @@ def load(path: Path) -> dict:
 
     problems = TrainConfig(**fields).problems()
     if problems:
-        raise RecipeError(f"{file}: {worded(problems[0])}")
+        raise RecipeError(f"{file}: {in_recipe_terms(problems[0])}")
     return fields
