@@ -1,14 +1,14 @@
 """Forward pass in eval mode: every registered model, batch 1/128/1024 (and 8192 on CUDA), eager fp32 against
-the suite's inference path (model/inference.py). Each variant is checked against eager on the same random
+the suite's inference path (reproduce/model/inference.py). Each variant is checked against eager on the same random
 input before it is timed; a variant that disagrees by more than 1e-4 fails instead of being timed.
 """
 import pytest
 import torch
 
-import model
+import reproduce.model as model
 from bench.common import common_info, devices, median_seconds, synchronizer
-from model.fold_bn import randomize_batchnorm
-from model.inference import optimize
+from reproduce.model.fold_bn import randomize_batchnorm
+from reproduce.model.inference import optimize
 
 TOLERANCE = 1e-4  # max abs difference of log-probabilities, fp32
 CPU_BATCHES = (1, 128, 1024)

@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import model as models
+import reproduce.model as models
 from bench import reference_loop
 from bench.common import common_info, devices, median_seconds, synchronizer
 from bench.conv_floor import convolutions_only, step_convolutions

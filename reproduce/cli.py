@@ -12,15 +12,16 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-# Only what parsing the command line needs: `--help` and a bad flag answer before torch, rich or matplotlib
-# are imported (seconds on a small machine). Each command imports the rest when it runs.
-from model import NAMES
-from model.spec import check_form
 from reproduce.cluster import options as cluster
 from reproduce.data.split import SplitError, plan as split_plan
 from reproduce.errors import BadInput, SuiteError
 from reproduce.flags import at_least_one, percent
 from reproduce.grade import command as notebook_commands
+
+# Only what parsing the command line needs: `--help` and a bad flag answer before torch, rich or matplotlib
+# are imported (seconds on a small machine). Each command imports the rest when it runs.
+from reproduce.model import NAMES
+from reproduce.model.spec import check_form
 from reproduce.record.schema import ReportError
 from reproduce.report.choices import FORMATS, MAX_EPOCHS, METRICS, TARGET
 from reproduce.sweep.interrupt import Stopped
@@ -87,8 +88,14 @@ def seed_range(part: str) -> range:
     return range(first, last + 1)
 
 
+def invoked_as() -> str:
+    """How the user called the suite: the console command's name, or `python -m reproduce`."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return "python -m reproduce" if name in ("", "-c", "-m", "__main__.py") else name
+
+
 def build_parser() -> Parser:
-    p = Parser(prog="python -m reproduce", description=__doc__)
+    p = Parser(prog=invoked_as(), description=__doc__)
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     d = sub.add_parser("data", help="fetch (if needed) and verify MNIST, print its source and hashes")
@@ -189,9 +196,9 @@ def cmd_data(args, console: Console) -> int:
 def config_from_args(args) -> TrainConfig:
     """The run's config: the model spec (checked), its recipe (the model's own unless --recipe), the flags that
     override the recipe, then the rest of the flags. One line and exit 2 for anything wrong (main)."""
-    import model as models
-    from model.spec import check as check_spec
+    import reproduce.model as models
     from reproduce.grade import beside
+    from reproduce.model.spec import check as check_spec
     source = models.resolve(args.model)       # SpecError: a file that is missing, broken, or names no network
     check_spec(source)
     recipe_path = args.recipe or source.recipe or models.MODELS["seed"].recipe
@@ -230,7 +237,7 @@ def cmd_run(args, console: Console) -> int:
     seeds = check_run_flags(args)
     import torch
 
-    import model as models
+    import reproduce.model as models
     from reproduce.data.mnist import default_root, ensure_mnist
     from reproduce.grade import beside
     from reproduce.record.locks import holder
@@ -395,7 +402,9 @@ def reader_console():
 def resume_command(argv) -> str:
     """The command that resumes this one, with the interpreter actually used (relative when it is below here)."""
     python = os.path.relpath(sys.executable) if Path(sys.executable).is_relative_to(Path.cwd()) else sys.executable
-    return f"{python} -m reproduce {shlex.join(argv)}"
+    command = invoked_as()
+    return f"{python} -m reproduce {shlex.join(argv)}" if command == "python -m reproduce" \
+        else f"{command} {shlex.join(argv)}"
 
 
 def main(argv=None) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import model
+import reproduce.model as model
 
 pytestmark = pytest.mark.slow   # runs every benchmark case once: left out by make test-fast
 

@@ -3,7 +3,7 @@ with the trainer's shapes and layout, and timing them does not touch the network
 import torch
 import torch.nn as nn
 
-import model as models
+import reproduce.model as models
 from bench.conv_floor import convolutions_only, step_convolutions
 from reproduce.training import execution
 

@@ -3,13 +3,13 @@ exit code, bad input of any kind a BadInput (exit 2); anything else is a bug of 
 traceback and a line asking to report it, never passed off as the user's mistake."""
 import pytest
 
-from model.notebook import NotebookError
-from model.spec import SpecError
 from reproduce import cli
 from reproduce.cluster.options import ClusterError
 from reproduce.data.mnist import DataError
 from reproduce.data.split import SplitError
 from reproduce.errors import BadInput, SuiteError
+from reproduce.model.notebook import NotebookError
+from reproduce.model.spec import SpecError
 from reproduce.notebook.claim import ClaimError
 from reproduce.notebook.draft import DraftError
 from reproduce.record.schema import ReportError

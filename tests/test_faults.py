@@ -388,5 +388,5 @@ def test_compare_refuses_a_side_that_holds_two_configurations(tmp_path, capsys):
 
 
 def test_the_command_line_names_the_registered_models_as_the_registry_does():
-    import model
+    import reproduce.model as model
     assert list(model.NAMES) == sorted(model.MODELS)   # named there so that --help need not load torch

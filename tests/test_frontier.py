@@ -2,9 +2,9 @@
 20-seed sweep of RESULTS.md used (the fingerprint it gives is the one written there)."""
 import re
 
-import model
+import reproduce.model as model
 from conftest import REPO
-from model.audit import audit
+from reproduce.model.audit import audit
 from reproduce.record.resume import run_fingerprint
 from reproduce.training.config import TrainConfig
 from reproduce.training.recipe import load

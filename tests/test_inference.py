@@ -1,4 +1,4 @@
-"""The suite's inference path (model/inference.py, model/fold_bn.py) computes the eval-mode model's function:
+"""The suite's inference path (reproduce/model/inference.py, reproduce/model/fold_bn.py) computes the eval-mode model's function:
 max abs difference of log-probabilities <= 1e-4 in fp32, for every registered model with trained-looking BN."""
 import shutil
 
@@ -6,9 +6,9 @@ import pytest
 import torch
 import torch.nn as nn
 
-import model
-from model.fold_bn import FoldedConv2d, fold_batchnorm, randomize_batchnorm
-from model.inference import optimize
+import reproduce.model as model
+from reproduce.model.fold_bn import FoldedConv2d, fold_batchnorm, randomize_batchnorm
+from reproduce.model.inference import optimize
 
 TOLERANCE = 1e-4
 

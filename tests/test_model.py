@@ -2,8 +2,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-import model
-from model.audit import audit, count_params
+import reproduce.model as model
+from reproduce.model.audit import audit, count_params
 
 
 def test_seed_has_the_documents_parameter_count():

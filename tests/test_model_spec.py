@@ -6,11 +6,11 @@ import textwrap
 import pytest
 import torch.nn as nn
 
-import model
+import reproduce.model as model
 from conftest import run_cli
-from model.audit import audit
-from model.spec import run_name
 from reproduce.cli import main
+from reproduce.model.audit import audit
+from reproduce.model.spec import run_name
 
 EXAMPLE = "examples/my_net.py:Net"
 TINY = """
@@ -50,9 +50,13 @@ def test_a_file_spec_loads_hashes_and_audits_the_example():
     assert (a.params, a.batchnorm, a.dropout, a.fully_connected, a.global_avg_pool) == (7578, True, True, True, True)
 
 
-def test_a_module_spec_and_a_factory_function(tmp_path):
-    assert isinstance(model.build("model.seed:SeedNet"), nn.Module)
-    assert model.resolve("model.seed:SeedNet").sha256 is not None
+def test_a_module_spec_and_a_factory_function(tmp_path, monkeypatch):
+    (tmp_path / "their_pkg").mkdir()
+    (tmp_path / "their_pkg" / "__init__.py").write_text("")
+    (tmp_path / "their_pkg" / "nets.py").write_text(TINY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert isinstance(model.build("their_pkg.nets:Net"), nn.Module)
+    assert model.resolve("their_pkg.nets:Net").sha256 is not None
     path = write(tmp_path, TINY)
     assert isinstance(model.build(f"{path}:make"), nn.Module)
 

@@ -4,10 +4,10 @@ import hashlib
 import pytest
 from nbfactory import IMPORTS, LOADERS, NET, NET_PARAMS, TRAIN, notebook, write
 
-import model as models
-from model.audit import audit
-from model.spec import SpecError
+import reproduce.model as models
 from reproduce.cli import main
+from reproduce.model.audit import audit
+from reproduce.model.spec import SpecError
 from reproduce.record.schema import load
 
 BLOCK = """class ConvBlock(nn.Module):

@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 from rich.console import Console
 
-import model
+import reproduce.model as model
 from conftest import REPO, run_cli
 from reproduce.cli import main
 from reproduce.data.mnist import DataInfo

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-import model
+import reproduce.model as model
 from conftest import REPO, assert_recipe_refused, write_recipe
 from reproduce.cli import main
 from reproduce.record.resume import run_fingerprint

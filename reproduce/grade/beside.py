@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional
 
-import model as models
+import reproduce.model as models
 from reproduce.files.atomic import write_text
 from reproduce.notebook import draft
 from reproduce.training import recipe

@@ -58,9 +58,9 @@ def cmd_recipe(args, console) -> int:
 def refuse_at_once(args) -> None:
     """What is wrong that needs no torch: a notebook that is not there or not one, a --model spec's form or
     file (UsageError, SpecError), said before anything heavy is loaded."""
-    from model import NAMES
-    from model.spec import check_form
     from reproduce import cli
+    from reproduce.model import NAMES
+    from reproduce.model.spec import check_form
     for path in args.notebooks:
         if path.suffix != ".ipynb":
             raise cli.UsageError(f"check {path}: not a Jupyter notebook (.ipynb)")
@@ -72,10 +72,10 @@ def refuse_at_once(args) -> None:
 
 def _plan(path: Path, args, seeds):
     """Everything about one notebook that can be wrong, found before any training: (run args, config, claim)."""
-    import model as models
-    from model.audit import audit
+    import reproduce.model as models
     from reproduce import cli  # the command line builds a run's config; it imports this module first
     from reproduce.grade.verdict import Claim
+    from reproduce.model.audit import audit
     from reproduce.report import importlog
     from reproduce.sweep.local import pick_device, refuse_conflicts
     if path.suffix != ".ipynb":
@@ -98,7 +98,7 @@ def _plan(path: Path, args, seeds):
 def cmd_check(args, console) -> int:
     from rich.console import Console
 
-    import model as models
+    import reproduce.model as models
     from reproduce import cli
     from reproduce.grade import view
     from reproduce.grade.verdict import NotebookVerdict

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Tuple
 
-from model.notebook import Notebook, NotebookError, read as read_notebook
 from reproduce.data.mnist import MEAN, STD
+from reproduce.model.notebook import Notebook, NotebookError, read as read_notebook
 from reproduce.notebook import training, transforms
 from reproduce.notebook.evaluate import Values
 from reproduce.notebook.transforms import Entry, Found

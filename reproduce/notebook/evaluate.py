@@ -6,7 +6,7 @@ import operator
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional
 
-from model.notebook import Cell, Notebook
+from reproduce.model.notebook import Cell, Notebook
 
 UNKNOWN = object()   # a value that cannot be known without running the notebook
 OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,

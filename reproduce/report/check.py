@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from model.audit import MAX_PARAMS
+from reproduce.model.audit import MAX_PARAMS
 from reproduce.record.schema import RunReport
 from reproduce.report.choices import MAX_EPOCHS, TARGET  # noqa: F401  (their home is choices.py)
 from reproduce.report.groups import group

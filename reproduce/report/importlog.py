@@ -20,9 +20,9 @@ import re
 from pathlib import Path
 from typing import List, Tuple
 
-import model as models
-from model.audit import audit
-from model.spec import check, run_name
+import reproduce.model as models
+from reproduce.model.audit import audit
+from reproduce.model.spec import check, run_name
 from reproduce.notebook import claim
 from reproduce.notebook.claim import ClaimError
 from reproduce.record.schema import EpochRecord, ReportError, RunReport, run_filename

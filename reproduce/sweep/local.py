@@ -13,11 +13,11 @@ from typing import Optional
 import torch
 from rich.console import Console
 
-import model as models
-from model.audit import audit
+import reproduce.model as models
 from reproduce.data.mnist import MNISTTensors, load_tensors
 from reproduce.data.split import plan
 from reproduce.errors import BadInput
+from reproduce.model.audit import audit
 from reproduce.record import checkpoint, resume
 from reproduce.record.locks import holder, try_lock
 from reproduce.record.schema import ReportError, RunReport, run_filename

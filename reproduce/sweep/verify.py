@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from rich.console import Console
 
-import model as models
+import reproduce.model as models
 from reproduce.data.mnist import default_root, ensure_mnist, load_tensors
 from reproduce.record.schema import ReportError, load
 from reproduce.training import environment, precision

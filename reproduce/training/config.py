@@ -44,7 +44,7 @@ class TrainConfig:
     eval_batch_size: int = 1000         # evaluation only; does not change any number
     val_split: int = 0                  # hold out the last N training images as validation (reproduce/data/split.py)
     execution: str = "fast"             # "plain" | "fast" | "graph" (CUDA): see reproduce/training/execution.py
-    model_sha256: Optional[str] = None  # sha256 of the file defining the model (model/spec.py)
+    model_sha256: Optional[str] = None  # sha256 of the file defining the model (reproduce/model/spec.py)
     loss: str = "nll"                   # "nll" (the model returns log-probabilities) | "cross_entropy" (logits)
     label_smoothing: float = 0.0        # cross_entropy only
     optimizer: str = "sgd"              # sgd | adam | adamw
@@ -75,7 +75,9 @@ class TrainConfig:
     @property
     def run_name(self) -> str:
         """What the runs are filed and shown under: the registry name, or e.g. 'tiny.Net' for nets/tiny.py:Net."""
-        from model.spec import run_name  # here: the model package loads torch, which describing a config need not
+        from reproduce.model.spec import (
+            run_name,  # here: the model package loads torch, which describing a config need not
+        )
         return run_name(self.model)
 
     @property

@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-import model as models
+import reproduce.model as models
 from reproduce.data.mnist import MNISTTensors, renormalised
 from reproduce.data.split import plan
 from reproduce.training import determinism, execution, optim, precision

@@ -1,6 +1,6 @@
 """Which network a run trains, from its `--model` spec: a registry name, `FILE.py:NAME`, `package.module:NAME` or
-`NB.ipynb[:NAME]` (the network from a notebook's code cells, model/nbnet.py: its assembled source is hashed as a
-file's is).
+`NB.ipynb[:NAME]` (the network from a notebook's code cells, reproduce/model/nbnet.py: its assembled source is
+hashed as a file's is).
 
 NAME is an nn.Module class or a zero-argument callable returning one. A file is read once per process, hashed
 (sha256 of its bytes: editing it changes the run's fingerprint) and executed as a module of its own; the
@@ -119,7 +119,7 @@ def _resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
         return _from_notebook(spec)
     left, attr = _parts(spec, registry)
     if is_file_spec(spec):
-        module, digest = _load_file(Path(left), spec)
+        module, digest = load_file(Path(left), spec)
     else:
         module, digest = _import_module(left, spec)
     if not hasattr(module, attr):
@@ -165,7 +165,7 @@ def check_form(spec: str, names: Iterable[str]) -> None:
 
 
 def _from_notebook(spec: str) -> ModelSource:
-    from model import nbnet, notebook
+    from reproduce.model import nbnet, notebook
     path, name = notebook_parts(spec)
     try:
         nb = notebook.read(path)
@@ -197,7 +197,8 @@ def _compile(source: bytes, path: Path, spec: str):
         raise SpecError(f"--model {spec}: {path} is not Python source ({e})") from None
 
 
-def _load_file(path: Path, spec: str):
+def load_file(path: Path, spec: str):
+    """The module that running the file at `path` makes, and the file's sha256 (SpecError naming `spec`)."""
     return _exec_source(_read_source(path, spec), path, spec)
 
 

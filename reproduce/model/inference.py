@@ -1,7 +1,7 @@
 """The suite's inference path: the same function as the eval-mode model, computed faster.
 
 Steps, each exact in fp32 up to rounding (checked against eager in tests/test_inference.py):
-  1. fold every foldable BatchNorm into a neighbouring conv and drop eval-mode Dropout (model/fold_bn.py);
+  1. fold every foldable BatchNorm into a neighbouring conv and drop eval-mode Dropout (reproduce/model/fold_bn.py);
   2. channels_last memory format (oneDNN on CPU and cuDNN on GPU prefer NHWC for convs);
   3. torch.compile, where it works on this machine; where it does not, the reason is recorded and step 2's
      model is used as it is;
@@ -17,7 +17,7 @@ from typing import Callable, List, Optional
 import torch
 import torch.nn as nn
 
-from model.fold_bn import fold_batchnorm
+from reproduce.model.fold_bn import fold_batchnorm
 
 VARIANTS = ("eager", "folded", "compiled", "cuda-graph")  # what bench/ times; eager is the baseline
 

@@ -10,7 +10,7 @@ import builtins
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from model.notebook import Notebook, NotebookError
+from reproduce.model.notebook import Notebook, NotebookError
 
 BUILDER = "build_network"
 HEADER = "# The network {name}, assembled from a notebook's code cells: its definition and what it needs.\n"
