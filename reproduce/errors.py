@@ -19,3 +19,18 @@ class SuiteError(Exception):
 class BadInput(SuiteError):
     """Bad input of any kind: one line naming what is wrong, exit 2, nothing written."""
     exit_code = 2
+
+
+class UsageError(BadInput):
+    """Bad flags or arguments, said in one line."""
+
+
+def first_line(e: BaseException, width: int = 160) -> str:
+    """An exception's message as one line for the user: its first line, cut at `width` characters (the exception's
+    type name when it has no message)."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:width]
+
+
+def cannot_read(path, e: OSError) -> str:
+    """'PATH: cannot read (No such file or directory)': the one wording of a file the suite could not open."""
+    return f"{path}: cannot read ({e.strerror or e})"

@@ -32,3 +32,29 @@ def percent(text: str) -> float:
     if not (0 < value <= 100):
         raise argparse.ArgumentTypeError(f"is a test accuracy in percent, in (0, 100], got {value:g}")
     return value
+
+
+def folder(text: str):
+    """A folder to read or write: not empty (which would mean the current folder by accident) and not a file."""
+    from pathlib import Path
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; name a folder ('.' for the current one)")
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a file; a folder is needed")
+    return path
+
+
+def seed(text: str) -> int:
+    """One seed: a whole number in 0..2**32-1 (numpy's seeds are 32-bit)."""
+    value = at_least(0)(text)
+    if value > 2 ** 32 - 1:
+        raise argparse.ArgumentTypeError(f"must be at most {2 ** 32 - 1}, got {value}")
+    return value
+
+
+def name(text: str) -> str:
+    """A name that files are called after: not empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty")
+    return text

@@ -138,15 +138,16 @@ def test_several_notebooks_give_a_row_each_and_approximate_is_recorded(tmp_path,
 def test_a_slurm_task_keeps_the_notebook_in_its_report(tmp_path, mnist_root):
     """The task a `--cluster slurm` sweep submits, called here as a node would call it."""
     pytest.importorskip("submitit")
-    from reproduce.cli import build_parser, config_from_args
+    from reproduce.cli import build_parser, in_flag_terms, run_request
     from reproduce.cluster.task import SeedTask
     from reproduce.data.mnist import ensure_mnist
-    from reproduce.grade.beside import from_run
+    from reproduce.plan.beside import from_run
+    from reproduce.plan.build import config_of
     nb = answer(tmp_path / "answer.ipynb")
     args = build_parser().parse_args(["run", "--model", str(nb), "--recipe", str(nb), "--epochs", "1",
                                       "--train-limit", "256"])
     kept = from_run(str(nb), nb, False)
-    task = SeedTask(config_from_args(args), "cpu", ensure_mnist(mnist_root), tmp_path / "out", threads=1,
+    task = SeedTask(config_of(run_request(args), in_flag_terms), "cpu", ensure_mnist(mnist_root), tmp_path / "out", threads=1,
                     notebook=kept.record)
     assert load(task(0)).notebook == kept.record and kept.record["file"] == "answer.ipynb"
 

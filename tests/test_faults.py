@@ -185,9 +185,9 @@ def recipe(tmp_path, text: str) -> Path:
 
 @pytest.mark.parametrize("flags, says", [
     (lambda t: ["--recipe", recipe(t, "[schedule]\nname = \"step\"\nstep_size = 0\n")],
-     "[schedule] step: torch cannot step it"),
+     "[schedule] step: step_size must be an integer of at least 1, got 0"),
     (lambda t: ["--recipe", recipe(t, "[schedule]\nname = \"cosine\"\nT_max = 0\n")],
-     "[schedule] cosine: torch cannot step it"),
+     "[schedule] cosine: T_max must be an integer of at least 1, got 0"),
     (lambda t: ["--recipe", recipe(t, "[schedule]\nname = \"exponential\"\ngamma = 1e300\n")],
      "the learning rate becomes inf"),
     (lambda t: ["--seeds", "4294967296"], "--seeds: seeds must be in 0..4294967295"),

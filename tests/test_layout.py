@@ -1,6 +1,6 @@
 """The layout is the architecture: reproduce/ is grouped by stage, and imports run one way only, from a later
-stage to an earlier one (files -> data -> model -> training -> record | notebook -> report | sweep -> cluster -> grade
--> cli). Checked from the source,
+stage to an earlier one (files -> data -> model -> training -> record | notebook -> report | sweep -> cluster -> plan
+-> grade -> cli). Checked from the source,
 so a new import that runs upward fails here, not in a reviewer's head."""
 import ast
 from pathlib import Path
@@ -9,7 +9,7 @@ REPO = Path(__file__).resolve().parent.parent
 # A package may import packages of a lower rank only. Packages sharing a rank (record and notebook, report and
 # sweep) do not import each other.
 RANK = {"files": 0, "data": 1, "model": 2, "training": 3, "record": 4, "notebook": 4, "report": 5, "sweep": 5,
-        "cluster": 6, "grade": 7}
+        "cluster": 6, "plan": 7, "grade": 8}
 TOP = {"cli", "__main__", "__init__"}   # reproduce/cli.py and friends sit above every stage
 # reproduce/errors.py and flags.py sit below every stage: they import nothing of the suite; every stage (and model/)
 # raises the errors, and every layer's command-line flags may use the flags' types
@@ -73,3 +73,74 @@ def test_the_check_catches_an_upward_import(tmp_path, monkeypatch):
 def test_the_error_family_imports_nothing():
     """Every stage may import reproduce/errors.py only because it imports nothing of the suite (or of torch)."""
     assert list(imported_modules(REPO / "reproduce" / "errors.py")) == []
+
+
+def module_graph(root: Path) -> dict:
+    """{module: modules of the suite it imports} over reproduce/, lazy imports inside functions included. `from pkg
+    import sub` is an edge to pkg.sub when that is a module, else to pkg (its __init__)."""
+    files = {".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): p
+             for p in sorted((root / "reproduce").rglob("*.py"))}
+    graph = {}
+    for name, path in files.items():
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                edges |= {a.name for a in node.names if a.name in files}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                subs = {f"{node.module}.{a.name}" for a in node.names} & files.keys()
+                edges |= subs or ({node.module} & files.keys())
+        graph[name] = edges - {name}
+    return graph
+
+
+def circles(graph: dict) -> list:
+    """Every strongly connected group of more than one module (Tarjan's algorithm), each sorted."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(found)
+
+
+def test_no_module_imports_itself_in_a_circle():
+    assert circles(module_graph(REPO)) == []
+
+
+def test_the_circle_check_finds_a_circle():
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_nothing_below_the_command_line_imports_it():
+    graph = module_graph(REPO)
+    above = {"reproduce.cli", "reproduce.__main__"}
+    assert sorted(m for m, edges in graph.items() if m not in above and edges & above) == []
+
+
+def test_the_suites_network_files_import_torch_only():
+    """model/*.py are loaded exactly as a user's network file is: nothing of the suite, only torch."""
+    for path in sorted((REPO / "model").glob("*.py")):
+        roots = {name.split(".")[0] for name in imported_modules(path)}
+        assert roots <= {"torch", "math", "__future__", "typing"}, f"{path.name} imports {sorted(roots)}"

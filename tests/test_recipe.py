@@ -111,7 +111,20 @@ BAD = {
     "bad scale": ("[augment]\nscale = [1.1, 0.9]\n", "[augment] scale should be [low, high]"),
     "not toml": ("epochs = = 3\n", "not valid TOML"),
     "nesterov without momentum": ("[optimizer]\nmomentum = 0.0\nnesterov = true\n", "torch rejects it"),
+    # what torch takes but trains wrongly with
+    "onecycle peak of 0": ("[schedule]\nname = \"onecycle\"\nmax_lr = 0.0\n", "[schedule] onecycle: max_lr must be a positive number, got 0.0"),
+    "negative gamma": ("[schedule]\nname = \"exponential\"\ngamma = -1.0\n", "[schedule] exponential: gamma must be a positive number"),
+    "milestones a string": ("[schedule]\nname = \"multistep\"\nmilestones = \"x\"\n", "[schedule] multistep: milestones must be a list of epochs"),
+    "a negative milestone": ("[schedule]\nname = \"multistep\"\nmilestones = [-1, 2]\n", "milestones must be a list of epochs, integers of at least 1, got [-1, 2]"),
+    "negative step size": ("[schedule]\nname = \"step\"\nstep_size = -2\n", "[schedule] step: step_size must be an integer of at least 1, got -2"),
+    "keys without a name": ("[schedule]\ngamma = 0.5\n", "[schedule] has 'gamma' but no name (one of step"),
+    "keys for no schedule": ("[schedule]\nname = \"none\"\ngamma = 0.5\n", "[schedule] none: takes no keys, got 'gamma'"),
 }
+
+
+def test_the_schedule_names_are_the_ones_the_trainer_builds():
+    from reproduce.training.config import SCHEDULE_NAMES
+    assert set(SCHEDULE_NAMES) == set(optim.SCHEDULES)
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
@@ -132,10 +145,11 @@ def test_non_finite_flags_are_refused(flag, value, tmp_path, capsys):
 
 
 def test_flags_override_the_recipe(tmp_path):
-    from reproduce.cli import build_parser, config_from_args
+    from reproduce.cli import build_parser, in_flag_terms, run_request
+    from reproduce.plan.build import config_of
     args = build_parser().parse_args(["run", "--recipe", str(REPO / "examples" / "my_recipe.toml"),
                                       "--lr", "0.02", "--epochs", "3", "--batch-size", "64"])
-    cfg = config_from_args(args)
+    cfg = config_of(run_request(args), in_flag_terms)
     assert (cfg.lr, cfg.epochs, cfg.batch_size, cfg.loss) == (0.02, 3, 64, "cross_entropy")
     assert cfg.schedule["name"] == "onecycle" and cfg.augment["rotate"] == 8.0
 

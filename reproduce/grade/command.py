@@ -1,51 +1,21 @@
 """`python -m reproduce recipe NB.ipynb` (the recipe drafted from a notebook's code) and `python -m reproduce
 check NB.ipynb ... --seeds 0-9` (the notebook's claim against honest runs of its network and recipe).
 
-`check` reads everything before it trains anything: each notebook's claim, network and drafted recipe. A bad
-notebook is one line and exit 2, with nothing trained or written. Then each notebook's seeds are trained as
-`run` trains them (resume, locks, progress, --cluster), into <out>/<notebook stem>/, and the verdict printed.
-Exit 0 when every seed of every notebook reaches the target at its final epoch and no constraint is broken,
-1 when not.
+`check` reads everything before it trains anything: each notebook's claim, network and drafted recipe, planned
+as `run` plans a sweep (reproduce/plan/). A bad notebook is one line and exit 2, with nothing trained or
+written. Then each notebook's seeds are trained as `run` trains them (resume, locks, progress, --cluster), into
+<out>/<notebook stem>/, and the verdict printed. Exit 0 when every seed of every notebook reaches the target at
+its final epoch and no constraint is broken, 1 when not.
 """
-import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from reproduce.flags import at_least_one, percent
-from reproduce.report.choices import MAX_EPOCHS, TARGET
+from reproduce.errors import UsageError
+from reproduce.plan.request import RunRequest
 
-# Only what registering the flags needs is imported here: `--help` answers before torch and rich are loaded
-# (reproduce/cli.py). The commands import the rest when they run.
-
-# run's flags that check sets itself or does not take
-NOT_FROM_RUN = {"help", "model", "recipe", "report", "out", "seeds"}
-
-
-def register(sub, run_parser) -> None:
-    """Add `recipe` and `check` to the command line; check takes run's flags (--epochs, --train-limit, ...)."""
-    r = sub.add_parser("recipe", help="print the recipe drafted from a notebook's code, to read and edit")
-    r.add_argument("notebook", type=Path, help="a Jupyter notebook (.ipynb)")
-    r.add_argument("--approximate", action="store_true",
-                   help="leave out what the suite cannot reproduce (listed at the end) instead of refusing")
-
-    c = sub.add_parser("check", help="a notebook's claim against honest runs of its network and recipe over seeds")
-    c.add_argument("notebooks", nargs="+", type=Path, help="Jupyter notebooks (.ipynb); several give a row each")
-    c.add_argument("--model", default=None,
-                   help="the network, where it is not in the notebook's cells: FILE.py:NAME, package.module:NAME, "
-                        "or NB.ipynb:NAME to pick one of several classes")
-    c.add_argument("--seeds", nargs="+", default=["0-4"], help="seeds as a list '0 1 2' or a range '0-4'")
-    c.add_argument("--out", type=Path, default=Path("reports") / "check",
-                   help="folder for the runs, one folder per notebook (default reports/check)")
-    c.add_argument("--pattern", default=None, metavar="REGEX",
-                   help="read the claimed per-epoch test accuracy with this regex (named group acc; loss, epoch)")
-    c.add_argument("--target", type=percent, default=TARGET, help="test accuracy to reach, in percent")
-    c.add_argument("--max-epochs", type=at_least_one, default=MAX_EPOCHS, help="epochs allowed to reach it")
-    c.add_argument("--format", choices=("table", "markdown", "json"), default="table")
-    for action in run_parser._actions:   # the same flag objects as run's: one definition, one meaning
-        if action.dest not in NOT_FROM_RUN and action.dest != "approximate":
-            c._add_action(action)
-    c.add_argument("--approximate", action="store_true",
-                   help="leave out of the recipe what the suite cannot reproduce; recorded in each report")
+# Only what the command line needs to answer at once is imported here: `--help` answers before torch and rich
+# are loaded. The commands import the rest when they run.
 
 
 def cmd_recipe(args, console) -> int:
@@ -58,66 +28,57 @@ def cmd_recipe(args, console) -> int:
 def refuse_at_once(args) -> None:
     """What is wrong that needs no torch: a notebook that is not there or not one, a --model spec's form or
     file (UsageError, SpecError), said before anything heavy is loaded."""
-    from reproduce import cli
     from reproduce.model import NAMES
     from reproduce.model.spec import check_form
     for path in args.notebooks:
         if path.suffix != ".ipynb":
-            raise cli.UsageError(f"check {path}: not a Jupyter notebook (.ipynb)")
+            raise UsageError(f"check {path}: not a Jupyter notebook (.ipynb)")
         if not path.is_file():
-            raise cli.UsageError(f"check {path}: no such notebook")
+            raise UsageError(f"check {path}: no such notebook")
     if args.model is not None:
         check_form(args.model, NAMES)
 
 
-def _plan(path: Path, args, seeds):
-    """Everything about one notebook that can be wrong, found before any training: (run args, config, claim)."""
+def _plan(path: Path, args, base: RunRequest, flag_terms):
+    """Everything about one notebook that can be wrong, found before any training: (its sweep's plan, claim)."""
     import reproduce.model as models
-    from reproduce import cli  # the command line builds a run's config; it imports this module first
     from reproduce.grade.verdict import Claim
     from reproduce.model.audit import audit
+    from reproduce.plan.build import plan_run
     from reproduce.report import importlog
-    from reproduce.sweep.local import pick_device, refuse_conflicts
-    if path.suffix != ".ipynb":
-        raise cli.UsageError(f"check {path}: not a Jupyter notebook (.ipynb)")
     epochs, _, outs, _ = importlog.read_log(path, args.pattern)
-    run_args = argparse.Namespace(**{**vars(args), "model": args.model or str(path), "recipe": path,
-                                     "out": args.out / path.stem, "report": False})
-    cfg = cli.config_from_args(run_args)
-    importlog.check_printed_params(path, outs, audit(models.build_aside(cfg.model)).to_dict(), cfg.model)
+    request = replace(base, model=args.model or str(path), recipe=path, out=args.out / path.stem, report=False)
+    plan = plan_run(request, flag_terms)
+    importlog.check_printed_params(path, outs, audit(models.build_aside(plan.cfg.model)).to_dict(), plan.cfg.model)
     claim = Claim([e.test_acc for e in epochs], outs.error, outs.total_params)
-    if not args.force and args.cluster is None:   # a folder holding runs of another config: before any training
-        try:
-            device = pick_device(args.device)
-        except ValueError as e:
-            raise cli.UsageError(str(e)) from None
-        refuse_conflicts(cfg, seeds, device, run_args.out)
-    return run_args, cfg, claim
+    return plan, claim
 
 
-def cmd_check(args, console) -> int:
+def cmd_check(args, base: RunRequest, flag_terms, console) -> int:
+    """Every notebook planned, then trained and set beside its claim. `base` holds the sweep's flags; each
+    notebook gives its own network, recipe and folder."""
     from rich.console import Console
 
     import reproduce.model as models
-    from reproduce import cli
     from reproduce.grade import view
     from reproduce.grade.verdict import NotebookVerdict
+    from reproduce.plan.execute import execute
     from reproduce.record.schema import load, run_filename
     from reproduce.report import check as checker, view as report_view
     from reproduce.report.summary import summarise
-    seeds = cli.parse_seeds(args.seeds)
     stems = [p.stem for p in args.notebooks]
     if len(set(stems)) != len(stems):
-        raise cli.UsageError("check: two notebooks share a name; their runs would share a folder under --out")
-    plans = [(path, *_plan(path, args, seeds)) for path in args.notebooks]
+        raise UsageError("check: two notebooks share a name; their runs would share a folder under --out")
+    plans = [(path, *_plan(path, args, base, flag_terms)) for path in args.notebooks]
     # Training's progress goes to stderr when stdout carries markdown or json.
     runs_console = console if args.format == "table" else Console(stderr=True)
     verdicts, reports = [], []
-    for path, run_args, cfg, claim in plans:
-        code = cli.cmd_run(run_args, runs_console)   # 1: a run diverged, a result the verdict counts as failing
-        if code not in (0, 1) or getattr(args, "no_wait", False):
+    for path, plan, claim in plans:
+        code = execute(plan, runs_console)   # 1: a run diverged, a result the verdict counts as failing
+        if code not in (0, 1) or not base.wait:
             return code
-        paths = [run_args.out / run_filename(cfg.run_name, s) for s in seeds]
+        cfg = plan.cfg
+        paths = [plan.out / run_filename(cfg.run_name, s) for s in plan.seeds]
         v = checker.check([(p, load(p)) for p in paths], args.target, args.max_epochs)
         notes = [claim.error] if claim.error else []
         skipped = (models.resolve(cfg.model).notebook or {}).get("skipped")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
-from reproduce.errors import BadInput
+from reproduce.errors import BadInput, cannot_read
 
 
 class NotebookError(BadInput, ValueError):
@@ -65,7 +65,7 @@ def read(path) -> Notebook:
     try:
         raw = path.read_bytes()
     except OSError as e:
-        raise NotebookError(f"{path}: cannot read ({e.strerror or e})") from None
+        raise NotebookError(cannot_read(path, e)) from None
     try:
         with warnings.catch_warnings():   # e.g. cells without ids: nbformat warns, the cells read fine
             warnings.simplefilter("ignore")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, Optional
 
-from reproduce.errors import BadInput
+from reproduce.errors import BadInput, cannot_read, first_line
 
 if TYPE_CHECKING:
     import torch.nn as nn
@@ -157,7 +157,7 @@ def check_form(spec: str, names: Iterable[str]) -> None:
         try:
             path.read_bytes()
         except OSError as e:
-            raise SpecError(f"--model {spec}: {path}: cannot read ({e.strerror or e})") from None
+            raise SpecError(f"--model {spec}: {cannot_read(path, e)}") from None
         return
     left, _ = _parts(spec, names)
     if is_file_spec(spec):
@@ -216,7 +216,7 @@ def _exec_source(source: bytes, path: Path, spec: str):
         del sys.modules[module.__name__]
         if isinstance(e, KeyboardInterrupt):
             raise
-        raise SpecError(f"--model {spec}: importing {path} raised {type(e).__name__}: {_first_line(e)}") from None
+        raise SpecError(f"--model {spec}: importing {path} raised {type(e).__name__}: {first_line(e)}") from None
     finally:
         sys.path.remove(str(path.resolve().parent))
     return module, digest
@@ -228,13 +228,9 @@ def _import_module(name: str, spec: str):
     except ModuleNotFoundError as e:
         raise SpecError(f"--model {spec}: no module named {e.name!r}") from None
     except Exception as e:
-        raise SpecError(f"--model {spec}: importing {name} raised {type(e).__name__}: {_first_line(e)}") from None
+        raise SpecError(f"--model {spec}: importing {name} raised {type(e).__name__}: {first_line(e)}") from None
     file = getattr(module, "__file__", None)
     return module, (sha256_file(file) if file and file.endswith(".py") else None)
-
-
-def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [""])[0][:160]
 
 
 def instantiate(source: ModelSource) -> nn.Module:
@@ -243,7 +239,7 @@ def instantiate(source: ModelSource) -> nn.Module:
     try:
         net = source.build()
     except Exception as e:
-        raise SpecError(f"--model {source.spec}: building it raised {type(e).__name__}: {_first_line(e)}") from None
+        raise SpecError(f"--model {source.spec}: building it raised {type(e).__name__}: {first_line(e)}") from None
     if not isinstance(net, nn.Module):
         raise SpecError(f"--model {source.spec}: it returned a {type(net).__name__}, not an nn.Module")
     return net
@@ -288,5 +284,5 @@ def _forward(source: ModelSource) -> dict:
                     outputs[mode] = net(torch.zeros(2, 1, 28, 28))
             except Exception as e:
                 raise SpecError(f"--model {source.spec}: a forward pass on a batch of 1x28x28 images failed in "
-                                f"{mode} mode: {type(e).__name__}: {_first_line(e)}") from None
+                                f"{mode} mode: {type(e).__name__}: {first_line(e)}") from None
         return outputs

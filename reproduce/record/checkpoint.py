@@ -12,6 +12,7 @@ checkpoint only exists to finish a run, and keeping one would leave a second, la
 nothing reads.
 """
 import io
+import pickle
 import random
 from dataclasses import asdict
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from reproduce.errors import first_line
 from reproduce.files import atomic
 from reproduce.record.schema import EpochRecord, ReportError
 from reproduce.training.config import TrainConfig
@@ -75,9 +77,9 @@ def read(path: Path) -> dict:
     """The checkpoint's content, or ReportError naming the file in one line."""
     try:
         ck = torch.load(Path(path), map_location="cpu", weights_only=True)
-    except Exception as e:  # truncated, not a checkpoint, written by something else
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise ReportError(f"{path}: not a readable checkpoint ({first[:120]})") from None
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as e:
+        # truncated, not a checkpoint, written by something else
+        raise ReportError(f"{path}: not a readable checkpoint ({first_line(e, 120)})") from None
     if not isinstance(ck, dict) or ck.get("format") != FORMAT:
         raise ReportError(f"{path}: not a checkpoint of format {FORMAT}")
     return ck

@@ -5,6 +5,7 @@ match the schema with one line naming the file and the field.
 """
 import json
 import math
+import os
 import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -153,6 +154,9 @@ def from_dict(d, where: str) -> RunReport:
         if e["epoch"] != i + 1:
             raise ReportError(f"{where}: epochs[{i}].epoch is {e['epoch']}, expected {i + 1}")
         epochs.append(EpochRecord(**{k: e.get(k) for k in EPOCH_TYPES}))
+    problem = content_problem(d, epochs)
+    if problem:
+        raise ReportError(f"{where}: {problem}")
     # Last, so that a malformed report is named by its first wrong field, not by its (then also wrong) seal.
     problem = seal_problem(d)
     if problem:
@@ -160,6 +164,28 @@ def from_dict(d, where: str) -> RunReport:
     known = {f.name for f in fields(RunReport)}
     rest = {k: v for k, v in d.items() if k in known and k != "epochs"}
     return RunReport(epochs=epochs, **rest)
+
+
+ACCURACIES = ("train_acc", "test_acc", "val_acc")
+MAX_SEED = 2 ** 32 - 1
+
+
+def content_problem(d: dict, epochs: List[EpochRecord]) -> str:
+    """What a well-typed report cannot hold, seal or no seal: an accuracy outside 0-100 %, a complete run with no
+    epoch, a seed or parameter count out of range. '' when it can be. (A loss may be negative: NLL of a network
+    whose outputs are not log-probabilities.)"""
+    if not 0 <= d["seed"] <= MAX_SEED:
+        return f"seed {d['seed']} is outside 0..{MAX_SEED}"
+    if d["params"] < 0:
+        return f"params {d['params']} is negative"
+    if d["status"] == "complete" and not epochs:
+        return "status complete, but no epoch is recorded"
+    for e in epochs:
+        for name in ACCURACIES:
+            value = getattr(e, name)
+            if value is not None and not 0 <= value <= 100:
+                return f"epochs[{e.epoch - 1}].{name} is {value}, not a percentage in 0..100"
+    return ""
 
 
 def load(path: Path) -> RunReport:
@@ -172,7 +198,11 @@ def load(path: Path) -> RunReport:
         d = json.loads(text)
     except json.JSONDecodeError as e:
         raise ReportError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
-    return from_dict(d, str(path))
+    report = from_dict(d, str(path))
+    if RUN_FILE.fullmatch(path.name) and path.name != run_filename(report.model, report.seed):
+        raise ReportError(f"{path}: holds {report.model} seed {report.seed}, whose file would be "
+                          f"{run_filename(report.model, report.seed)}")
+    return report
 
 
 def find_reports(paths) -> List[Path]:
@@ -182,6 +212,8 @@ def find_reports(paths) -> List[Path]:
         if p.is_dir():
             # In folders only run reports count: reports/ also holds benchmark JSON.
             found.extend(sorted(q for q in p.rglob("*-seed*.json") if RUN_FILE.fullmatch(q.name)))
+            if not os.access(p, os.R_OK | os.X_OK):
+                raise ReportError(f"{p}: cannot read this folder (permission denied)")
         elif p.is_file():
             found.append(p)
         else:

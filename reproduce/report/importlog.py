@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import List, Tuple
 
 import reproduce.model as models
+from reproduce.errors import cannot_read
 from reproduce.model.audit import audit
 from reproduce.model.spec import check, run_name
 from reproduce.notebook import claim
@@ -71,7 +72,7 @@ def read_log(log: Path, pattern=None) -> tuple:
     try:
         raw = log.read_bytes()
     except OSError as e:
-        raise LogError(f"{log}: cannot read ({e.strerror or e})") from None
+        raise LogError(cannot_read(log, e)) from None
     try:
         outs = claim.outputs(raw, str(log)) if log.suffix == ".ipynb" else \
             claim.Outputs(raw.decode("utf-8", errors="replace"))

@@ -16,7 +16,7 @@ from rich.console import Console
 import reproduce.model as models
 from reproduce.data.mnist import MNISTTensors, load_tensors
 from reproduce.data.split import plan
-from reproduce.errors import BadInput
+from reproduce.errors import BadInput, UsageError, first_line
 from reproduce.model.audit import audit
 from reproduce.record import checkpoint, resume
 from reproduce.record.locks import holder, try_lock
@@ -34,7 +34,7 @@ def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available here")
+        raise UsageError("--device cuda: no CUDA device is available here")
     return torch.device(name)
 
 
@@ -166,17 +166,17 @@ def run_one(ctx: SweepContext, seed: int, path: Path) -> str:
         ck_path.unlink(missing_ok=True)  # the diverged report is final, as a complete one is
         ctx.say(f"{path}: diverged: {d}; the sweep goes on")
         return f"diverged: {d}"
-    except (OSError, BadInput):
-        raise   # a folder that cannot be written, a refusal: bad input, not this run's failure
+    except BadInput:
+        raise   # a refusal: bad input, not this run's failure
+    except OSError as e:   # a full disk, a folder gone: the run failed; nothing more is written, nothing is lost
+        raise RunFailed(f"{path}: the run failed in epoch {len(report.epochs) + 1}: cannot write "
+                        f"{e.filename or ''}: {e.strerror or e}; its last saved epoch is kept and the same command "
+                        f"resumes it") from None
     except Exception as e:
-        report.status, report.reason = "failed", f"{type(e).__name__}: {first_line(e)}"
+        report.status, report.reason = "failed", f"{type(e).__name__}: {first_line(e, 200)}"
         report.save(path)  # the checkpoint, if any, is the last epoch's: never ahead of this report
         raise RunFailed(f"{path}: the run failed in epoch {len(report.epochs) + 1} ({report.reason})") from None
     return ""
-
-
-def first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [""])[0][:200]
 
 
 def begin(cfg, seed, device, found: resume.Found, n_train: int):

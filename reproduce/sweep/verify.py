@@ -12,6 +12,7 @@ from rich.console import Console
 
 import reproduce.model as models
 from reproduce.data.mnist import default_root, ensure_mnist, load_tensors
+from reproduce.errors import UsageError
 from reproduce.record.schema import ReportError, load
 from reproduce.training import environment, precision
 from reproduce.training.config import TrainConfig
@@ -44,23 +45,26 @@ def epoch_differences(recorded, rerun) -> list:
 
 
 def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Console = None) -> int:
-    """0 when the re-run matches bit for bit, 1 when it does not. ValueError for a flag that cannot apply to
-    this report; ReportError for a report that cannot be read."""
+    """0 when the re-run matches bit for bit, 1 when it does not. UsageError for a flag that cannot apply to
+    this report (UsageError); ReportError for a report that cannot be read or re-run."""
     console = console or Console()
     say = lambda m: console.print(m, highlight=False, soft_wrap=True)
     report = load(path)
+    if report.origin == "imported":
+        raise ReportError(f"{path}: an imported run (read from a log by import-log) has no config to re-run; "
+                          f"verify takes a run the suite trained")
     cfg = TrainConfig.from_dict(report.config)
     recorded = len(report.epochs)
     if recorded == 0:
         raise ReportError(f"{path}: records no epoch, nothing to verify")
     k = recorded if epochs is None else epochs
     if not 1 <= k <= recorded:
-        raise ValueError(f"--epochs must be between 1 and {recorded} (the epochs {path} records), got {k}")
+        raise UsageError(f"--epochs must be between 1 and {recorded} (the epochs {path} records), got {k}")
     if report.device == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"{path} was made on cuda; no CUDA device is available here")
+        raise UsageError(f"{path} was made on cuda; no CUDA device is available here")
     device = torch.device(report.device)
     if precision.problem(cfg.precision, cfg.execution, device):   # a bf16 run on a CPU without bf16, say
-        raise ValueError(f"{path}: {precision.problem(cfg.precision, cfg.execution, device)}")
+        raise UsageError(f"{path}: {precision.problem(cfg.precision, cfg.execution, device)}")
     source = models.resolve(cfg.model)   # SpecError: the model file is gone or broken
     if source.sha256 != cfg.model_sha256:
         raise ReportError(f"{path}: the model {cfg.model} is not the one this run trained (sha256 of its source "

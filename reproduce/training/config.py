@@ -2,24 +2,18 @@
 spec and how the run is executed. Defaults are the seed document's recipe (model/seed.toml)."""
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import NamedTuple, Optional
+from typing import Optional
 
 from reproduce.data import MEAN, STD
+from reproduce.training.problem import Problem
 
 NO_SCHEDULE = {"name": "none"}
 NO_AUGMENT = {"rotate": 0.0, "translate": 0.0, "scale": [1.0, 1.0]}
 MNIST_NORMALIZE = [MEAN, STD]   # what the data is normalised with unless a recipe says otherwise
 
 EXECUTIONS = ("plain", "fast", "graph")   # graph: fast, with the whole step captured as a CUDA graph (graph_step.py)
+SCHEDULE_NAMES = ("step", "multistep", "exponential", "cosine", "onecycle", "plateau", "none")   # optim.SCHEDULES
 PRECISIONS = ("fp32", "bf16")             # bf16: the training forward under bf16 autocast (precision.py)
-
-
-class Problem(NamedTuple):
-    """Something out of range in a config: the field it concerns and what is wrong, without the field's name
-    ("must be at least 1, got 0"). The command line names the field as its flag, a recipe as its key
-    (reproduce/cli.py, recipe.py), so each says it in the user's own terms."""
-    field: str
-    says: str
 
 
 # Fields added with recipes and model files (and the recipe keys added since: normalize, l1), at the values

@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch.optim import lr_scheduler
 
+from reproduce.training.problem import Problem
+
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 SCHEDULES = {"none": None, "step": lr_scheduler.StepLR, "multistep": lr_scheduler.MultiStepLR,
              "exponential": lr_scheduler.ExponentialLR, "cosine": lr_scheduler.CosineAnnealingLR,
@@ -88,7 +90,6 @@ def eval_loss_sum(cfg) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
 def problems(cfg) -> list:
     """What torch (or the recipe's own rules) rejects in cfg's loss, optimizer and schedule: Problems (config.py),
     the first one found."""
-    from reproduce.training.config import Problem
     if cfg.loss not in LOSSES:
         return [Problem("loss", f"must be one of {', '.join(LOSSES)}, got {cfg.loss!r}")]
     if not (math.isfinite(cfg.label_smoothing) and 0 <= cfg.label_smoothing < 1):
@@ -113,12 +114,18 @@ def problems(cfg) -> list:
     if ours:
         return [Problem("schedule", f"{name}: {ours[0]!r} is set by the run, not the recipe")]
     cls = SCHEDULES[name]
+    if cls is None and schedule_kwargs(cfg):
+        return [Problem("schedule", f"{name}: takes no keys, got {sorted(schedule_kwargs(cfg))[0]!r} (name the "
+                                    f"schedule they belong to)")]
     if cls is not None:
         accepted = set(inspect.signature(cls.__init__).parameters) - {"self"} - SET_BY_THE_RUN
         unknown = sorted(set(schedule_kwargs(cfg)) - accepted)
         if unknown:
             return [Problem("schedule", f"{name}: unknown key {unknown[0]!r} ({cls.__name__} takes: "
                                         f"{', '.join(sorted(accepted))})")]
+        wrong = value_problem(name, schedule_kwargs(cfg))
+        if wrong:
+            return [Problem("schedule", f"{name}: {wrong}")]
         try:
             schedule = build_schedule(opt, cfg, batches_per_epoch=1)
         except (ValueError, TypeError, KeyError, RuntimeError, ZeroDivisionError) as e:
@@ -144,6 +151,38 @@ def first_steps_problem(opt, schedule, steps: int, cfg) -> str:
         except (ValueError, TypeError, KeyError, RuntimeError, ZeroDivisionError, OverflowError) as e:
             return f"torch cannot step it (step {step}: {type(e).__name__}: {e})"
         lr = opt.param_groups[0]["lr"]
-        if not math.isfinite(lr):
+        if not math.isfinite(lr) or lr < 0:
             return f"the learning rate becomes {lr} at step {step}"
+    return ""
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _positive_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+# What torch accepts but trains wrongly with, by schedule key: a step size or milestone that is never reached or
+# counts backwards, a decay factor that turns the learning rate negative, a peak of 0 that never trains.
+VALUE_RULES = {
+    "step_size": (_positive_int, "an integer of at least 1"),
+    "T_max": (_positive_int, "an integer of at least 1"),
+    "milestones": (lambda v: isinstance(v, list) and bool(v) and all(_positive_int(m) for m in v),
+                   "a list of epochs, integers of at least 1"),
+    "gamma": (lambda v: _is_number(v) and v > 0, "a positive number"),
+    "max_lr": (lambda v: _is_number(v) and v > 0, "a positive number"),
+    "eta_min": (lambda v: _is_number(v) and v >= 0, "0 or a positive number"),
+    "patience": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer of 0 or more"),
+}
+
+
+def value_problem(name: str, kwargs: dict) -> str:
+    """What is wrong with a schedule key's value that torch would take and train with anyway, or ''."""
+    for key, value in kwargs.items():
+        if key in VALUE_RULES:
+            ok, should = VALUE_RULES[key]
+            if not ok(value):
+                return f"{key} must be {should}, got {value!r:.60}"
     return ""

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from reproduce.errors import BadInput
 from reproduce.training.augmentation import recipe as augment_keys
-from reproduce.training.config import NO_SCHEDULE, Problem, TrainConfig
+from reproduce.training.config import NO_SCHEDULE, SCHEDULE_NAMES, Problem, TrainConfig
 
 TOP = {"epochs": int, "batch_size": int, "loss": str, "label_smoothing": float, "normalize": list, "l1": float,
        "precision": str,
@@ -131,6 +131,9 @@ def load(path: Path) -> dict:
     fields.update({k: opt[k] for k in ("lr", "momentum", "nesterov", "weight_decay") if k in opt})
 
     schedule = top.get("schedule", dict(NO_SCHEDULE))
+    if "name" not in schedule and schedule:
+        raise RecipeError(f"{file}: [schedule] has {sorted(schedule)[0]!r} but no name (one of "
+                          f"{', '.join(SCHEDULE_NAMES)})")
     if "name" in schedule and not isinstance(schedule["name"], str):
         raise RecipeError(f"{file}: [schedule] name should be a string, got {schedule['name']!r:.60}")
     fields["schedule"] = {"name": schedule.get("name", "none"), **{k: v for k, v in schedule.items() if k != "name"}}

@@ -1,0 +1,133 @@
+"""A RunRequest checked into a RunPlan: every refusal (a flag, the model, the recipe, the device, the output
+folder) is said here, in one line, before any data is read or any file written.
+
+`refuse_at_once` holds the checks that need neither torch nor the model, so that the command line answers them
+before torch is loaded; `plan_run` does the rest."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional, Sequence
+
+from reproduce.errors import UsageError
+from reproduce.plan.request import RunRequest
+
+if TYPE_CHECKING:
+    import torch
+
+    from reproduce.cluster.options import SlurmOptions
+    from reproduce.plan.beside import Kept
+    from reproduce.training.config import TrainConfig
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a sweep will do, every part of it checked."""
+    request: RunRequest
+    cfg: TrainConfig
+    seeds: Sequence[int]
+    device: torch.device
+    out: Path
+    kept: Kept                             # a notebook's network and drafted recipe, written beside the reports
+    cluster: Optional[SlurmOptions]        # checked against the cluster itself; None for a local sweep
+
+
+def refuse_at_once(request: RunRequest) -> None:
+    """What is wrong that needs no torch: the --model spec's form, a missing file, a syntax error."""
+    from reproduce.model import NAMES
+    from reproduce.model.spec import check_form
+    check_form(request.model, NAMES)
+    if request.approximate and not _is_notebook(request.recipe) and not _is_notebook(request.model):
+        raise UsageError("--approximate leaves out of a notebook's drafted recipe what cannot be reproduced; "
+                         "this run's recipe is a TOML file, which says exactly what it trains")
+
+
+def _is_notebook(path) -> bool:
+    return path is not None and str(path).endswith(".ipynb")
+
+
+def config_of(request: RunRequest, flag_terms) -> TrainConfig:
+    """The run's config: the model spec (checked), its recipe (the model's own unless --recipe), the flags that
+    override the recipe, then the rest of the request. A config out of range is one line, worded by
+    `flag_terms(problem)` as the user gave it."""
+    import reproduce.model as models
+    from reproduce.model.spec import check as check_spec
+    from reproduce.plan import beside
+    from reproduce.training.config import TrainConfig
+    source = models.resolve(request.model)       # SpecError: a file that is missing, broken, or names no network
+    check_spec(source)
+    recipe_path = request.recipe or source.recipe or models.MODELS["seed"].recipe
+    fields = beside.load_recipe(recipe_path, request.approximate)
+    fields.update(request.overrides.given())
+    cfg = TrainConfig(model=request.model, model_sha256=source.sha256, train_limit=request.train_limit,
+                      eval_batch_size=request.eval_batch_size, val_split=request.val_split,
+                      execution=request.execution, allow_nondeterministic=request.allow_nondeterministic, **fields)
+    problems = cfg.problems()
+    if problems:
+        raise UsageError(flag_terms(problems[0]))
+    return cfg
+
+
+def plan_run(request: RunRequest, flag_terms) -> RunPlan:
+    """The request checked: config, split, output folder, cluster, device, execution and precision, a training
+    step of the model, and the folder's earlier runs. UsageError (exit 2) for the first thing wrong."""
+    from reproduce.data.split import SplitError, plan as split_plan
+    from reproduce.plan import beside
+    from reproduce.sweep.local import refuse_conflicts
+    cfg = config_of(request, flag_terms)
+    try:
+        split_plan(cfg)   # before any data is loaded: a split that leaves too little to train on is bad input
+    except SplitError as e:
+        raise UsageError(str(e)) from None
+    out = request.out or Path("reports") / f"{cfg.run_name}-{cfg.epochs}ep"
+    slurm = None
+    if request.cluster is not None:
+        from reproduce.cluster import slurm as slurm_commands  # submitit and SLURM, checked here, at once
+        slurm = slurm_commands.checked(request.cluster)
+    device = _device(request, slurm)
+    _refuse_execution(cfg, device)
+    _refuse_untrainable(cfg, device)
+    if not request.force:
+        refuse_conflicts(cfg, request.seeds, device, out)  # at once, before the data is read and verified
+    kept = beside.from_run(cfg.model, request.recipe, request.approximate)
+    return RunPlan(request, cfg, request.seeds, device, out, kept, slurm)
+
+
+def _device(request: RunRequest, slurm) -> torch.device:
+    from reproduce.cluster.options import device_kind
+    from reproduce.sweep.local import pick_device
+    return device_kind(request.device, slurm) if slurm else pick_device(request.device)
+
+
+def _refuse_execution(cfg: TrainConfig, device: torch.device) -> None:
+    from reproduce.training import precision
+    if cfg.execution == "graph" and device.type != "cuda":
+        raise UsageError(f"--execution graph replays CUDA graphs: it needs a CUDA device (this run is on "
+                         f"{device.type}; --execution fast is the CPU's fastest)")
+    if cfg.execution == "graph" and cfg.graph_problem():
+        raise UsageError(cfg.graph_problem())
+    problem = precision.problem(cfg.precision, cfg.execution, device)
+    if problem:
+        raise UsageError(problem)
+
+
+def _refuse_untrainable(cfg: TrainConfig, device: torch.device) -> None:
+    """A model whose forward works but whose training step does not, or that has an op without a deterministic
+    kernel on the device (unless allowed)."""
+    import torch
+
+    import reproduce.model as models
+    from reproduce.errors import first_line
+    from reproduce.training import determinism, optim
+    # A cuda sweep submitted from a machine without CUDA is probed on the CPU here; its tasks meet torch's own
+    # determinism error on the node, if any, as a failed task.
+    probe = device if device.type == "cpu" or torch.cuda.is_available() else torch.device("cpu")
+    try:
+        op = determinism.nondeterministic_op(models.build_aside(cfg.model), optim.train_loss(cfg), probe)
+    except (RuntimeError, ValueError, TypeError, IndexError, AttributeError, NotImplementedError) as e:
+        raise UsageError(f"--model {cfg.model}: a training step (forward, {cfg.loss} loss, backward) failed: "
+                         f"{type(e).__name__}: {first_line(e)}") from None
+    if op and not cfg.allow_nondeterministic:
+        raise UsageError(f"--model {cfg.model}: {op} has no deterministic implementation on {device.type}, so its "
+                         f"runs could not be reproduced bit for bit; --allow-nondeterministic trains it anyway "
+                         f"(recorded in each report and shown by `report`)")
