@@ -19,7 +19,7 @@ from model.spec import check_form
 from reproduce.cluster import options as cluster
 from reproduce.data.split import SplitError, plan as split_plan
 from reproduce.errors import BadInput, SuiteError
-from reproduce.flags import at_least_one, percent
+from reproduce.flags import add_decision_flags, at_least_one, percent
 from reproduce.grade import command as notebook_commands
 from reproduce.record.schema import ReportError
 from reproduce.report.choices import FORMATS, MAX_EPOCHS, METRICS, TARGET
@@ -146,6 +146,7 @@ def build_parser() -> Parser:
                    help="table (rich, default), markdown, csv or json (the summary as data)")
     c.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
                    help="also draw test accuracy per epoch and a histogram of final accuracies (needs matplotlib)")
+    add_decision_flags(c)
 
     i = sub.add_parser("import-log", help="read a notebook-style training log into a report marked as imported")
     i.add_argument("log", type=Path, help="the log, or a Jupyter notebook (.ipynb: its code cells' outputs), with "
@@ -281,7 +282,8 @@ def cmd_run(args, console: Console) -> int:
     kept = beside.from_run(cfg.model, args.recipe, args.approximate)
     beside.keep(out, kept, None if args.quiet else console)   # a notebook's network and recipe, as trained
     sweep = Sweep(cfg, seeds, device, info, out)
-    options = SweepOptions(quiet=args.quiet, force=args.force, threads=args.threads, notebook=kept.record)
+    options = SweepOptions(quiet=args.quiet, force=args.force, threads=args.threads, notebook=kept.record,
+                           settled=getattr(args, "settled", None))   # set by check --until-settled
     if on_cluster:
         return sweep_on_cluster(args, sweep, options, on_cluster, console)
     outcome = run_sweep(sweep, console, options)
@@ -318,12 +320,22 @@ def show_report(paths, target: float, max_epochs: int, console: Console) -> int:
     return 0 if verdict.ok else 1
 
 
+def decision_settings(args):
+    """The decision's settings from --at-least, --confidence and --assume-normal (UsageError when they clash)."""
+    from reproduce.report.sequential import Settings
+    if args.assume_normal and args.at_least != 0.5:
+        raise UsageError(f"--assume-normal decides on the mean final accuracy, which answers --at-least 0.5 only "
+                         f"(got --at-least {args.at_least:g}); leave one of them out")
+    return Settings(args.at_least, args.confidence, args.assume_normal)
+
+
 def cmd_report(args, console: Console) -> int:
     from reproduce.record.schema import find_reports, load
     from reproduce.report import export, plot
     from reproduce.report.check import check
     from reproduce.report.view import render
 
+    settings = decision_settings(args)
     paths = find_reports(args.paths)
     if not paths:
         raise ReportError(f"no run reports (<model>-seed<k>.json) found in {' '.join(map(str, args.paths))}")
@@ -332,9 +344,9 @@ def cmd_report(args, console: Console) -> int:
         plot.check_writable(args.plot)
     verdict = check([(p, load(p)) for p in paths], args.target, args.max_epochs)
     if args.format == "table":
-        render(verdict, console)
+        render(verdict, console, settings)
     else:
-        sys.stdout.write(export.render(verdict, args.format))
+        sys.stdout.write(export.render(verdict, args.format, settings))
     if args.plot is not None:
         plot.plot(verdict, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
@@ -376,7 +388,7 @@ COMMANDS = {"data": cmd_data, "run": cmd_run, "report": cmd_report, "import-log"
 
 
 # The checks of a command's flags that need neither rich nor torch, run before either is loaded.
-AT_ONCE = {"run": check_run_flags, "check": notebook_commands.refuse_at_once}
+AT_ONCE = {"run": check_run_flags, "check": notebook_commands.refuse_at_once, "report": decision_settings}
 
 
 def reader_console():

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from reproduce.flags import at_least_one, percent
+from reproduce.flags import add_decision_flags, at_least_one, percent
 from reproduce.report.choices import MAX_EPOCHS, TARGET
 
 # Only what registering the flags needs is imported here: `--help` answers before torch and rich are loaded
@@ -33,7 +33,14 @@ def register(sub, run_parser) -> None:
     c.add_argument("--model", default=None,
                    help="the network, where it is not in the notebook's cells: FILE.py:NAME, package.module:NAME, "
                         "or NB.ipynb:NAME to pick one of several classes")
-    c.add_argument("--seeds", nargs="+", default=["0-4"], help="seeds as a list '0 1 2' or a range '0-4'")
+    c.add_argument("--seeds", nargs="+", default=None,
+                   help="seeds as a list '0 1 2' or a range '0-4' (default 0-4)")
+    c.add_argument("--until-settled", action="store_true",
+                   help="train seeds 0, 1, 2, ... in order and stop starting new ones as soon as the decision is "
+                        "settled (docs/verdict.md); instead of --seeds")
+    c.add_argument("--max-seeds", type=at_least_one, default=20,
+                   help="with --until-settled: the most seeds to train before the verdict says undecided "
+                        "(default 20)")
     c.add_argument("--out", type=Path, default=Path("reports") / "check",
                    help="folder for the runs, one folder per notebook (default reports/check)")
     c.add_argument("--pattern", default=None, metavar="REGEX",
@@ -41,6 +48,7 @@ def register(sub, run_parser) -> None:
     c.add_argument("--target", type=percent, default=TARGET, help="test accuracy to reach, in percent")
     c.add_argument("--max-epochs", type=at_least_one, default=MAX_EPOCHS, help="epochs allowed to reach it")
     c.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    add_decision_flags(c)
     for action in run_parser._actions:   # the same flag objects as run's: one definition, one meaning
         if action.dest not in NOT_FROM_RUN and action.dest != "approximate":
             c._add_action(action)
@@ -68,6 +76,30 @@ def refuse_at_once(args) -> None:
             raise cli.UsageError(f"check {path}: no such notebook")
     if args.model is not None:
         check_form(args.model, NAMES)
+    cli.decision_settings(args)
+    if args.until_settled and args.seeds is not None:
+        raise cli.UsageError("check --until-settled trains seeds 0, 1, 2, ... in order (never chosen after the "
+                             "fact): give --max-seeds N instead of --seeds")
+    if args.until_settled and args.cluster is not None:
+        raise cli.UsageError("check --until-settled trains one seed after another on this machine; --cluster "
+                             "submits every seed at once: leave one of them out")
+
+
+def seeds_of(args) -> list:
+    from reproduce import cli
+    return list(range(args.max_seeds)) if args.until_settled else cli.parse_seeds(args.seeds or ["0-4"])
+
+
+def settled_when(target: float, max_epochs: int, settings):
+    """check --until-settled's test, run after each seed: is the decision on the reports so far settled?"""
+    from reproduce.record.schema import load
+    from reproduce.report import check as checker
+    from reproduce.report.summary import decision
+
+    def settled(done) -> bool:
+        v = checker.check([(p, load(p)) for p in done], target, max_epochs)
+        return any(decision(m, target, settings).leading.settled_after is not None for m in v.models)
+    return settled
 
 
 def _plan(path: Path, args, seeds):
@@ -82,7 +114,9 @@ def _plan(path: Path, args, seeds):
         raise cli.UsageError(f"check {path}: not a Jupyter notebook (.ipynb)")
     epochs, _, outs, _ = importlog.read_log(path, args.pattern)
     run_args = argparse.Namespace(**{**vars(args), "model": args.model or str(path), "recipe": path,
-                                     "out": args.out / path.stem, "report": False})
+                                     "out": args.out / path.stem, "report": False, "seeds": list(map(str, seeds))})
+    if args.until_settled:
+        run_args.settled = settled_when(args.target, args.max_epochs, cli.decision_settings(args))
     cfg = cli.config_from_args(run_args)
     importlog.check_printed_params(path, outs, audit(models.build_aside(cfg.model)).to_dict(), cfg.model)
     claim = Claim([e.test_acc for e in epochs], outs.error, outs.total_params)
@@ -101,11 +135,11 @@ def cmd_check(args, console) -> int:
     import model as models
     from reproduce import cli
     from reproduce.grade import view
-    from reproduce.grade.verdict import NotebookVerdict
+    from reproduce.grade.verdict import Budget, NotebookVerdict
     from reproduce.record.schema import load, run_filename
     from reproduce.report import check as checker, view as report_view
     from reproduce.report.summary import summarise
-    seeds = cli.parse_seeds(args.seeds)
+    seeds = seeds_of(args)
     stems = [p.stem for p in args.notebooks]
     if len(set(stems)) != len(stems):
         raise cli.UsageError("check: two notebooks share a name; their runs would share a folder under --out")
@@ -118,13 +152,19 @@ def cmd_check(args, console) -> int:
         if code not in (0, 1) or getattr(args, "no_wait", False):
             return code
         paths = [run_args.out / run_filename(cfg.run_name, s) for s in seeds]
-        v = checker.check([(p, load(p)) for p in paths], args.target, args.max_epochs)
+        if args.until_settled:   # the seeds after the one that settled it were never started
+            paths = [p for p in paths if p.exists()]
+        loaded = [(p, load(p)) for p in paths]
+        v = checker.check(loaded, args.target, args.max_epochs)
         notes = [claim.error] if claim.error else []
         skipped = (models.resolve(cfg.model).notebook or {}).get("skipped")
         if skipped:
             notes.append(f"cells that do not parse, skipped: {', '.join(map(str, skipped))}")
         notes += list(dict.fromkeys(n for r in v.models[0].runs for n in r.notes))
-        verdicts.append(NotebookVerdict(path.name, claim, v.models[0], summarise(v)[0], args.target, notes))
+        budget = Budget(args.max_seeds, sum(r.train_seconds or 0.0 for _, r in loaded)) if args.until_settled \
+            else None
+        verdicts.append(NotebookVerdict(path.name, claim, v.models[0], summarise(v)[0], args.target, notes,
+                                        settings=cli.decision_settings(args), budget=budget))
         reports.append(v)
     if args.format == "table":
         if len(reports) == 1:

@@ -47,6 +47,9 @@ class Settings:
     assume_normal: bool = False
 
 
+DEFAULT = Settings()
+
+
 @dataclass
 class Decided:
     """A sequence over the seeds in order, read at its last step."""
@@ -178,3 +181,50 @@ def seeds_to_settle(at_least: float, confidence: float, passing: bool, most: int
 def seeds_table(levels=(0.5, 0.9), confidence: float = 0.95) -> List[Tuple[float, int, int]]:
     """(P, unanimous passing seeds to hold, unanimous failing seeds to fail) for each level."""
     return [(p, seeds_to_settle(p, confidence, True), seeds_to_settle(p, confidence, False)) for p in levels]
+
+
+@dataclass
+class Decision:
+    """The decision on one model's seeds, in seed order: the pass/fail sequence always, the normal one with
+    assume_normal (P = 0.5 only: then P(final >= target) >= 0.5 is the mean final >= target)."""
+    settings: Settings
+    target: float
+    seeds: List[int]                 # the seeds whose runs are final, in order
+    rate: Decided
+    mean: Optional[Decided] = None
+    residual: Optional[Tuple[int, float, float]] = None   # (seed, |z|, Grubbs' bound) of the finals
+
+    @property
+    def leading(self) -> Decided:
+        return self.mean if self.settings.assume_normal else self.rate
+
+    @property
+    def word(self) -> str:
+        return self.leading.word
+
+    def to_dict(self) -> dict:
+        def seq(d: Optional[Decided]):
+            return None if d is None else {"decision": d.word, "settled_after": d.settled_after, "seeds": d.n,
+                                           "low": _finite(d.low), "high": _finite(d.high)}
+        residual = None if self.residual is None else dict(zip(("seed", "z", "grubbs_bound"), self.residual))
+        return {"decision": self.word, "at_least": self.settings.at_least,
+                "confidence": self.settings.confidence, "assume_normal": self.settings.assume_normal,
+                "settled_after": self.leading.settled_after, "pass_rate": seq(self.rate),
+                "mean_final": seq(self.mean), "largest_residual": residual}
+
+
+def _finite(x: float) -> Optional[float]:
+    return x if math.isfinite(x) else None   # json has no infinity
+
+
+def decide(seeds: Sequence[int], outcomes: Sequence[bool], finals: Sequence[Optional[float]], target: float,
+           settings: Settings) -> Decision:
+    """seeds, outcomes (final epoch >= target) and finals of the final runs, in seed order."""
+    d = Decision(settings, target, list(seeds), rate_sequence(outcomes, settings.at_least, settings.confidence))
+    if settings.assume_normal:
+        pairs = [(s, f) for s, f in zip(seeds, finals) if f is not None and math.isfinite(f)]
+        d.mean = mean_sequence([f for _, f in pairs], target, settings.confidence)
+        found = largest_residual([f for _, f in pairs])
+        if found is not None:
+            d.residual = (pairs[found[0]][0], found[1], found[2])
+    return d
