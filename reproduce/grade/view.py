@@ -74,7 +74,8 @@ def budget_rows(v: NotebookVerdict) -> List[tuple]:
     lead = v.decision.leading
     when = (f"settled after {lead.settled_after} of at most {v.budget.max_seeds} seeds" if lead.settled_after
             else f"not settled within {v.budget.max_seeds} seeds")
-    return [("until settled", f"{when}; {v.summary.runs} run, {duration(v.budget.seconds)} of training "
+    runs = v.summary.runs
+    return [("until settled", f"{when}; {runs} run{'s' if runs != 1 else ''}, {duration(v.budget.seconds)} of training "
                               f"(the runs' train_seconds, summed)")]
 
 

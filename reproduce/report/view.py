@@ -152,10 +152,10 @@ def decision_rows(d: Decision) -> List[tuple]:
     r = d.rate
     rows = [("decision", decision_sentence(d)),
             ("pass rate (anytime)", f"{conf}: {100 * r.low:.0f}–{100 * r.high:.0f}% after {r.n} seeds: "
-                                           f"{r.word} at {share(d.settings.at_least)}"
+                                           f"{r.word} at P = {d.settings.at_least:g}"
                                            + (f" after {r.settled_after}" if r.settled_after else "")
-                                           + "  (a confidence sequence, valid however the seeds are watched; "
-                                             "Wilson's interval is for a number of seeds fixed in advance)")]
+                                           + "  (valid however the seeds are watched; Wilson's is for a number "
+                                             "of seeds fixed in advance)")]
     if d.mean is not None:
         m = d.mean
         span = "—" if not math.isfinite(m.low) else f"{m.low:.2f}–{m.high:.2f}%"
