@@ -137,3 +137,46 @@ def test_bad_decision_flags_are_one_line_and_exit_2(tmp_path, capsys, flags, say
     assert main(["check", str(nb), *flags, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert says in err and err.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+def test_only_final_runs_up_to_the_first_unfinished_seed_decide(tmp_path):
+    """The test --until-settled asks after each seed: a seed still training (another process sharing the folder)
+    holds back the seeds after it, so the order that decides is the seeds', not the order they finished in."""
+    from test_report_tool import record, write
+
+    from reproduce.grade.command import settled_when
+    from reproduce.report.sequential import Settings
+    paths = [write(tmp_path, record(s, [50.0])) for s in range(7)]   # seven runs far below 99.4 %
+    ask = settled_when(paths + [tmp_path / "seed-seed7.json"], 99.4, 19, Settings())
+    assert ask()
+    write(tmp_path, record(3, [50.0], status="running"))
+    assert not ask()
+    write(tmp_path, record(3, [50.0], status="diverged"))   # a diverged run is final, and fails
+    assert ask()
+
+
+@slow
+def test_two_processes_share_the_seeds_and_stop_once_settled(tmp_path, mnist_root):
+    """Two `check --until-settled` on one folder, as two `run` processes share a sweep: each trains the seeds
+    the other has not locked; once the first seven are final both stop starting seeds, and the runs in flight
+    finish and count."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    nb = answer(tmp_path / "answer.ipynb")
+    command = [sys.executable, "-m", "reproduce", "check", str(nb), "--until-settled", *TINY,
+               "--out", str(tmp_path / "out"), "--format", "json"]
+    env = dict(os.environ, MNIST_DATA_DIR=str(mnist_root))
+    procs = [subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    results = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [1, 1], [err for _, err in results]
+    seeds = seeds_in(tmp_path / "out" / "answer")
+    # Seeds in order, the seven that decide and those already started while an earlier seed was still training;
+    # far fewer than the 20 a sweep of --max-seeds would train.
+    assert seeds == list(range(len(seeds))) and 7 <= len(seeds) <= 10
+    for out, _ in results:
+        d = json.loads(out)["notebooks"][0]["decision"]
+        assert (d["decision"], d["settled_after"]) == ("fails", 7)

@@ -90,14 +90,24 @@ def seeds_of(args) -> list:
     return list(range(args.max_seeds)) if args.until_settled else cli.parse_seeds(args.seeds or ["0-4"])
 
 
-def settled_when(target: float, max_epochs: int, settings):
-    """check --until-settled's test, run after each seed: is the decision on the reports so far settled?"""
+def settled_when(paths, target: float, max_epochs: int, settings):
+    """check --until-settled's test, asked after each seed: is the decision settled on the reports of `paths` (the
+    seeds' report files, in seed order) that are final, up to the first that is not? Only that prefix counts, so
+    a second process sharing the folder, finishing seeds out of order, cannot change which seeds decide."""
     from reproduce.record.schema import load
     from reproduce.report import check as checker
-    from reproduce.report.summary import decision
+    from reproduce.report.summary import FINAL_STATUSES, decision
 
-    def settled(done) -> bool:
-        v = checker.check([(p, load(p)) for p in done], target, max_epochs)
+    def settled() -> bool:
+        prefix = []
+        for p in paths:
+            r = load(p) if p.exists() else None
+            if r is None or r.status not in FINAL_STATUSES:
+                break
+            prefix.append((p, r))
+        if not prefix:
+            return False
+        v = checker.check(prefix, target, max_epochs)
         return any(decision(m, target, settings).leading.settled_after is not None for m in v.models)
     return settled
 
@@ -108,6 +118,7 @@ def _plan(path: Path, args, seeds):
     from model.audit import audit
     from reproduce import cli  # the command line builds a run's config; it imports this module first
     from reproduce.grade.verdict import Claim
+    from reproduce.record.schema import run_filename
     from reproduce.report import importlog
     from reproduce.sweep.local import pick_device, refuse_conflicts
     if path.suffix != ".ipynb":
@@ -115,9 +126,10 @@ def _plan(path: Path, args, seeds):
     epochs, _, outs, _ = importlog.read_log(path, args.pattern)
     run_args = argparse.Namespace(**{**vars(args), "model": args.model or str(path), "recipe": path,
                                      "out": args.out / path.stem, "report": False, "seeds": list(map(str, seeds))})
-    if args.until_settled:
-        run_args.settled = settled_when(args.target, args.max_epochs, cli.decision_settings(args))
     cfg = cli.config_from_args(run_args)
+    if args.until_settled:
+        paths = [run_args.out / run_filename(cfg.run_name, s) for s in seeds]
+        run_args.settled = settled_when(paths, args.target, args.max_epochs, cli.decision_settings(args))
     importlog.check_printed_params(path, outs, audit(models.build_aside(cfg.model)).to_dict(), cfg.model)
     claim = Claim([e.test_acc for e in epochs], outs.error, outs.total_params)
     if not args.force and args.cluster is None:   # a folder holding runs of another config: before any training
