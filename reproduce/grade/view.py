@@ -115,6 +115,8 @@ def render(verdicts: List[NotebookVerdict], console: Console) -> None:
     for v in verdicts:
         for note in v.notes:
             console.print(f"{v.notebook}: {note}", style="yellow", highlight=False, markup=False)
+        if len(verdicts) > 1:   # one notebook's is printed under its table
+            console.print(f"{v.notebook}: {CLAIM_STANDING}: {standing_line(v)}", highlight=False, markup=False)
         console.print(f"{v.notebook}: {decision_sentence(v.decision)}", highlight=False, markup=False, style=
                       {"holds": "green", "fails": "red"}.get(v.decision.word, "yellow"))
         console.print(f"{v.notebook}: {v.sentence()}", style="green" if v.ok else "red", highlight=False,
@@ -126,8 +128,7 @@ def to_markdown(verdicts: List[NotebookVerdict]) -> str:
 
     def md(items):
         return "| " + " | ".join(str(c).replace("|", "\\|") for c in items) + " |"
-    columns = DECIDED_COLUMNS
-    out = [md(c.replace("target", str(target)) for c in columns), md(["---"] * len(columns))]
+    out = [md(c.replace("target", str(target)) for c in DECIDED_COLUMNS), md(["---"] * len(DECIDED_COLUMNS))]
     out += [md(decided_row(v)) for v in verdicts]
     out.append("")
     for v in verdicts:
