@@ -43,7 +43,9 @@ BENCH_PYTEST = BENCH_THREADS=$(BENCH_THREADS) $(PYTHON) -m pytest bench -q -p no
 # `make check NOTEBOOK=their.ipynb SEEDS=0-9`: the notebook's claim against honest runs of its network and the
 # recipe drafted from its code (docs/notebooks.md). NOTEBOOK may name several; MODEL_FILE: the network, where it
 # lives in a file beside the notebook (FILE.py:NAME); CHECK_ARGS: any other check flags (--train-limit, --pattern).
+# UNTIL_SETTLED=1: seeds 0, 1, 2, ... until the decision settles, in place of SEEDS (docs/verdict.md).
 NOTEBOOK ?=
+UNTIL_SETTLED ?=
 MODEL_FILE ?=
 CHECK_ARGS ?=
 
@@ -62,7 +64,8 @@ report: $(SETUP)
 
 check: $(SETUP)
 	@test -n "$(NOTEBOOK)" || { echo "make check needs NOTEBOOK=their.ipynb" >&2; exit 2; }
-	$(PYTHON) -m reproduce check $(NOTEBOOK) --seeds $(SEEDS) --device $(DEVICE) --execution $(EXECUTION) \
+	$(PYTHON) -m reproduce check $(NOTEBOOK) $(if $(UNTIL_SETTLED),--until-settled,--seeds $(SEEDS)) \
+		--device $(DEVICE) --execution $(EXECUTION) \
 		--target $(TARGET) --format $(FORMAT) $(if $(MODEL_FILE),--model $(MODEL_FILE)) \
 		$(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUT),--out $(OUT)) $(if $(THREADS),--threads $(THREADS)) \
 		$(if $(CLUSTER),--cluster $(CLUSTER) $(CLUSTER_ARGS)) $(CHECK_ARGS)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from reproduce import flags
 from reproduce.cluster import options as cluster
 from reproduce.errors import SuiteError, UsageError
-from reproduce.flags import at_least_one, folder, percent
+from reproduce.flags import add_decision_flags, at_least_one, folder, percent
 from reproduce.grade import command as notebook_commands
 
 # Only what parsing the command line needs: `--help` and a bad flag answer before torch, rich or matplotlib
@@ -125,6 +125,7 @@ def build_parser() -> Parser:
                    help="table (rich, default), markdown, csv or json (the summary as data)")
     c.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
                    help="also draw test accuracy per epoch and a histogram of final accuracies (needs matplotlib)")
+    add_decision_flags(c)
 
     i = sub.add_parser("import-log", help="read a notebook-style training log into a report marked as imported")
     i.add_argument("log", type=Path, help="the log, or a Jupyter notebook (.ipynb: its code cells' outputs), with "
@@ -148,7 +149,14 @@ def build_parser() -> Parser:
     c.add_argument("--model", default=None,
                    help="the network, where it is not in the notebook's cells: FILE.py:NAME, package.module:NAME, "
                         "or NB.ipynb:NAME to pick one of several classes")
-    c.add_argument("--seeds", nargs="+", default=["0-4"], help="seeds as a list '0 1 2' or a range '0-4'")
+    c.add_argument("--seeds", nargs="+", default=None,
+                   help="seeds as a list '0 1 2' or a range '0-4' (default 0-4)")
+    c.add_argument("--until-settled", action="store_true",
+                   help="train seeds 0, 1, 2, ... in order and stop starting new ones as soon as the decision is "
+                        "settled (docs/verdict.md); instead of --seeds")
+    c.add_argument("--max-seeds", type=at_least_one, default=20,
+                   help="with --until-settled: the most seeds to train before the verdict says undecided "
+                        "(default 20)")
     c.add_argument("--out", type=folder, default=Path("reports") / "check",
                    help="folder for the runs, one folder per notebook (default reports/check)")
     c.add_argument("--pattern", default=None, metavar="REGEX",
@@ -156,6 +164,7 @@ def build_parser() -> Parser:
     c.add_argument("--target", type=percent, default=TARGET, help="test accuracy to reach, in percent")
     c.add_argument("--max-epochs", type=at_least_one, default=MAX_EPOCHS, help="epochs allowed to reach it")
     c.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    add_decision_flags(c)
     c.add_argument("--approximate", action="store_true",
                    help="leave out of the recipe what the suite cannot reproduce; recorded in each report")
     add_run_flags(c)
@@ -192,7 +201,7 @@ def run_request(args) -> RunRequest:
                           precision=args.precision)
     return RunRequest(
         model=getattr(args, "model", None) or TrainConfig().model, recipe=getattr(args, "recipe", None),
-        seeds=parse_seeds(args.seeds), overrides=overrides, approximate=args.approximate,
+        seeds=parse_seeds(args.seeds or ["0-4"]), overrides=overrides, approximate=args.approximate,
         train_limit=args.train_limit, eval_batch_size=args.eval_batch_size, val_split=args.val_split,
         execution=args.execution, device=args.device, threads=args.threads,
         allow_nondeterministic=args.allow_nondeterministic, out=getattr(args, "out", None), data_dir=args.data_dir,
@@ -230,12 +239,18 @@ def cmd_check(args, console: Console) -> int:
     return notebook_commands.cmd_check(args, run_request(args), in_flag_terms, console)
 
 
+def decision_settings(args):
+    from reproduce.report.sequential import settings_of
+    return settings_of(args)
+
+
 def cmd_report(args, console: Console) -> int:
     from reproduce.record.schema import find_reports, load
     from reproduce.report import export, plot
     from reproduce.report.check import check
     from reproduce.report.view import render
 
+    settings = decision_settings(args)
     paths = find_reports(args.paths)
     if not paths:
         raise ReportError(f"no run reports (<model>-seed<k>.json) found in {' '.join(map(str, args.paths))}")
@@ -244,9 +259,9 @@ def cmd_report(args, console: Console) -> int:
         plot.check_writable(args.plot)
     verdict = check([(p, load(p)) for p in paths], args.target, args.max_epochs)
     if args.format == "table":
-        render(verdict, console)
+        render(verdict, console, settings)
     else:
-        sys.stdout.write(export.render(verdict, args.format))
+        sys.stdout.write(export.render(verdict, args.format, settings))
     if args.plot is not None:
         plot.plot(verdict, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
@@ -290,7 +305,7 @@ def check_check_flags(args) -> None:
     run_request(args)   # the seeds and the cluster's flags
 
 
-AT_ONCE = {"run": check_run_flags, "check": check_check_flags}
+AT_ONCE = {"run": check_run_flags, "check": check_check_flags, "report": decision_settings}
 
 
 def reader_console():

@@ -58,3 +58,26 @@ def name(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("is empty")
     return text
+
+
+def fraction(text: str) -> float:
+    """A share strictly between 0 and 1 (0.5, 0.95)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (0 < value < 1):
+        raise argparse.ArgumentTypeError(f"is a share strictly between 0 and 1 (0.9 for 90 %), got {value:g}")
+    return value
+
+
+def add_decision_flags(parser: argparse.ArgumentParser) -> None:
+    """The anytime-valid decision's flags, one definition for `check` and `report` (docs/verdict.md)."""
+    parser.add_argument("--at-least", type=fraction, default=0.5, metavar="P",
+                        help="the decision's level: holds when at least this share of fresh seeds ends at or above "
+                             "the target at its final epoch (default 0.5: a typical seed; 0.9: reliably)")
+    parser.add_argument("--confidence", type=fraction, default=0.95,
+                        help="1 - the chance of a wrong decision, however the seeds are watched (default 0.95)")
+    parser.add_argument("--assume-normal", action="store_true",
+                        help="decide on the mean final accuracy instead, assuming normal finals (needs --at-least "
+                             "0.5); the pass/fail sequence is shown beside it")

@@ -47,3 +47,9 @@ def test_make_check_passes_the_notebook_seeds_and_the_run_flags():
 def test_make_check_without_a_notebook_says_so():
     done = subprocess.run(["make", "check", f"PYTHON={sys.executable}"], cwd=REPO, capture_output=True, text=True)
     assert done.returncode != 0 and "make check needs NOTEBOOK=their.ipynb" in done.stderr
+
+
+def test_make_check_until_settled_takes_the_place_of_seeds():
+    out = dry_run("NOTEBOOK=their.ipynb", "UNTIL_SETTLED=1", "CHECK_ARGS=--max-seeds 12", target="check")
+    assert "-m reproduce check their.ipynb --until-settled " in out and "--seeds" not in out
+    assert "--max-seeds 12" in out

@@ -1,5 +1,6 @@
 """The statistics behind the summary, on inputs whose answers are known (textbook tables or by hand)."""
 import math
+import statistics
 
 import pytest
 
@@ -64,3 +65,13 @@ def test_binomial_spread_of_one_accuracy():
     # at 99.4% on 10,000 images one run's accuracy spreads by about ±0.08 points
     assert stats.binomial_spread(99.4, 10_000) == pytest.approx(math.sqrt(0.994 * 0.006 / 10_000) * 100)
     assert round(stats.binomial_spread(99.4, 10_000), 2) == 0.08
+
+
+def test_prediction_interval_and_upper_tail_by_hand():
+    from reproduce.report.stats import prediction_interval, t_quantile, upper_tail
+    values = [99.25, 99.31, 99.37, 99.28, 99.34]   # mean 99.31, sd 0.0474
+    low, high = prediction_interval(values)
+    half = t_quantile(0.975, 4) * statistics.stdev(values) * math.sqrt(1.2)
+    assert (low, high) == pytest.approx((99.31 - half, 99.31 + half))
+    assert prediction_interval([99.3]) is None
+    assert upper_tail(1.959963984540054, 0, 1) == pytest.approx(0.025)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from reproduce.errors import UsageError
 from reproduce.plan.request import RunRequest
+from reproduce.report.sequential import settings_of
 
 # Only what the command line needs to answer at once is imported here: `--help` answers before torch and rich
 # are loaded. The commands import the rest when they run.
@@ -37,6 +38,39 @@ def refuse_at_once(args) -> None:
             raise UsageError(f"check {path}: no such notebook")
     if args.model is not None:
         check_form(args.model, NAMES)
+    settings_of(args)
+    if args.until_settled and args.seeds is not None:
+        raise UsageError("check --until-settled trains seeds 0, 1, 2, ... in order (never chosen after the "
+                         "fact): give --max-seeds N instead of --seeds")
+    if args.until_settled and args.cluster is not None:
+        raise UsageError("check --until-settled trains one seed after another on this machine; --cluster "
+                         "submits every seed at once: leave one of them out")
+
+
+def seeds_of(args, base: RunRequest) -> list:
+    return list(range(args.max_seeds)) if args.until_settled else base.seeds
+
+
+def settled_when(paths, target: float, max_epochs: int, settings):
+    """check --until-settled's test, asked after each seed: is the decision settled on the reports of `paths` (the
+    seeds' report files, in seed order) that are final, up to the first that is not? Only that prefix counts, so
+    a second process sharing the folder, finishing seeds out of order, cannot change which seeds decide."""
+    from reproduce.record.schema import load
+    from reproduce.report import check as checker
+    from reproduce.report.summary import FINAL_STATUSES, decision
+
+    def settled() -> bool:
+        prefix = []
+        for p in paths:
+            r = load(p) if p.exists() else None
+            if r is None or r.status not in FINAL_STATUSES:
+                break
+            prefix.append((p, r))
+        if not prefix:
+            return False
+        v = checker.check(prefix, target, max_epochs)
+        return any(decision(m, target, settings).leading.settled_after is not None for m in v.models)
+    return settled
 
 
 def _plan(path: Path, args, base: RunRequest, flag_terms):
@@ -45,10 +79,16 @@ def _plan(path: Path, args, base: RunRequest, flag_terms):
     from reproduce.grade.verdict import Claim
     from reproduce.model.audit import audit
     from reproduce.plan.build import plan_run
+    from reproduce.record.schema import run_filename
     from reproduce.report import importlog
     epochs, _, outs, _ = importlog.read_log(path, args.pattern)
-    request = replace(base, model=args.model or str(path), recipe=path, out=args.out / path.stem, report=False)
+    request = replace(base, model=args.model or str(path), recipe=path, out=args.out / path.stem, report=False,
+                      seeds=seeds_of(args, base))
     plan = plan_run(request, flag_terms)
+    if args.until_settled:
+        paths = [plan.out / run_filename(plan.cfg.run_name, s) for s in plan.seeds]
+        settled = settled_when(paths, args.target, args.max_epochs, settings_of(args))
+        plan = replace(plan, request=replace(plan.request, settled=settled))
     importlog.check_printed_params(path, outs, audit(models.build_aside(plan.cfg.model)).to_dict(), plan.cfg.model)
     claim = Claim([e.test_acc for e in epochs], outs.error, outs.total_params)
     return plan, claim
@@ -61,7 +101,7 @@ def cmd_check(args, base: RunRequest, flag_terms, console) -> int:
 
     import reproduce.model as models
     from reproduce.grade import view
-    from reproduce.grade.verdict import NotebookVerdict
+    from reproduce.grade.verdict import Budget, NotebookVerdict
     from reproduce.plan.execute import execute
     from reproduce.record.schema import load, run_filename
     from reproduce.report import check as checker, view as report_view
@@ -79,13 +119,19 @@ def cmd_check(args, base: RunRequest, flag_terms, console) -> int:
             return code
         cfg = plan.cfg
         paths = [plan.out / run_filename(cfg.run_name, s) for s in plan.seeds]
-        v = checker.check([(p, load(p)) for p in paths], args.target, args.max_epochs)
+        if args.until_settled:   # the seeds after the one that settled it were never started
+            paths = [p for p in paths if p.exists()]
+        loaded = [(p, load(p)) for p in paths]
+        v = checker.check(loaded, args.target, args.max_epochs)
         notes = [claim.error] if claim.error else []
         skipped = (models.resolve(cfg.model).notebook or {}).get("skipped")
         if skipped:
             notes.append(f"cells that do not parse, skipped: {', '.join(map(str, skipped))}")
         notes += list(dict.fromkeys(n for r in v.models[0].runs for n in r.notes))
-        verdicts.append(NotebookVerdict(path.name, claim, v.models[0], summarise(v)[0], args.target, notes))
+        budget = Budget(args.max_seeds, sum(r.train_seconds or 0.0 for _, r in loaded)) if args.until_settled \
+            else None
+        verdicts.append(NotebookVerdict(path.name, claim, v.models[0], summarise(v)[0], args.target, notes,
+                                        settings=settings_of(args), budget=budget))
         reports.append(v)
     if args.format == "table":
         if len(reports) == 1:

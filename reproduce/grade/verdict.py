@@ -3,11 +3,13 @@
 The claim is the notebook's own printed run (one run, on whatever seed it had); the honest runs are the suite's,
 over the seeds asked for, checked by reproduce/report/check.py and counted by reproduce/report/summary.py.
 """
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional
 
+from reproduce.grade.standing import Standing, standing_of
 from reproduce.report.check import ModelCheck
-from reproduce.report.summary import ModelSummary
+from reproduce.report.sequential import Decision, Settings
+from reproduce.report.summary import ModelSummary, decision
 
 
 @dataclass
@@ -30,6 +32,13 @@ class Claim:
 
 
 @dataclass
+class Budget:
+    """A sweep that stops once the decision settles (check --until-settled)."""
+    max_seeds: int                # the most seeds it would have trained
+    seconds: float                # the training time its runs took, summed (their reports' train_seconds)
+
+
+@dataclass
 class NotebookVerdict:
     notebook: str
     claim: Claim
@@ -37,6 +46,16 @@ class NotebookVerdict:
     summary: ModelSummary
     target: float
     notes: List[str] = field(default_factory=list)
+    settings: Settings = field(default_factory=Settings)   # what the decision tests (report/sequential.py)
+    budget: Optional[Budget] = None                         # with --until-settled
+
+    @property
+    def decision(self) -> Decision:
+        return decision(self.model, self.target, self.settings)
+
+    @property
+    def claim_standing(self) -> Optional[Standing]:
+        return standing_of(self.claim.final, self.finals, self.summary.test_images)
 
     @property
     def finals(self) -> List[float]:
@@ -80,7 +99,10 @@ class NotebookVerdict:
         return said + "."
 
     def to_dict(self) -> Dict:
-        return {"notebook": self.notebook, "ok": self.ok, "target": self.target,
+        standing = self.claim_standing
+        return {"decision": self.decision.to_dict(), "standing_figures": standing and standing.to_dict(),
+                "budget": self.budget and asdict(self.budget),
+                "notebook": self.notebook, "ok": self.ok, "target": self.target,
                 "claim": {"best": self.claim.best, "best_epoch": self.claim.best_epoch, "final": self.claim.final,
                           "epochs": len(self.claim.accs), "error": self.claim.error,
                           "total_params": self.claim.total_params},

@@ -7,8 +7,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from reproduce.grade.standing import sentence as standing_sentence
 from reproduce.grade.verdict import NotebookVerdict
-from reproduce.report.view import mark, pct, shown_mean_sd
+from reproduce.report.view import decision_rows, decision_sentence, mark, pct, shown_mean_sd
 
 COLUMNS = ["notebook", "params", "claimed final", "final ≥ target", "final mean ± sd, min", "constraints"]
 
@@ -49,6 +50,46 @@ def figures(v: NotebookVerdict) -> List[tuple]:
     ]
 
 
+CLAIM_STANDING = "the claim's standing"
+
+
+def decision_cell(v: NotebookVerdict) -> str:
+    """The decision in a table cell: its word, and after how many seeds it settled."""
+    lead = v.decision.leading
+    return f"{lead.word} after {lead.settled_after}" if lead.settled_after else f"{lead.word} ({lead.n} seeds)"
+
+
+# The several-notebooks table: the decision leads, after the notebook's name.
+DECIDED_COLUMNS = [COLUMNS[0], "decision", *COLUMNS[1:]]
+
+
+def decided_row(v: NotebookVerdict) -> List[str]:
+    cells = row(v)
+    return [cells[0], decision_cell(v), *cells[1:]]
+
+
+def budget_rows(v: NotebookVerdict) -> List[tuple]:
+    if v.budget is None:
+        return []
+    lead = v.decision.leading
+    when = (f"settled after {lead.settled_after} of at most {v.budget.max_seeds} seeds" if lead.settled_after
+            else f"not settled within {v.budget.max_seeds} seeds")
+    runs = v.summary.runs
+    return [("until settled", f"{when}; {runs} run{'s' if runs != 1 else ''}, {duration(v.budget.seconds)} of training "
+                              f"(the runs' train_seconds, summed)")]
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
+
+
+def standing_line(v: NotebookVerdict) -> str:
+    s = v.claim_standing
+    return "no honest run finished an epoch" if s is None else standing_sentence(s)
+
+
 def render(verdicts: List[NotebookVerdict], console: Console) -> None:
     target = verdicts[0].target
     if len(verdicts) == 1:
@@ -57,22 +98,27 @@ def render(verdicts: List[NotebookVerdict], console: Console) -> None:
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_header=False)
         t.add_column("figure", style="bold", no_wrap=True)
         t.add_column("value")
-        for label, value in figures(v):
+        for label, value in decision_rows(v.decision) + budget_rows(v) + figures(v):
             if label != STANDING:   # a sentence: printed under the table, where it may wrap
                 t.add_row(label, value)
     else:
         t = Table(title=f"claims beside honest runs: target {target}% at the final epoch", title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)
-        for col in COLUMNS:
+        for col in DECIDED_COLUMNS:
             t.add_column(col.replace("target", str(target)))
         for v in verdicts:
-            t.add_row(*row(v))
+            t.add_row(*decided_row(v))
     console.print(t, highlight=False)
     if len(verdicts) == 1:
         console.print(f"{STANDING}: {verdicts[0].standing()}", highlight=False, markup=False)
+        console.print(f"{CLAIM_STANDING}: {standing_line(verdicts[0])}", highlight=False, markup=False)
     for v in verdicts:
         for note in v.notes:
             console.print(f"{v.notebook}: {note}", style="yellow", highlight=False, markup=False)
+        if len(verdicts) > 1:   # one notebook's is printed under its table
+            console.print(f"{v.notebook}: {CLAIM_STANDING}: {standing_line(v)}", highlight=False, markup=False)
+        console.print(f"{v.notebook}: {decision_sentence(v.decision)}", highlight=False, markup=False, style=
+                      {"holds": "green", "fails": "red"}.get(v.decision.word, "yellow"))
         console.print(f"{v.notebook}: {v.sentence()}", style="green" if v.ok else "red", highlight=False,
                       markup=False)
 
@@ -82,15 +128,19 @@ def to_markdown(verdicts: List[NotebookVerdict]) -> str:
 
     def md(items):
         return "| " + " | ".join(str(c).replace("|", "\\|") for c in items) + " |"
-    out = [md(c.replace("target", str(target)) for c in COLUMNS), md(["---"] * len(COLUMNS))]
-    out += [md(row(v)) for v in verdicts]
+    out = [md(c.replace("target", str(target)) for c in DECIDED_COLUMNS), md(["---"] * len(DECIDED_COLUMNS))]
+    out += [md(decided_row(v)) for v in verdicts]
     out.append("")
     for v in verdicts:
         out += [f"- {v.notebook}: {note}" for note in v.notes]
+        out.append(f"- {v.notebook}: {decision_sentence(v.decision)}")
+        out += [f"- {v.notebook}: {label}: {value}" for label, value in decision_rows(v.decision)[1:] + budget_rows(v)]
+        out.append(f"- {v.notebook}: {CLAIM_STANDING}: {standing_line(v)}")
         out.append(f"- {v.notebook}: {v.standing()}; {v.sentence()}")
     return "\n".join(out) + "\n"
 
 
 def to_json(verdicts: List[NotebookVerdict]) -> str:
-    return json.dumps({"ok": all(v.ok for v in verdicts), "notebooks": [v.to_dict() for v in verdicts]},
+    return json.dumps({"decisions": {v.notebook: v.decision.word for v in verdicts},
+                       "ok": all(v.ok for v in verdicts), "notebooks": [v.to_dict() for v in verdicts]},
                       indent=2) + "\n"

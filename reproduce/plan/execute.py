@@ -23,7 +23,7 @@ def execute(plan: RunPlan, console: Console) -> int:
     beside.keep(plan.out, plan.kept, None if request.quiet else console)   # a notebook's network and recipe
     sweep = Sweep(plan.cfg, plan.seeds, plan.device, info, plan.out)
     options = SweepOptions(quiet=request.quiet, force=request.force, threads=request.threads,
-                           notebook=plan.kept.record)
+                           notebook=plan.kept.record, settled=request.settled)
     if plan.cluster is not None:
         return _on_cluster(plan, sweep, options, console)
     outcome = run_sweep(sweep, console, options)

@@ -2,7 +2,7 @@
 against torch, the model or the disk (build.py does that)."""
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from reproduce.cluster.options import SlurmOptions
 
@@ -42,3 +42,5 @@ class RunRequest:
     cluster: Optional[SlurmOptions] = None  # None: a local sweep
     wait: bool = True                      # on a cluster: watch the tasks until they end
     cancel_on_interrupt: bool = False      # on a cluster: Ctrl-C cancels the tasks too
+    # asked after each seed: stop starting new ones (check --until-settled)
+    settled: Optional[Callable[[], bool]] = None

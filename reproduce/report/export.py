@@ -7,27 +7,30 @@ from dataclasses import asdict, fields
 
 from reproduce.report.check import Verdict
 from reproduce.report.choices import FORMATS  # noqa: F401  (defined there for the command line)
-from reproduce.report.summary import ModelSummary, summarise
-from reproduce.report.view import NOTE, VAL_NOTE, pct, summary_rows
+from reproduce.report.sequential import DEFAULT, Settings
+from reproduce.report.summary import ModelSummary, decision, summarise
+from reproduce.report.view import NOTE, VAL_NOTE, decision_rows, pct, summary_rows
 
 
-def to_json(v: Verdict) -> str:
+def to_json(v: Verdict, settings: Settings = DEFAULT) -> str:
     models = []
     for m, s in zip(v.models, summarise(v)):
-        models.append({"summary": s.to_dict(),
+        models.append({"decision": decision(m, v.target, settings).to_dict(), "summary": s.to_dict(),
                        "rules": m.rules, "runs": [asdict(r) for r in m.runs]})
     return json.dumps({"target": v.target, "max_epochs": v.max_epochs, "ok": v.ok, "models": models},
                       indent=2) + "\n"
 
 
-def to_csv(v: Verdict) -> str:
-    """One row per model: target and max_epochs, then every ModelSummary field; empty cells are None."""
-    names = ["target", "max_epochs"] + [f.name for f in fields(ModelSummary)]
+def to_csv(v: Verdict, settings: Settings = DEFAULT) -> str:
+    """One row per model: target, max_epochs and the decision, then every ModelSummary field; empty cells are
+    None."""
+    names = ["target", "max_epochs", "decision"] + [f.name for f in fields(ModelSummary)]
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=names, lineterminator="\n")
     w.writeheader()
-    for s in summarise(v):
-        w.writerow({"target": v.target, "max_epochs": v.max_epochs, **s.to_dict()})
+    for m, s in zip(v.models, summarise(v)):
+        w.writerow({"target": v.target, "max_epochs": v.max_epochs,
+                    "decision": decision(m, v.target, settings).word, **s.to_dict()})
     return buf.getvalue()
 
 
@@ -35,7 +38,7 @@ def _md_row(cells) -> str:
     return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
 
 
-def to_markdown(v: Verdict) -> str:
+def to_markdown(v: Verdict, settings: Settings = DEFAULT) -> str:
     summaries = summarise(v)   # one per group, in the same order
     out = []
     for m, s in zip(v.models, summaries):
@@ -44,7 +47,7 @@ def to_markdown(v: Verdict) -> str:
             f"{name} {'?' if ok is None else '✓' if ok else '✗'}" for name, ok in m.rules.items()) + "\n")
         out += [f"{note}\n" for note in dict.fromkeys(n for r in m.runs for n in r.notes)]
         out += [_md_row(["figure", "value"]), _md_row(["---", "---"])]
-        out += [_md_row(row) for row in summary_rows(s, v.target)]
+        out += [_md_row(row) for row in decision_rows(decision(m, v.target, settings)) + summary_rows(s, v.target)]
         out.append("")
         with_val = any(r.val_epoch is not None for r in m.runs)
         head = ["seed", "first≥", "peak@ep", "final", "min3"] + (["val@ep"] if with_val else []) + ["pass"]
@@ -61,5 +64,6 @@ def to_markdown(v: Verdict) -> str:
     return "\n".join(out) + "\n"
 
 
-def render(v: Verdict, fmt: str) -> str:
-    return {"markdown": to_markdown, "csv": to_csv, "json": to_json}[fmt](v)
+def render(v: Verdict, fmt: str, settings: Settings = DEFAULT) -> str:
+    """The report in fmt; markdown and json lead each model with its decision at these settings."""
+    return {"markdown": to_markdown, "csv": to_csv, "json": to_json}[fmt](v, settings)

@@ -132,3 +132,18 @@ def paired(diffs: List[float], conf: float = 0.95):
     m, sd = mean_sd(diffs)
     half = t_quantile(0.5 + conf / 2.0, len(diffs) - 1) * sd / math.sqrt(len(diffs))
     return m, m - half, m + half
+
+
+def prediction_interval(values: Sequence[float], conf: float = 0.95) -> Optional[Tuple[float, float]]:
+    """Where one more draw falls, from n >= 2 normal draws: mean +- t(n - 1) sd sqrt(1 + 1/n)."""
+    values = list(values)
+    if len(values) < 2:
+        return None
+    m, sd = mean_sd(values)
+    half = t_quantile(0.5 + conf / 2.0, len(values) - 1) * sd * math.sqrt(1 + 1 / len(values))
+    return m - half, m + half
+
+
+def upper_tail(x: float, mean: float, sd: float) -> float:
+    """P(X >= x) for X normal(mean, sd), sd > 0."""
+    return 1.0 - statistics.NormalDist(mean, sd).cdf(x)

@@ -7,6 +7,7 @@ from typing import List, Optional
 
 from reproduce.report import stats
 from reproduce.report.check import ModelCheck, Verdict
+from reproduce.report.sequential import Decision, Settings, decide
 
 
 @dataclass
@@ -84,3 +85,14 @@ def summarise(v: Verdict) -> List[ModelSummary]:
 
 def title(s: ModelSummary) -> str:
     return f"{s.model} ({s.label})" if s.label else s.model
+
+
+FINAL_STATUSES = ("complete", "diverged")   # a diverged run is a result: it counts as failing
+
+
+def decision(m: ModelCheck, target: float, settings: Settings) -> Decision:
+    """The anytime-valid decision on the model's final runs, in seed order (reproduce/report/sequential.py);
+    runs still training, or stopped by an error, are not yet observations."""
+    done = [r for r in m.runs if r.status in FINAL_STATUSES]
+    return decide([r.seed for r in done], [r.final_passed for r in done], [r.final for r in done], target,
+                  settings)

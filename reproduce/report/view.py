@@ -1,4 +1,5 @@
 """The terminal view of a Verdict, drawn with rich. It computes nothing the checker decides."""
+import math
 from collections import Counter
 from typing import List, Optional
 
@@ -7,7 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from reproduce.report.check import ModelCheck, Verdict
-from reproduce.report.summary import ModelSummary, summarise, title
+from reproduce.report.sequential import HOLDS, UNDECIDED, Decision, Settings
+from reproduce.report.summary import ModelSummary, decision, summarise, title
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 NOTE = ('"validation" in the challenge is MNIST\'s 10,000-image test set; "peak" picks the best epoch on that '
@@ -86,17 +88,19 @@ def summary_rows(s: ModelSummary, target: float) -> List[tuple]:
     return rows
 
 
-def summary_table(s: ModelSummary, target: float) -> Table:
+def summary_table(s: ModelSummary, target: float, decided: Optional[Decision] = None) -> Table:
+    """The summary figures; with a decision, its rows lead them."""
     t = Table(title=f"{title(s)}: summary over {s.runs} run(s)", title_justify="left", box=box.SIMPLE_HEAD,
               pad_edge=False, show_header=False)
     t.add_column("figure", style="bold", no_wrap=True)
     t.add_column("value")
-    for label, value in summary_rows(s, target):
+    for label, value in (decision_rows(decided) if decided else []) + summary_rows(s, target):
         t.add_row(label, value)
     return t
 
 
-def render(v: Verdict, console: Console) -> None:
+def render(v: Verdict, console: Console, settings: Optional[Settings] = None) -> None:
+    """With settings, each model's summary is led by its anytime-valid decision (report/sequential.py)."""
     summaries = summarise(v)   # one per group, in the same order
     for m, s in zip(v.models, summaries):
         console.print(model_table(m, v))
@@ -111,10 +115,56 @@ def render(v: Verdict, console: Console) -> None:
                           f"(an op without a deterministic kernel ran)", style="yellow", highlight=False)
         for note in dict.fromkeys(n for r in m.runs for n in r.notes):   # once each, in order
             console.print(note, style="yellow", highlight=False, markup=False)
-        console.print(summary_table(s, v.target), highlight=False)
+        decided = decision(m, v.target, settings) if settings else None
+        console.print(summary_table(s, v.target, decided), highlight=False)
         console.print()
     console.print("first≥: first epoch reaching the target; peak@ep: best epoch; min3: lowest of the last three "
                   "epochs.", style="dim")
     console.print(NOTE, style="dim")
     if any(s.val_runs for s in summaries):
         console.print(VAL_NOTE, style="dim")
+
+
+def share(level: float) -> str:
+    return "half" if level == 0.5 else f"{100 * level:g} %"
+
+
+def decision_sentence(d: Decision) -> str:
+    """The decision in one sentence, its word first."""
+    s, lead = d.settings, d.leading
+    conf = f"{100 * s.confidence:g}% confidence"
+    normal = ", assuming normal finals" if s.assume_normal else ""
+    if s.assume_normal:
+        what = f"the mean final accuracy is {'above' if lead.word == HOLDS else 'below'} {d.target} %"
+        question = f"whether the mean final accuracy reaches {d.target} %"
+    else:
+        what = (f"{'at least' if lead.word == HOLDS else 'fewer than'} {share(s.at_least)} of fresh seeds end at or "
+                f"above {d.target} % at the final epoch")
+        question = f"whether {share(s.at_least)} of fresh seeds end at or above {d.target} % at the final epoch"
+    if lead.word == UNDECIDED:
+        return f"undecided: {lead.n} seed{'s' if lead.n != 1 else ''} do not yet settle {question} ({conf}{normal})"
+    return f"{lead.word}: {what} ({conf}{normal}, settled after {lead.settled_after} seeds)"
+
+
+def decision_rows(d: Decision) -> List[tuple]:
+    """(label, value) pairs: the decision, then each sequence it was read from."""
+    conf = f"{100 * d.settings.confidence:g}%"
+    r = d.rate
+    rows = [("decision", decision_sentence(d)),
+            ("pass rate (anytime)", f"{conf}: {100 * r.low:.0f}–{100 * r.high:.0f}% after {r.n} seeds: "
+                                           f"{r.word} at P = {d.settings.at_least:g}"
+                                           + (f" after {r.settled_after}" if r.settled_after else "")
+                                           + "  (valid however the seeds are watched; Wilson's is for a number "
+                                             "of seeds fixed in advance)")]
+    if d.mean is not None:
+        m = d.mean
+        span = "—" if not math.isfinite(m.low) else f"{m.low:.2f}–{m.high:.2f}%"
+        rows.append(("mean final (anytime)", f"{conf}: {span} after {m.n} seeds: {m.word}"
+                     + (f" after {m.settled_after}" if m.settled_after else "")
+                     + "  (sequential Bayes-factor t-test: assumes the finals are independent normal draws)"))
+        rows.append(("normal check", "—  (fewer than 3 finals, or no spread)" if d.residual is None else
+                     f"largest standardised residual {d.residual[1]:.2f} at seed {d.residual[0]}, Grubbs' 5% "
+                     f"bound for {m.n} finals {d.residual[2]:.2f}: "
+                     + ("within it" if d.residual[1] <= d.residual[2] else "beyond it, the normal reading is "
+                                                                             "doubtful")))
+    return rows

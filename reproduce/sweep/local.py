@@ -118,6 +118,9 @@ def run_sweep(sweep: Sweep, console: Console, options: Optional[SweepOptions] = 
                 ctx.progress.run_done()
                 if not options.quiet and len(sweep.seeds) > 1:
                     console.print(ctx.progress.line(), highlight=False)
+                if options.settled is not None and seed != sweep.seeds[-1] and options.settled():
+                    ctx.say(f"settled after seed {seed}: no further seed is started")
+                    break
         except Stopped as stop:
             stop.where = str(where)
             raise

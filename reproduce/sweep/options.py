@@ -2,7 +2,7 @@
 and the cluster's (reproduce/cluster/sweep.py)."""
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 
@@ -29,3 +29,6 @@ class SweepOptions:
     threads: Optional[int] = None      # torch CPU threads (None: torch's choice here; a cluster task's CPUs there)
     notebook: Optional[dict] = None    # the notebook the network or recipe came from, kept in each report
     stop_signals: tuple = STOP_SIGNALS  # what stops the sweep cleanly (interrupt.py); a cluster task passes ()
+    # Asked after each seed: True stops the sweep starting further seeds (check --until-settled: the decision on
+    # the folder's runs is settled). None: every seed runs.
+    settled: Optional[Callable[[], bool]] = None
