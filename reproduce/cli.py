@@ -157,7 +157,8 @@ def build_parser() -> Parser:
     i.add_argument("--seed", type=int, default=0, help="the seed to file it under (default 0)")
     i.add_argument("--out", required=True, type=Path, help="folder to write <model>-seed<k>.json into")
     i.add_argument("--pattern", default=None, metavar="REGEX",
-                   help="read lines of another shape: a regex with a named group acc (optional loss, epoch)")
+                   help="read lines of another shape: a regex with a named group acc, or correct and total "
+                        "(optional loss, epoch)")
     notebook_commands.register(sub, r)
 
     k = sub.add_parser("compare", help="two sweeps side by side, with the difference in mean final accuracy")
@@ -193,12 +194,12 @@ def config_from_args(args) -> TrainConfig:
     from model.spec import check as check_spec
     from reproduce.grade import beside
     source = models.resolve(args.model)       # SpecError: a file that is missing, broken, or names no network
-    check_spec(source)
     recipe_path = args.recipe or source.recipe or models.MODELS["seed"].recipe
     fields = beside.load_recipe(recipe_path, getattr(args, "approximate", False))
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum,
                  "precision": args.precision}
     fields.update({k: v for k, v in overrides.items() if v is not None})
+    check_spec(source, fields.get("batch_size", TrainConfig.batch_size))   # on a batch the network can take
     return TrainConfig(model=args.model, model_sha256=source.sha256, train_limit=args.train_limit,
                        eval_batch_size=args.eval_batch_size, val_split=args.val_split, execution=args.execution,
                        allow_nondeterministic=args.allow_nondeterministic, **fields)
@@ -231,6 +232,7 @@ def cmd_run(args, console: Console) -> int:
     import torch
 
     import model as models
+    from model.spec import check as check_spec
     from reproduce.data.mnist import default_root, ensure_mnist
     from reproduce.grade import beside
     from reproduce.record.locks import holder
@@ -265,7 +267,8 @@ def cmd_run(args, console: Console) -> int:
         # A cuda sweep submitted from a machine without CUDA is probed on the CPU here; its tasks meet torch's
         # own determinism error on the node, if any, as a failed task.
         probe = device if device.type == "cpu" or torch.cuda.is_available() else torch.device("cpu")
-        op = determinism.nondeterministic_op(models.build_aside(cfg.model), optim.train_loss(cfg), probe)
+        batch = check_spec(models.resolve(cfg.model), cfg.batch_size)   # the batch the model check used
+        op = determinism.nondeterministic_op(models.build_aside(cfg.model), optim.train_loss(cfg), probe, batch)
     except Exception as e:   # a model whose forward works but whose training step does not
         first = (str(e).strip().splitlines() or [""])[0][:160]
         raise UsageError(f"--model {cfg.model}: a training step (forward, {cfg.loss} loss, backward) failed: "
@@ -343,8 +346,11 @@ def cmd_report(args, console: Console) -> int:
 
 def cmd_import_log(args, console: Console) -> int:
     from reproduce.report.importlog import import_log
-    path = import_log(args.log, args.model, params=args.params, seed=args.seed, out=args.out, pattern=args.pattern)
-    console.print(f"imported {args.log} -> {path}", highlight=False)
+    paths = import_log(args.log, args.model, params=args.params, seed=args.seed, out=args.out, pattern=args.pattern)
+    if len(paths) > 1:
+        console.print(f"{args.log} holds {len(paths)} training runs: one report each", highlight=False)
+    for path in paths:
+        console.print(f"imported {args.log} -> {path}", highlight=False)
     return 0
 
 

@@ -122,7 +122,7 @@ def test_a_task_stopped_like_a_preempted_one_is_requeued_and_resumes_bit_identic
     assert numbers(report) == numbers(tmp_path / "local" / "seed-seed0.json")
 
 
-# Passes every check the suite makes before training (a batch of 2, a batch of 1), trains seed 0, and fails on
+# Passes every check the suite makes before training (a batch of 8, a batch of 1), trains seed 0, and fails on
 # seed 1's first training batch: a sweep with one done and one failed task.
 FAILS_ON_SEED_1 = """
 import torch
@@ -136,7 +136,7 @@ class Net(nn.Module):
         self.fc = nn.Linear(4, 10)
 
     def forward(self, x):
-        if x.shape[0] > 2 and torch.initial_seed() == 1:
+        if x.shape[0] > 8 and torch.initial_seed() == 1:
             raise RuntimeError(f"seed 1 refuses batches of {x.shape[0]}")
         return self.fc(self.body(x).flatten(1)).log_softmax(1)
 """

@@ -37,7 +37,10 @@ def register(sub, run_parser) -> None:
     c.add_argument("--out", type=Path, default=Path("reports") / "check",
                    help="folder for the runs, one folder per notebook (default reports/check)")
     c.add_argument("--pattern", default=None, metavar="REGEX",
-                   help="read the claimed per-epoch test accuracy with this regex (named group acc; loss, epoch)")
+                   help="read the claimed per-epoch test accuracy with this regex (named group acc, or correct "
+                        "and total; loss, epoch)")
+    c.add_argument("--claim-run", type=at_least_one, default=None, metavar="K",
+                   help="where the outputs hold several training runs, the K-th is the claim (default: the last)")
     c.add_argument("--target", type=percent, default=TARGET, help="test accuracy to reach, in percent")
     c.add_argument("--max-epochs", type=at_least_one, default=MAX_EPOCHS, help="epochs allowed to reach it")
     c.add_argument("--format", choices=("table", "markdown", "json"), default="table")
@@ -80,12 +83,15 @@ def _plan(path: Path, args, seeds):
     from reproduce.sweep.local import pick_device, refuse_conflicts
     if path.suffix != ".ipynb":
         raise cli.UsageError(f"check {path}: not a Jupyter notebook (.ipynb)")
-    epochs, _, outs, _ = importlog.read_log(path, args.pattern)
+    log = importlog.read_log(path, args.pattern)
+    k, claimed = importlog.pick_run(log, path, args.claim_run)
     run_args = argparse.Namespace(**{**vars(args), "model": args.model or str(path), "recipe": path,
                                      "out": args.out / path.stem, "report": False})
     cfg = cli.config_from_args(run_args)
-    importlog.check_printed_params(path, outs, audit(models.build_aside(cfg.model)).to_dict(), cfg.model)
-    claim = Claim([e.test_acc for e in epochs], outs.error, outs.total_params)
+    importlog.check_printed_params(path, claimed.total_params, audit(models.build_aside(cfg.model)).to_dict(),
+                                   cfg.model)
+    claim = Claim(claimed.accs, log.outs.error, claimed.total_params, claimed.shown,
+                  k, len(log.runs))
     if not args.force and args.cluster is None:   # a folder holding runs of another config: before any training
         try:
             device = pick_device(args.device)
@@ -102,6 +108,7 @@ def cmd_check(args, console) -> int:
     from reproduce import cli
     from reproduce.grade import view
     from reproduce.grade.verdict import NotebookVerdict
+    from reproduce.notebook import steering
     from reproduce.record.schema import load, run_filename
     from reproduce.report import check as checker, view as report_view
     from reproduce.report.summary import summarise
@@ -120,10 +127,17 @@ def cmd_check(args, console) -> int:
         paths = [run_args.out / run_filename(cfg.run_name, s) for s in seeds]
         v = checker.check([(p, load(p)) for p in paths], args.target, args.max_epochs)
         notes = [claim.error] if claim.error else []
+        if claim.runs > 1:
+            which = "the last" if claim.run == claim.runs else "picked by --claim-run"
+            notes.append(f"the outputs hold {claim.runs} training runs; the claim is run {claim.run}, {which} "
+                         f"(--claim-run K picks another)")
         skipped = (models.resolve(cfg.model).notebook or {}).get("skipped")
         if skipped:
             notes.append(f"cells that do not parse, skipped: {', '.join(map(str, skipped))}")
-        notes += list(dict.fromkeys(n for r in v.models[0].runs for n in r.notes))
+        notes += steering.notes(path)
+        own = f"{path.name}: "   # a run's note names the notebook; the verdict prints it before every note
+        notes += list(dict.fromkeys(n[len(own):] if n.startswith(own) else n
+                                    for r in v.models[0].runs for n in r.notes))
         verdicts.append(NotebookVerdict(path.name, claim, v.models[0], summarise(v)[0], args.target, notes))
         reports.append(v)
     if args.format == "table":
