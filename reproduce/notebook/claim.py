@@ -165,14 +165,17 @@ def read_runs(outs: Outputs, where: str, pattern: Optional[str] = None) -> List[
         return [_strict(run) for run in printed.split_runs(outs.lines, lambda line: MARKER in line.text)]
     shapes = [("--pattern", compile_pattern(pattern))] if pattern else SHAPES
     for name, rx in shapes:
-        if not any(rx.search(line.text) for line in outs.lines):
-            continue
-        epoch_of = (lambda line: _epoch(rx.search(line.text))) if pattern else (lambda line: None)
-        runs = printed.split_runs(outs.lines, lambda line: bool(rx.search(line.text)), epoch_of)
-        return [_shaped(run, name, rx, bool(pattern)) for run in runs]
+        if any(rx.search(line.text) for line in outs.lines):   # the first shape that matches is the log's
+            return _by_shape(outs, name, rx, bool(pattern))
     if pattern:
         raise ClaimError(f"{where}: no printed line matches --pattern {pattern!r}")
     raise ClaimError(f"{where}: {NO_LINES}")
+
+
+def _by_shape(outs: Outputs, name: str, rx: re.Pattern, numbered: bool) -> List[Claimed]:
+    epoch_of = (lambda line: _epoch(rx.search(line.text))) if numbered else (lambda line: None)
+    runs = printed.split_runs(outs.lines, lambda line: bool(rx.search(line.text)), epoch_of)
+    return [_shaped(run, name, rx, numbered) for run in runs]
 
 
 def _epoch(m) -> Optional[int]:
