@@ -9,6 +9,7 @@ import os
 import shlex
 import sys
 import traceback
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -199,7 +200,8 @@ def config_from_args(args) -> TrainConfig:
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum,
                  "precision": args.precision}
     fields.update({k: v for k, v in overrides.items() if v is not None})
-    check_spec(source, fields.get("batch_size", TrainConfig.batch_size))   # on a batch the network can take
+    # on a batch the network can take; a batch size below 1 is refused with the other flags, just after
+    check_spec(source, max(1, fields.get("batch_size", TrainConfig.batch_size)))
     return TrainConfig(model=args.model, model_sha256=source.sha256, train_limit=args.train_limit,
                        eval_batch_size=args.eval_batch_size, val_split=args.val_split, execution=args.execution,
                        allow_nondeterministic=args.allow_nondeterministic, **fields)
@@ -236,7 +238,7 @@ def cmd_run(args, console: Console) -> int:
     from reproduce.data.mnist import default_root, ensure_mnist
     from reproduce.grade import beside
     from reproduce.record.locks import holder
-    from reproduce.sweep.local import pick_device, refuse_conflicts, run_sweep
+    from reproduce.sweep.local import already_final, pick_device, refuse_conflicts, run_sweep
     from reproduce.sweep.options import Sweep, SweepOptions
     from reproduce.training import determinism, optim, precision
 
@@ -280,14 +282,22 @@ def cmd_run(args, console: Console) -> int:
     if not args.force:
         refuse_conflicts(cfg, seeds, device, out)  # at once, before the data is read and verified
     say_notes(args)   # after every refusal: a refused command says one line only
-    info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
+    # Every run already final here: nothing to train, so no data to read, nor to fetch.
+    outcome = None if args.force or on_cluster else already_final(cfg, seeds, device, out)
     kept = beside.from_run(cfg.model, args.recipe, args.approximate)
-    beside.keep(out, kept, None if args.quiet else console)   # a notebook's network and recipe, as trained
-    sweep = Sweep(cfg, seeds, device, info, out)
-    options = SweepOptions(quiet=args.quiet, force=args.force, threads=args.threads, notebook=kept.record)
-    if on_cluster:
-        return sweep_on_cluster(args, sweep, options, on_cluster, console)
-    outcome = run_sweep(sweep, console, options)
+    if outcome is None:
+        info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
+        beside.keep(out, kept, None if args.quiet else console)   # a notebook's network and recipe, as trained
+        sweep = Sweep(cfg, seeds, device, info, out)
+        options = SweepOptions(quiet=args.quiet, force=args.force, threads=args.threads, notebook=kept.record)
+        if on_cluster:
+            return sweep_on_cluster(args, sweep, options, on_cluster, console)
+        outcome = run_sweep(sweep, console, options)
+    elif not args.quiet:
+        for path in outcome.done:   # as the sweep says it of each run it skips
+            diverged = dict(outcome.diverged).get(path)
+            console.print(f"{path}: {diverged + ' ' if diverged else 'complete '}with the same config"
+                          f"{' (a final result)' if diverged else ''}, skipped", highlight=False, soft_wrap=True)
     if not args.quiet:
         console.print(f"wrote {len(outcome.done)} report(s) to {out}/", highlight=False)
     code = 1 if outcome.diverged else 0   # a diverged run is a result, but not the one the sweep was run for
@@ -405,6 +415,30 @@ def resume_command(argv) -> str:
 
 
 def main(argv=None) -> int:
+    shown = warnings.showwarning
+    warnings.showwarning = warned_once(shown)
+    try:
+        return run_command(argv)
+    finally:
+        warnings.showwarning = shown
+
+
+def warned_once(show):
+    """showwarning that shows each warning (text, category, place) once per command. The checks before
+    training run a network several times (the model check, the audit, the determinism probe), and each
+    `warnings.catch_warnings` between them resets Python's own once-per-place record: a user's network that
+    warns would otherwise print the same line three times."""
+    seen = set()
+
+    def once(message, category, filename, lineno, file=None, line=None):
+        key = (str(message), category, filename, lineno)
+        if key not in seen:
+            seen.add(key)
+            show(message, category, filename, lineno, file, line)
+    return once
+
+
+def run_command(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(map(str, argv))
     try:
         args = build_parser().parse_args(argv)

@@ -18,19 +18,19 @@ VAL_NOTE = ('val@ep / "test at val-picked epoch": the epoch with the best accura
             'images (run --val-split N), and the test accuracy at that epoch: no selection on the test set.')
 
 
-# The two readings of "reaches the target", named so that they cannot be confused wherever they are shown
-# (report, check, compare): some epoch within the limit reaches it, or the final epoch, fixed in advance, does.
+# The two readings of "reaches the target", named apart wherever they are shown (report, check, compare): some
+# epoch within the limit reaches it ("reached at some epoch"), or the final epoch, fixed in advance, does.
 REACHED = "reached"   # the per-run column: ✓ when some epoch within the limit reaches the target
 LEGEND = (f"first≥: first epoch reaching the target; peak@ep: best epoch; min3: lowest of the last three epochs; "
-          f"{REACHED}: some epoch reaches the target, not necessarily the final one.")
+          f"{REACHED}: the target reached at some epoch, not necessarily the final one.")
 
 
 def some_epoch(target: float) -> str:
-    return f"at some epoch ≥ {target}"
+    return f"some epoch ≥ {target}"
 
 
 def final_epoch(target: float) -> str:
-    return f"at the final epoch ≥ {target}"
+    return f"final epoch ≥ {target}"
 
 
 def sparkline(values: List[float], low: float, high: float) -> str:

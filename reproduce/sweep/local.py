@@ -78,6 +78,21 @@ class SweepContext:
             self.console.print(line, highlight=False, soft_wrap=True)
 
 
+def already_final(cfg: TrainConfig, seeds, device: torch.device, out: Path) -> Optional[SweepOutcome]:
+    """The outcome, when every seed's report in out is final (complete or diverged) with this config: a sweep
+    run again that has nothing to train, and so no data to read (or fetch). None when any seed needs training."""
+    outcome = SweepOutcome()
+    for seed in seeds:
+        path = Path(out) / run_filename(cfg.run_name, seed)
+        found = resume.inspect(path, cfg, seed, device.type)
+        if found.action != "skip":
+            return None
+        outcome.done.append(path)
+        if found.report.status == "diverged":
+            outcome.diverged.append((path, f"diverged at epoch {len(found.report.epochs)}"))
+    return outcome
+
+
 def run_sweep(sweep: Sweep, console: Console, options: Optional[SweepOptions] = None) -> SweepOutcome:
     """Train every seed in order; a diverged run is a result and the sweep goes on, a failed one ends it
     (RunFailed). Returns what became of each seed (SweepOutcome). Each seed's result depends on nothing but
