@@ -182,7 +182,7 @@ def build_parser() -> Parser:
 def cmd_data(args, console: Console) -> int:
     from reproduce.data.mnist import default_root, ensure_mnist
     info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
-    console.print(f"MNIST at {info.root} (source: {info.source}), verified:", highlight=False)
+    console.print(f"MNIST at {info.root} (source: {info.source}), verified:", highlight=False, soft_wrap=True)
     for name, digest in info.sha256.items():
         console.print(f"  {name:26s} sha256 {digest}", highlight=False, soft_wrap=True)
     return 0
@@ -358,9 +358,9 @@ def cmd_import_log(args, console: Console) -> int:
     from reproduce.report.importlog import import_log
     paths = import_log(args.log, args.model, params=args.params, seed=args.seed, out=args.out, pattern=args.pattern)
     if len(paths) > 1:
-        console.print(f"{args.log} holds {len(paths)} training runs: one report each", highlight=False)
+        console.print(f"{args.log} holds {len(paths)} training runs: one report each", highlight=False, soft_wrap=True)
     for path in paths:
-        console.print(f"imported {args.log} -> {path}", highlight=False)
+        console.print(f"imported {args.log} -> {path}", highlight=False, soft_wrap=True)
     return 0
 
 
