@@ -18,6 +18,7 @@ from model.audit import audit
 from reproduce.data.mnist import MNISTTensors, load_tensors
 from reproduce.data.split import plan
 from reproduce.errors import BadInput
+from reproduce.files import atomic
 from reproduce.record import checkpoint, resume
 from reproduce.record.locks import holder, try_lock
 from reproduce.record.schema import ReportError, RunReport, run_filename
@@ -80,10 +81,14 @@ class SweepContext:
 
 def already_final(cfg: TrainConfig, seeds, device: torch.device, out: Path) -> Optional[SweepOutcome]:
     """The outcome, when every seed's report in out is final (complete or diverged) with this config: a sweep
-    run again that has nothing to train, and so no data to read (or fetch). None when any seed needs training."""
+    run again that has nothing to train, and so no data to read (or fetch). None when any seed needs training,
+    or left files behind for the sweep to tidy under its lock (a checkpoint, a killed writer's temporary)."""
     outcome = SweepOutcome()
     for seed in seeds:
         path = Path(out) / run_filename(cfg.run_name, seed)
+        ck_path = checkpoint.checkpoint_path(path)
+        if ck_path.exists() or any(list(atomic.temporaries(p)) for p in (path, ck_path)):
+            return None
         found = resume.inspect(path, cfg, seed, device.type)
         if found.action != "skip":
             return None
