@@ -1,10 +1,12 @@
 """What real notebooks print, made up here: percentages rounded to 0 or 1 decimals beside their counts, several
 training runs in one notebook's outputs, and errors placed by the cell that printed the line."""
 import pytest
+import torch
 from nbfactory import IMPORTS, NET, NET_PARAMS, TRAIN, notebook, stream, write
 
-from reproduce.cli import main
+from reproduce.cli import build_parser, config_from_args, main
 from reproduce.record.schema import load
+from reproduce.sweep.local import already_final
 
 
 def lines(pairs, fmt="{:.2f}", n=10_000):
@@ -111,8 +113,8 @@ def test_check_names_the_claimed_run_its_printed_figure_and_an_early_break(cli, 
     out = " ".join(done.stdout.split())
     assert "claimed (run 5 of 5) best 99.5 % at epoch 2, final 99.5 % at epoch 2" in out
     assert "the claimed final 99.5 % is above the one honest run's" in out
-    assert ("variants.ipynb: the outputs hold 5 training runs; the claim is run 5, the last (--claim-run K picks "
-            "another)") in out
+    assert ("variants.ipynb: the outputs hold 5 training runs; the claim is run 5, the last, from cell 4's output "
+            "on (--claim-run K picks another)") in out
     assert ("variants.ipynb: the training stops as soon as a test accuracy is reached (cell 4, line 7: if "
             "test_acc >= 99.4:): the claimed run's length was chosen on the test set") in out
     assert done.stderr.count("Implicit dimension choice for log_softmax") == 1   # not once per check
@@ -123,3 +125,23 @@ def test_check_names_the_claimed_run_its_printed_figure_and_an_early_break(cli, 
     assert again.returncode == 1, again.stderr
     assert '"run": 2' in again.stdout and '"runs": 5' in again.stdout and not any(empty.iterdir())
     assert "holds 5 training runs" in cli(*args, "--claim-run", "6").stderr
+    # Only a sweep with nothing left to tidy skips its data: a killed writer's temporary file sends it the usual
+    # way, where the run's lock is taken and the file removed.
+    cfg = config_from_args(build_parser().parse_args(["run", "--model", str(nb), "--recipe", str(nb), "--epochs",
+                                                      "1", "--train-limit", "256"]))
+    folder = tmp_path / "out" / "variants"
+    report = folder / f"{cfg.run_name}-seed0.json"
+    assert already_final(cfg, [0], torch.device("cpu"), folder).done == [report]
+    (folder / f".{report.name}.x1y2.tmp").write_text("half")
+    assert already_final(cfg, [0], torch.device("cpu"), folder) is None
+
+
+@pytest.mark.parametrize("printed, shown", [
+    ("Test Accuracy: 99.5%\n", "99.5"), ("test_acc=0.995\n", "99.5"), ("test_acc=0.9946\n", "99.46"),
+    ("Test set: Average loss: 0.02, Accuracy: 9950/10000 (99.5%)\n", "99.50"),   # the counts' exact figure
+    ("Test set: Average loss: 0.02, Accuracy: 9708/10000 (97%)\n", "97.08"),
+])
+def test_the_claim_is_shown_as_printed_or_as_its_counts_give_it(tmp_path, printed, shown):
+    from reproduce.report.importlog import read_log
+    nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, outputs={0: [stream(printed)]}))
+    assert read_log(nb).runs[0].shown == [shown]

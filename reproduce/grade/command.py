@@ -90,8 +90,8 @@ def _plan(path: Path, args, seeds):
     cfg = cli.config_from_args(run_args)
     importlog.check_printed_params(path, claimed.total_params, audit(models.build_aside(cfg.model)).to_dict(),
                                    cfg.model)
-    claim = Claim(claimed.accs, log.outs.error, claimed.total_params, claimed.shown,
-                  k, len(log.runs))
+    claim = Claim(claimed.accs, log.outs.error, claimed.total_params, claimed.shown, k, len(log.runs),
+                  claimed.first)
     if not args.force and args.cluster is None:   # a folder holding runs of another config: before any training
         try:
             device = pick_device(args.device)
@@ -129,8 +129,8 @@ def cmd_check(args, console) -> int:
         notes = [claim.error] if claim.error else []
         if claim.runs > 1:
             which = "the last" if claim.run == claim.runs else "picked by --claim-run"
-            notes.append(f"the outputs hold {claim.runs} training runs; the claim is run {claim.run}, {which} "
-                         f"(--claim-run K picks another)")
+            notes.append(f"the outputs hold {claim.runs} training runs; the claim is run {claim.run}, {which}, "
+                         f"from {claim.first} on (--claim-run K picks another)")
         skipped = (models.resolve(cfg.model).notebook or {}).get("skipped")
         if skipped:
             notes.append(f"cells that do not parse, skipped: {', '.join(map(str, skipped))}")

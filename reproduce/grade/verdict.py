@@ -18,6 +18,7 @@ class Claim:
     shown: Optional[List[str]] = None      # each accuracy as printed ("99.5"); None: shown to 2 decimals
     run: int = 1                           # which of the printed training runs is the claim (1-based)
     runs: int = 1                          # how many training runs the outputs hold
+    first: str = ""                        # where the claimed run's first test line was printed ("cell 9's output")
 
     @property
     def best(self) -> float:

@@ -56,7 +56,7 @@ class Claimed:
     losses: List[Optional[float]]
     shown: List[str]                            # each as printed, in percent: "99.5", "97.08" (from 9708/10000)
     shape: str
-    where: str = ""                             # its first test line: "NB.ipynb, cell 7's output"
+    first: str = ""                             # where its first test line was printed: "cell 7's output"
     n_test: Optional[int] = None                # known from `K/N` only
     total_params: Optional[int] = None          # the run's printed Total params: (printed.split_runs)
 
@@ -195,7 +195,7 @@ def _strict(run: printed.Run) -> Claimed:
         acc, shown, n = _from_counts(m.groupdict(), line.where, (float(m["pct"]), m["pct"]))
         if got.n_test is not None and n != got.n_test:
             raise ClaimError(f"{line.where}: evaluated on {n} images, earlier lines on {got.n_test}")
-        got.where, got.n_test = got.where or line.where, n
+        got.first, got.n_test = got.first or line.place, n
         got.accs.append(acc)
         got.losses.append(float(m["loss"]))
         got.shown.append(shown)
@@ -219,7 +219,7 @@ def _shaped(run: printed.Run, name: str, rx: re.Pattern, numbered: bool) -> Clai
             (value, shown), counted = acc, " (a count? name the groups correct and total)" if numbered else ""
             if not 0 <= value <= 100:
                 raise ClaimError(f"{line.where}: accuracy {groups['acc']} is impossible{counted}")
-        got.where = got.where or line.where
+        got.first = got.first or line.place
         got.accs.append(value)
         got.losses.append(float(groups["loss"]) if groups.get("loss") else None)
         got.shown.append(shown)

@@ -18,7 +18,13 @@ SUMMARY_START = re.compile(r"Layer \(type\)")   # torchsummary's table header, p
 @dataclass(frozen=True)
 class Line:
     text: str       # as left on screen: a progress bar's `\r` updates keep only their last state
-    where: str      # "NB.ipynb, cell 7's output" or "log.txt:12": what an error names
+    file: str
+    place: str      # "cell 7's output" (a notebook's) or "12" (a log's line number)
+
+    @property
+    def where(self) -> str:
+        """What an error names: "NB.ipynb, cell 7's output" or "log.txt:12"."""
+        return f"{self.file}:{self.place}" if self.place.isdigit() else f"{self.file}, {self.place}"
 
 
 @dataclass
@@ -33,12 +39,12 @@ def final_states(text: str) -> List[str]:
 
 
 def of_log(text: str, where: str) -> List[Line]:
-    return [Line(t, f"{where}:{n}") for n, t in enumerate(final_states(text), 1)]
+    return [Line(t, where, str(n)) for n, t in enumerate(final_states(text), 1)]
 
 
 def of_cells(cells: Sequence[Tuple[int, str]], where: str) -> List[Line]:
     """The lines of a notebook's outputs, each placed by the number of the cell that printed it."""
-    return [Line(t, f"{where}, cell {number}'s output") for number, text in cells for t in final_states(text)]
+    return [Line(t, where, f"cell {number}'s output") for number, text in cells for t in final_states(text)]
 
 
 def epoch_mark(text: str) -> Optional[int]:
