@@ -27,6 +27,10 @@ CLUSTER ?=
 CLUSTER_ARGS ?=
 TARGET ?= 99.4
 FORMAT ?= table
+# MNIST lives in the checkout's data/ for make's commands and tests (without make: a per-user cache unless run
+# from inside the checkout; docs/commands.md). Set MNIST_DATA_DIR to keep it elsewhere.
+MNIST_DATA_DIR ?= $(CURDIR)/data
+export MNIST_DATA_DIR
 
 # `make bench`: forward-pass and training benchmarks (bench/), saved as pytest-benchmark JSON, then a table.
 BENCH_DIR ?= reports/bench

@@ -9,6 +9,7 @@ import os
 import shlex
 import sys
 import traceback
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = ["UsageError", "main", "parse_seeds"]
+
+
+DATA_DIR_HELP = ("MNIST root (default $MNIST_DATA_DIR; else a checkout's data/ when run inside it, else a per-user "
+                 "cache, ~/.cache/mnist-20k-suite/mnist)")
 
 
 class Parser(argparse.ArgumentParser):
@@ -87,7 +92,7 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--allow-nondeterministic", action="store_true",
                    help="train a model with an op that has no deterministic kernel on this device (torch warns "
                         "instead of stopping; recorded in each report and shown by `report`)")
-    r.add_argument("--data-dir", type=folder, default=None, help="MNIST root (default $MNIST_DATA_DIR or ./data)")
+    r.add_argument("--data-dir", type=folder, default=None, help=DATA_DIR_HELP)
     r.add_argument("--quiet", action="store_true", help="no progress bar and no epoch lines")
     r.add_argument("--force", action="store_true",
                    help="a report or checkpoint of another config in --out is moved aside (kept), not refused")
@@ -99,7 +104,7 @@ def build_parser() -> Parser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     d = sub.add_parser("data", help="fetch (if needed) and verify MNIST, print its source and hashes")
-    d.add_argument("--data-dir", type=folder, default=None, help="MNIST root (default $MNIST_DATA_DIR or ./data)")
+    d.add_argument("--data-dir", type=folder, default=None, help=DATA_DIR_HELP)
 
     r = sub.add_parser("run", help="train a model over seeds, one JSON report per run")
     r.add_argument("--model", default=TrainConfig().model,
@@ -137,7 +142,8 @@ def build_parser() -> Parser:
     i.add_argument("--seed", type=flags.seed, default=0, help="the seed to file it under (default 0)")
     i.add_argument("--out", required=True, type=folder, help="folder to write <model>-seed<k>.json into")
     i.add_argument("--pattern", default=None, metavar="REGEX",
-                   help="read lines of another shape: a regex with a named group acc (optional loss, epoch)")
+                   help="read lines of another shape: a regex with a named group acc, or correct and total "
+                        "(optional loss, epoch)")
 
     n = sub.add_parser("recipe", help="print the recipe drafted from a notebook's code, to read and edit")
     n.add_argument("notebook", type=Path, help="a Jupyter notebook (.ipynb)")
@@ -160,7 +166,10 @@ def build_parser() -> Parser:
     c.add_argument("--out", type=folder, default=Path("reports") / "check",
                    help="folder for the runs, one folder per notebook (default reports/check)")
     c.add_argument("--pattern", default=None, metavar="REGEX",
-                   help="read the claimed per-epoch test accuracy with this regex (named group acc; loss, epoch)")
+                   help="read the claimed per-epoch test accuracy with this regex (named group acc, or correct "
+                        "and total; loss, epoch)")
+    c.add_argument("--claim-run", type=at_least_one, default=None, metavar="K",
+                   help="where the outputs hold several training runs, the K-th is the claim (default: the last)")
     c.add_argument("--target", type=percent, default=TARGET, help="test accuracy to reach, in percent")
     c.add_argument("--max-epochs", type=at_least_one, default=MAX_EPOCHS, help="epochs allowed to reach it")
     c.add_argument("--format", choices=("table", "markdown", "json"), default="table")
@@ -182,14 +191,14 @@ def build_parser() -> Parser:
     v.add_argument("report", type=Path, help="a run report <model>-seed<k>.json")
     v.add_argument("--epochs", type=int, default=None, help="re-run only the first K epochs (default: all recorded)")
     v.add_argument("--threads", type=at_least_one, default=None, help="torch CPU threads (default: the report's)")
-    v.add_argument("--data-dir", type=folder, default=None)
+    v.add_argument("--data-dir", type=folder, default=None, help=DATA_DIR_HELP)
     return p
 
 
 def cmd_data(args, console: Console) -> int:
     from reproduce.data.mnist import default_root, ensure_mnist
     info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
-    console.print(f"MNIST at {info.root} (source: {info.source}), verified:", highlight=False)
+    console.print(f"MNIST at {info.root} (source: {info.source}), verified:", highlight=False, soft_wrap=True)
     for name, digest in info.sha256.items():
         console.print(f"  {name:26s} sha256 {digest}", highlight=False, soft_wrap=True)
     return 0
@@ -270,8 +279,11 @@ def cmd_report(args, console: Console) -> int:
 
 def cmd_import_log(args, console: Console) -> int:
     from reproduce.report.importlog import import_log
-    path = import_log(args.log, args.model, params=args.params, seed=args.seed, out=args.out, pattern=args.pattern)
-    console.print(f"imported {args.log} -> {path}", highlight=False)
+    paths = import_log(args.log, args.model, params=args.params, seed=args.seed, out=args.out, pattern=args.pattern)
+    if len(paths) > 1:
+        console.print(f"{args.log} holds {len(paths)} training runs: one report each", highlight=False, soft_wrap=True)
+    for path in paths:
+        console.print(f"imported {args.log} -> {path}", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -330,6 +342,30 @@ def resume_command(argv) -> str:
 
 
 def main(argv=None) -> int:
+    shown = warnings.showwarning
+    warnings.showwarning = warned_once(shown)
+    try:
+        return run_command(argv)
+    finally:
+        warnings.showwarning = shown
+
+
+def warned_once(show):
+    """showwarning that shows each warning (text, category, place) once per command. The checks before
+    training run a network several times (the model check, the audit, the determinism probe), and each
+    `warnings.catch_warnings` between them resets Python's own once-per-place record: a user's network that
+    warns would otherwise print the same line three times."""
+    seen = set()
+
+    def once(message, category, filename, lineno, file=None, line=None):
+        key = (str(message), category, filename, lineno)
+        if key not in seen:
+            seen.add(key)
+            show(message, category, filename, lineno, file, line)
+    return once
+
+
+def run_command(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(map(str, argv))
     try:
         args = build_parser().parse_args(argv)

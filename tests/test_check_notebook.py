@@ -128,7 +128,7 @@ def test_several_notebooks_give_a_row_each_and_approximate_is_recorded(tmp_path,
     assert code == 1
     rows = [line for line in out.splitlines() if line.startswith("| good.ipynb") or line.startswith("| flip.ipynb")]
     assert len(rows) == 2 and all(f"| {NET_PARAMS:,} | 99.46 | 0/1 |" in r for r in rows)
-    assert "flip.ipynb: flip.ipynb: left out by --approximate: the transform RandomVerticalFlip" in out
+    assert "- flip.ipynb: left out by --approximate: the transform RandomVerticalFlip" in out   # named once
     r = load(tmp_path / "out" / "flip" / "flip-seed0.json")
     assert r.notebook["left_out"][0].startswith("the transform RandomVerticalFlip")
     main(["report", str(tmp_path / "out" / "flip")])

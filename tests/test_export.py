@@ -50,7 +50,7 @@ def test_markdown_is_a_table_with_every_run(capsys, sweep):
     code, out, _ = report(capsys, sweep, "--format", "markdown")
     lines = out.splitlines()
     assert lines[0].startswith("### seed: 19,750 parameters")
-    assert "| runs passing | 4/5  (Wilson 95%: 38–96%) |" in lines
+    assert "| some epoch ≥ 99.4 | 4/5  (Wilson 95%: 38–96%) |" in lines
     header = next(i for i, l in enumerate(lines) if l.startswith("| seed |"))
     rows = lines[header + 2:header + 7]
     assert [r.split("|")[1].strip() for r in rows] == ["0", "1", "2", "3", "4"]

@@ -162,7 +162,7 @@ net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10), nn.LogSoftmax(1))
 
 
 @pytest.mark.parametrize("source, name, says", [
-    (WRONG_IN_TRAIN_MODE, "Net", "forward in train mode on a batch of 2 gave shape (2, 20)"),
+    (WRONG_IN_TRAIN_MODE, "Net", "forward in train mode on a batch of 8 gave shape (8, 20)"),
     (AN_INSTANCE, "net", "net is an nn.Module instance; give its class, or a function"),
 ])
 def test_a_model_that_cannot_train_is_refused_up_front(tmp_path, source, name, says):

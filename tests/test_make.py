@@ -1,5 +1,6 @@
 """The Makefile passes its variables on: `make reproduce` to `python -m reproduce run`, `make report` to
 `python -m reproduce report` (make -n: nothing runs)."""
+import os
 import shutil
 import subprocess
 import sys
@@ -53,3 +54,16 @@ def test_make_check_until_settled_takes_the_place_of_seeds():
     out = dry_run("NOTEBOOK=their.ipynb", "UNTIL_SETTLED=1", "CHECK_ARGS=--max-seeds 12", target="check")
     assert "-m reproduce check their.ipynb --until-settled " in out and "--seeds" not in out
     assert "--max-seeds 12" in out
+
+
+def test_make_keeps_mnist_in_the_checkouts_data_folder_unless_told_otherwise():
+    """make's commands run with MNIST_DATA_DIR set: the checkout's data/, or the caller's own."""
+    def seen(env):
+        # PYTHON as a command that prints what `python -m reproduce data` would be given (the rest is a comment)
+        done = subprocess.run(["make", "-s", "data", "PYTHON=printenv MNIST_DATA_DIR #"], cwd=REPO, env=env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_DATA_DIR"}
+    assert seen(env) == str(REPO / "data")
+    assert seen({**env, "MNIST_DATA_DIR": "/elsewhere/mnist"}) == "/elsewhere/mnist"

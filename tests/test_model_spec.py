@@ -10,7 +10,7 @@ import reproduce.model as model
 from conftest import run_cli
 from reproduce.cli import main
 from reproduce.model.audit import audit
-from reproduce.model.spec import run_name
+from reproduce.model.spec import SpecError, run_name
 
 EXAMPLE = "examples/my_net.py:Net"
 TINY = """
@@ -77,7 +77,7 @@ BAD = {
     "not callable": ("Net = 3\n", "Net", "not an nn.Module class or a function"),
     "factory returns something else": ("def Net():\n    return 3\n", "Net", "not an nn.Module"),
     "forward fails": ("import torch.nn as nn\nclass Net(nn.Linear):\n    def __init__(self):\n"
-                      "        super().__init__(5, 10)\n", "Net", "forward pass on a batch of 1x28x28 images failed"),
+                      "        super().__init__(5, 10)\n", "Net", "forward pass on a batch of 8 images (1x28x28) failed in eval mode"),
     "wrong output": ("import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n"
                      "        super().__init__()\n        self.c = nn.Conv2d(1, 10, 28)\n"
                      "    def forward(self, x):\n        return self.c(x)\n", "Net", "not (N, 10)"),
@@ -122,3 +122,82 @@ def test_a_user_network_trains_reports_and_refuses_to_continue_after_its_file_ch
     forced = run_cli(*args, "--force", env_extra=env)
     assert forced.returncode == 0, forced.stderr
     assert len(list(out.glob("net.Net-seed0.replaced-*.json"))) == 1
+
+
+# Ghost BatchNorm: in train mode the batch is split into `splits` chunks, each normalised on its own, so a batch
+# that is not a multiple of the chunk count cannot be taken (a batch of 2 with 4 chunks: "shape '[-1, 40, 28,
+# 28]' is invalid"). The checks run a batch the recipe's batch size allows, capped at 8.
+GHOST = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class GhostBatchNorm(nn.BatchNorm2d):
+    def __init__(self, num_features, splits):
+        super().__init__(num_features)
+        self.splits = splits
+        self.register_buffer("running_mean", torch.zeros(num_features * splits))
+        self.register_buffer("running_var", torch.ones(num_features * splits))
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        if self.training:
+            out = F.batch_norm(x.view(-1, c * self.splits, h, w), self.running_mean, self.running_var,
+                               self.weight.repeat(self.splits), self.bias.repeat(self.splits), True, self.momentum,
+                               self.eps)
+            return out.view(n, c, h, w)
+        return F.batch_norm(x, self.running_mean[:c], self.running_var[:c], self.weight, self.bias, False,
+                            self.momentum, self.eps)
+
+
+class Net(nn.Module):
+    SPLITS = 4
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 10, 3, padding=1)
+        self.bn = GhostBatchNorm(10, self.SPLITS)
+        self.drop = nn.Dropout(0.05)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(10, 10)
+
+    def forward(self, x):
+        x = self.gap(self.drop(F.relu(self.bn(self.conv(x))))).flatten(1)
+        return F.log_softmax(self.fc(x), dim=1)
+
+
+class Net16(Net):
+    SPLITS = 16
+"""
+
+
+def test_a_ghost_batchnorm_network_is_checked_on_a_batch_it_can_take(tmp_path):
+    from reproduce.model.spec import check
+    path = tmp_path / "ghost.py"
+    path.write_text(GHOST)
+    assert check(model.resolve(f"{path}:Net"), 128) == 8            # the recipe's 128, capped at 8: 4 chunks of 2
+    assert check(model.resolve(f"{path}:Net16"), 128) == 128        # 16 chunks: 8 cannot, the recipe's 128 can
+    with pytest.raises(SpecError, match="on a batch of 6 images") as refused:
+        check(model.resolve(f"{path}:Net"), 6)                       # the recipe's own 6 does not split in 4
+    assert "(and on" not in str(refused.value)                       # 6 is the whole batch: nothing else tried
+    with pytest.raises(SpecError) as refused:
+        check(model.resolve(f"{path}:Net16"), 12)                    # neither 8 nor 12 splits into 16 chunks
+    said = str(refused.value)
+    assert "a forward pass on a batch of 8 images (1x28x28) failed in train mode: RuntimeError" in said
+    assert "(and on a batch of 12)" in said and said.count("\n") == 0
+
+
+def test_a_ghost_batchnorm_network_passes_runs_checks_before_training(tmp_path, capsys):
+    """`run` refuses nothing about it: the model check and the determinism probe take its batch. Data that does
+    not verify stops the run right after those checks, before anything trains."""
+    path = tmp_path / "ghost.py"
+    path.write_text(GHOST)
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "train-images-idx3-ubyte").write_bytes(b"not MNIST")
+    for net in ("Net", "Net16"):
+        code = main(["run", "--model", f"{path}:{net}", "--seeds", "0", "--epochs", "1", "--batch-size", "64",
+                     "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--quiet"])
+        err = capsys.readouterr().err
+        assert code == 2 and "MNIST file" in err and "forward" not in err and "training step" not in err, err

@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
+from conftest import REPO
 from reproduce.record.schema import find_reports, load
 from reproduce.report.check import check
 from reproduce.report.summary import summarise

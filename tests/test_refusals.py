@@ -64,8 +64,8 @@ def wrong_data_dir(tmp_path, mnist_root):
     (None, ["--epochs", "0"], "--epochs must be at least 1"),
     (None, ["--batch-size", "-1"], "--batch-size must be at least 1"),
     (None, ["--seeds", "5-2"], "range '5-2' is empty"),
-    ("data", [], "does not verify"),
-])
+    ("data", ["--seeds", "0", "1"], "does not verify"),   # seed 1 is to train: the data is read (seed 0 alone is
+])                                                      # complete, and a sweep with nothing to train reads none)
 def test_bad_input_leaves_the_folder_as_it_was(sweep, mnist_root, tmp_path, monkeypatch, capsys, damage, extra,
                                                says):
     report = sweep / "seed-seed0.json"

@@ -1,4 +1,4 @@
-"""Defects found by trying the suite as a new user: --target out of range, report file modes, one 'runs passing'
+"""Defects found by trying the suite as a new user: --target out of range, report file modes, one 'some epoch ≥'
 line (test_cli), and a sweep's own progress: runs done of n and its ETA."""
 import os
 import re

@@ -47,8 +47,30 @@ class DataInfo:
     sha256: Dict[str, str] = field(default_factory=dict)
 
 
+DIST = "mnist-20k-suite"   # the suite's distribution name: its folder in the per-user cache
+
+
 def default_root() -> Path:
-    return Path(os.environ.get("MNIST_DATA_DIR", "data"))
+    """Where MNIST lives unless --data-dir says: $MNIST_DATA_DIR; else, run from inside a checkout of the suite,
+    the checkout's data/ (as make uses it); else a per-user cache, $XDG_CACHE_HOME/mnist-20k-suite/mnist
+    (~/.cache/... without it). Never the current folder of a user who did not ask for it."""
+    if os.environ.get("MNIST_DATA_DIR"):
+        return Path(os.environ["MNIST_DATA_DIR"])
+    checkout = suite_checkout()
+    if checkout is not None:
+        return checkout / "data"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / DIST / "mnist"
+
+
+def suite_checkout():
+    """The checkout of the suite the current folder is in (its root), or None: the one this code runs from,
+    when it is a checkout (a pyproject.toml beside the package) and the current folder lies inside it."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "pyproject.toml").is_file():
+        return None   # an installed copy, not a checkout
+    here = Path.cwd().resolve()
+    return root if here == root or root in here.parents else None
 
 
 def raw_dir(root: Path) -> Path:

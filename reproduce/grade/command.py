@@ -81,7 +81,8 @@ def _plan(path: Path, args, base: RunRequest, flag_terms):
     from reproduce.plan.build import plan_run
     from reproduce.record.schema import run_filename
     from reproduce.report import importlog
-    epochs, _, outs, _ = importlog.read_log(path, args.pattern)
+    log = importlog.read_log(path, args.pattern)
+    k, claimed = importlog.pick_run(log, path, args.claim_run)
     request = replace(base, model=args.model or str(path), recipe=path, out=args.out / path.stem, report=False,
                       seeds=seeds_of(args, base))
     plan = plan_run(request, flag_terms)
@@ -89,8 +90,10 @@ def _plan(path: Path, args, base: RunRequest, flag_terms):
         paths = [plan.out / run_filename(plan.cfg.run_name, s) for s in plan.seeds]
         settled = settled_when(paths, args.target, args.max_epochs, settings_of(args))
         plan = replace(plan, request=replace(plan.request, settled=settled))
-    importlog.check_printed_params(path, outs, audit(models.build_aside(plan.cfg.model)).to_dict(), plan.cfg.model)
-    claim = Claim([e.test_acc for e in epochs], outs.error, outs.total_params)
+    importlog.check_printed_params(path, claimed.total_params, audit(models.build_aside(plan.cfg.model)).to_dict(),
+                                   plan.cfg.model)
+    claim = Claim(claimed.accs, log.outs.error, claimed.total_params, claimed.shown, k, len(log.runs),
+                  claimed.first)
     return plan, claim
 
 
@@ -102,6 +105,7 @@ def cmd_check(args, base: RunRequest, flag_terms, console) -> int:
     import reproduce.model as models
     from reproduce.grade import view
     from reproduce.grade.verdict import Budget, NotebookVerdict
+    from reproduce.notebook import steering
     from reproduce.plan.execute import execute
     from reproduce.record.schema import load, run_filename
     from reproduce.report import check as checker, view as report_view
@@ -124,10 +128,17 @@ def cmd_check(args, base: RunRequest, flag_terms, console) -> int:
         loaded = [(p, load(p)) for p in paths]
         v = checker.check(loaded, args.target, args.max_epochs)
         notes = [claim.error] if claim.error else []
+        if claim.runs > 1:
+            which = "the last" if claim.run == claim.runs else "picked by --claim-run"
+            notes.append(f"the outputs hold {claim.runs} training runs; the claim is run {claim.run}, {which}, "
+                         f"from {claim.first} on (--claim-run K picks another)")
         skipped = (models.resolve(cfg.model).notebook or {}).get("skipped")
         if skipped:
             notes.append(f"cells that do not parse, skipped: {', '.join(map(str, skipped))}")
-        notes += list(dict.fromkeys(n for r in v.models[0].runs for n in r.notes))
+        notes += steering.notes(path)
+        own = f"{path.name}: "   # a run's note names the notebook; the verdict prints it before every note
+        notes += list(dict.fromkeys(n[len(own):] if n.startswith(own) else n
+                                    for r in v.models[0].runs for n in r.notes))
         budget = Budget(args.max_seeds, sum(r.train_seconds or 0.0 for _, r in loaded)) if args.until_settled \
             else None
         verdicts.append(NotebookVerdict(path.name, claim, v.models[0], summarise(v)[0], args.target, notes,

@@ -14,9 +14,13 @@ from reproduce.report.summary import ModelSummary, decision
 
 @dataclass
 class Claim:
-    accs: List[float]                      # the notebook's printed test accuracy per epoch
+    accs: List[float]                      # the notebook's printed test accuracy per epoch (the claimed run's)
     error: Optional[str] = None            # its outputs end in an error
     total_params: Optional[int] = None     # its printed `Total params:`
+    shown: Optional[List[str]] = None      # each accuracy as printed ("99.5"); None: shown to 2 decimals
+    run: int = 1                           # which of the printed training runs is the claim (1-based)
+    runs: int = 1                          # how many training runs the outputs hold
+    first: str = ""                        # where the claimed run's first test line was printed ("cell 9's output")
 
     @property
     def best(self) -> float:
@@ -29,6 +33,10 @@ class Claim:
     @property
     def final(self) -> float:
         return self.accs[-1]
+
+    def as_printed(self, epoch: int) -> str:
+        """The accuracy of epoch (1-based) as the notebook printed it: "99.5" stays "99.5"."""
+        return self.shown[epoch - 1] if self.shown else f"{self.accs[epoch - 1]:.2f}"
 
 
 @dataclass
@@ -74,25 +82,28 @@ class NotebookVerdict:
     def standing(self) -> str:
         """Where the claimed final accuracy falls among the honest runs' finals."""
         finals, claimed = self.finals, self.claim.final
+        shown = self.claim.as_printed(len(self.claim.accs))
         n = len(finals)
         if not finals:
             return "no honest run finished an epoch"
         above = sum(claimed > f for f in finals)
         if n == 1:
             side = "above" if above else "below" if claimed < finals[0] else "equal to"
-            return f"the claimed final {claimed:.2f} % is {side} the one honest run's {finals[0]:.2f} %"
+            return f"the claimed final {shown} % is {side} the one honest run's {finals[0]:.2f} %"
         if above == n:
-            return f"the claimed final {claimed:.2f} % is above all {n} honest runs, whose best is {max(finals):.2f} %"
+            return f"the claimed final {shown} % is above all {n} honest runs, whose best is {max(finals):.2f} %"
         if above == 0 and all(claimed < f for f in finals):
-            return (f"the claimed final {claimed:.2f} % is below all {n} honest runs, whose worst is "
+            return (f"the claimed final {shown} % is below all {n} honest runs, whose worst is "
                     f"{min(finals):.2f} %")
-        return (f"the claimed final {claimed:.2f} % is above {above} of {n} honest runs "
+        return (f"the claimed final {shown} % is above {above} of {n} honest runs "
                 f"({min(finals):.2f}–{max(finals):.2f} %)")
 
     def sentence(self) -> str:
         s = self.summary
         said = (f"the claim holds at the final epoch on {s.final_passing} of {s.runs} seed"
                 f"{'s' if s.runs != 1 else ''}")
+        if s.passing != s.final_passing:   # the other reading, named, where it says something else
+            said += f" (the target is reached at some epoch on {s.passing} of {s.runs})"
         broken = [name for name, ok in self.model.rules.items() if ok is False]
         if broken:
             said += f", and the network breaks {', '.join(broken)}"
@@ -105,7 +116,8 @@ class NotebookVerdict:
                 "notebook": self.notebook, "ok": self.ok, "target": self.target,
                 "claim": {"best": self.claim.best, "best_epoch": self.claim.best_epoch, "final": self.claim.final,
                           "epochs": len(self.claim.accs), "error": self.claim.error,
-                          "total_params": self.claim.total_params},
+                          "total_params": self.claim.total_params, "run": self.claim.run,
+                          "runs": self.claim.runs},
                 "rules": self.model.rules, "summary": self.summary.to_dict(),
                 "finals": self.finals, "standing": self.standing(), "sentence": self.sentence(),
                 "notes": self.notes}

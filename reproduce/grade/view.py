@@ -9,9 +9,9 @@ from rich.table import Table
 
 from reproduce.grade.standing import sentence as standing_sentence
 from reproduce.grade.verdict import NotebookVerdict
-from reproduce.report.view import decision_rows, decision_sentence, mark, pct, shown_mean_sd
+from reproduce.report.view import decision_rows, decision_sentence, final_epoch, mark, pct, shown_mean_sd
 
-COLUMNS = ["notebook", "params", "claimed final", "final ≥ target", "final mean ± sd, min", "constraints"]
+COLUMNS = ["notebook", "params", "claimed final", final_epoch("target"), "final mean ± sd, min", "constraints"]
 
 
 def constraints(v: NotebookVerdict) -> str:
@@ -23,7 +23,7 @@ def constraints(v: NotebookVerdict) -> str:
 
 def row(v: NotebookVerdict) -> List[str]:
     s = v.summary
-    return [v.notebook, f"{s.params:,}", f"{v.claim.final:.2f}", f"{s.final_passing}/{s.runs}",
+    return [v.notebook, f"{s.params:,}", v.claim.as_printed(len(v.claim.accs)), f"{s.final_passing}/{s.runs}",
             f"{shown_mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}", constraints(v)]
 
 
@@ -37,13 +37,14 @@ def figures(v: NotebookVerdict) -> List[tuple]:
     if s.never_reaching:
         first += f" ({s.never_reaching} never)"
     printed = [] if c.total_params is None else [("printed params", f"{c.total_params:,} (its Total params:)")]
+    which = "one run" if c.runs == 1 else f"run {c.run} of {c.runs}"
     return [
-        ("claimed (one run)", f"best {c.best:.2f} % at epoch {c.best_epoch}, final {c.final:.2f} % at epoch "
-                              f"{len(c.accs)}"),
+        (f"claimed ({which})", f"best {c.as_printed(c.best_epoch)} % at epoch {c.best_epoch}, final "
+                               f"{c.as_printed(len(c.accs))} % at epoch {len(c.accs)}"),
         *printed,
         ("constraints", " ".join(f"{name} {mark(ok)}" for name, ok in v.model.rules.items())),
-        (f"final epoch ≥ {target}", f"{s.final_passing}/{s.runs}  (Wilson 95%: {100 * s.final_pass_low:.0f}–"
-                                     f"{100 * s.final_pass_high:.0f}%)"),
+        (final_epoch(target), f"{s.final_passing}/{s.runs}  (Wilson 95%: {100 * s.final_pass_low:.0f}–"
+                              f"{100 * s.final_pass_high:.0f}%)"),
         ("final: mean ± sd, min", f"{shown_mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}"),
         (f"first epoch ≥ {target}", first),
         (STANDING, v.standing()),

@@ -5,7 +5,9 @@ hashed as a file's is).
 NAME is an nn.Module class or a zero-argument callable returning one. A file is read once per process, hashed
 (sha256 of its bytes: editing it changes the run's fingerprint) and executed as a module of its own; the
 checks that make a spec usable (the file exists and compiles, importing it works, NAME exists and builds an
-nn.Module, a forward pass on a batch of 1x28x28 images gives (N, 10)) each fail with one line, SpecError.
+nn.Module, a forward pass on a batch of 1x28x28 images gives (N, 10)) each fail with one line, SpecError. The
+batch is the recipe's batch size capped at CHECK_BATCH, so a network that splits its batch into chunks (Ghost
+BatchNorm) is checked on a batch it can take.
 
 torch is imported only where a network is built or checked, so that `check_form` (the spec's form, a missing
 file, a syntax error) answers before torch is loaded.
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
 
 class SpecError(BadInput, ValueError):
     """A --model spec that cannot give a network, said in one line."""
+
+
+class ForwardFailed(SpecError):
+    """The network raised in a forward pass of the check (perhaps only at that batch size)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,8 @@ def sha256_file(path: Path) -> str:
 
 
 _resolved: Dict[tuple, ModelSource] = {}
+_checked: Dict[tuple, int] = {}
+CHECK_BATCH = 8   # images per checking forward pass, at most: small and quick, yet divisible as batches are
 
 
 def resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
@@ -245,10 +253,30 @@ def instantiate(source: ModelSource) -> nn.Module:
     return net
 
 
-def check(source: ModelSource) -> None:
-    """SpecError unless the network builds and maps a batch of 1x28x28 images to (N, 10). Leaves every RNG as
-    it found it, so checking a model never changes a run. An op without a deterministic kernel does not fail
-    this check (torch only warns here): the trainer's determinism probe names it."""
+def check(source: ModelSource, batch_size: int = CHECK_BATCH) -> int:
+    """SpecError unless the network builds and maps a batch of 1x28x28 images to (N, 10); the batch size it
+    used. The batch is the recipe's `batch_size` capped at CHECK_BATCH, else, where that fails, the whole
+    batch. Leaves every RNG as it found it, so checking a model never changes a run. An op without a
+    deterministic kernel does not fail this check (torch only warns here): the trainer's determinism probe
+    names it."""
+    key = (source.spec, source.sha256, batch_size)
+    if key not in _checked:
+        n = min(batch_size, CHECK_BATCH)
+        try:
+            outputs = _quiet_forward(source, n)
+        except ForwardFailed as small:
+            if batch_size <= n:
+                raise
+            try:   # a network that takes whole batches only (chunks of 16, say): the recipe's own batch
+                n, outputs = batch_size, _quiet_forward(source, batch_size)
+            except ForwardFailed:
+                raise SpecError(f"{small} (and on a batch of {batch_size})") from None
+        _check_outputs(source, outputs, n)
+        _checked[key] = n
+    return _checked[key]
+
+
+def _quiet_forward(source: ModelSource, n: int) -> dict:
     import torch
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     deterministic = torch.are_deterministic_algorithms_enabled()
@@ -256,20 +284,24 @@ def check(source: ModelSource) -> None:
         torch.use_deterministic_algorithms(deterministic, warn_only=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            outputs = _forward(source)
+            return _forward(source, n)
     finally:
         torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+
+
+def _check_outputs(source: ModelSource, outputs: dict, n: int) -> None:
+    import torch
     for mode, out in outputs.items():
         if not isinstance(out, torch.Tensor):
             raise SpecError(f"--model {source.spec}: forward in {mode} mode returned a {type(out).__name__}, "
                             f"not a tensor")
-        if tuple(out.shape) != (2, 10):
-            raise SpecError(f"--model {source.spec}: forward in {mode} mode on a batch of 2 gave shape "
-                            f"{tuple(out.shape)}, not (N, 10) = (2, 10)")
+        if tuple(out.shape) != (n, 10):
+            raise SpecError(f"--model {source.spec}: forward in {mode} mode on a batch of {n} gave shape "
+                            f"{tuple(out.shape)}, not (N, 10) = ({n}, 10)")
 
 
-def _forward(source: ModelSource) -> dict:
-    """The network's outputs for a batch of two blank images on the CPU, in eval mode (as evaluated) and in train
+def _forward(source: ModelSource, n: int) -> dict:
+    """The network's outputs for a batch of n blank images on the CPU, in eval mode (as evaluated) and in train
     mode (as trained: dropout and batch statistics on), by mode."""
     import torch
     with torch.random.fork_rng(devices=[]):
@@ -281,8 +313,8 @@ def _forward(source: ModelSource) -> dict:
             net.train(mode == "train")
             try:
                 with torch.no_grad():
-                    outputs[mode] = net(torch.zeros(2, 1, 28, 28))
+                    outputs[mode] = net(torch.zeros(n, 1, 28, 28))
             except Exception as e:
-                raise SpecError(f"--model {source.spec}: a forward pass on a batch of 1x28x28 images failed in "
-                                f"{mode} mode: {type(e).__name__}: {first_line(e)}") from None
+                raise ForwardFailed(f"--model {source.spec}: a forward pass on a batch of {n} images (1x28x28) failed "
+                                f"in {mode} mode: {type(e).__name__}: {first_line(e)}") from None
         return outputs

@@ -13,6 +13,10 @@ SCHEDULES = {"StepLR": ("step", ("step_size", "gamma")), "MultiStepLR": ("multis
              "ExponentialLR": ("exponential", ("gamma",)), "CosineAnnealingLR": ("cosine", ("T_max", "eta_min")),
              "OneCycleLR": ("onecycle", ("max_lr", "total_steps", "epochs", "steps_per_epoch")),
              "ReduceLROnPlateau": ("plateau", ("mode", "factor", "patience", "threshold"))}
+# torch's schedulers the recipe cannot hold, named when built even when imported by their bare name
+OTHER_SCHEDULES = {"LambdaLR", "MultiplicativeLR", "ConstantLR", "LinearLR", "CyclicLR", "CosineAnnealingWarmRestarts",
+                   "SequentialLR", "ChainedScheduler", "PolynomialLR"}
+LOSSES = {"nll_loss", "NLLLoss", "cross_entropy", "CrossEntropyLoss"}
 # Set by the run from its own epochs and batches, or not part of the result.
 RUN_SETS = {"epochs", "steps_per_epoch", "total_steps", "verbose", "last_epoch", "optimizer"}
 EPOCH_NAMES = {"epochs", "num_epochs", "n_epochs", "epoch_count", "total_epochs", "nepochs"}
@@ -66,15 +70,29 @@ def batch_size(c, values: Values, found: Found) -> None:
     args = _args(c.node, ("dataset", "batch_size"), values, skip_first=False, cuda=cpu_sides)
     size = args.get("batch_size")
     if isinstance(size, int) and not isinstance(size, bool):
-        where = c.site
-        for kw in c.node.keywords:   # **dataloader_args: the site is where the dict was written
-            if kw.arg is None and isinstance(kw.value, ast.Name) and kw.value.id in values.where:
-                where = values.where[kw.value.id]
-                cpu_sides += [values.cpu_side[kw.value.id]] if kw.value.id in values.cpu_side else []
+        where = _batch_size_site(c, values)
+        for kw in c.node.keywords:   # **dataloader_args: the cpu branch of the dict, where it has one
+            if kw.arg is None and isinstance(kw.value, ast.Name) and kw.value.id in values.cpu_side:
+                cpu_sides += [values.cpu_side[kw.value.id]]
         cpu = [side.get("batch_size") if isinstance(side, dict) else side for side in cpu_sides]
         differ = [b for b in cpu if isinstance(b, int) and b != size]
         found.entries.append(Entry("", "batch_size", size, where,
                                    f"the cuda branch; the cpu branch has {differ[0]}" if differ else ""))
+
+
+def _batch_size_site(c, values: Values) -> Site:
+    """Where the DataLoader's batch size was written: `batch_size = 64` for `batch_size=batch_size`, the dict
+    for `**dataloader_args` holding it, else the DataLoader's own line."""
+    given = [kw.value for kw in c.node.keywords if kw.arg == "batch_size"] + c.node.args[1:2]
+    if given:
+        value = given[0]
+        return values.where[value.id] if isinstance(value, ast.Name) and value.id in values.where else c.site
+    for kw in c.node.keywords:
+        if kw.arg is None and isinstance(kw.value, ast.Name) and kw.value.id in values.where:
+            held = values.env.get(kw.value.id)
+            if isinstance(held, dict) and "batch_size" in held:
+                return values.where[kw.value.id]
+    return c.site
 
 
 def epochs_from_loops(nb, values: Values, found: Found) -> None:
@@ -99,14 +117,31 @@ def epochs_from_loops(nb, values: Values, found: Found) -> None:
                     return
 
 
-def loss(c, values: Values, found: Found) -> None:
-    if c.name in ("nll_loss", "NLLLoss"):
-        found.entries.append(Entry("", "loss", "nll", c.site))
-    else:
-        found.entries.append(Entry("", "loss", "cross_entropy", c.site))
-        smoothing = values.kwargs(c.node).get("label_smoothing")
-        if isinstance(smoothing, (int, float)):
-            found.entries.append(Entry("", "label_smoothing", float(smoothing), c.site))
+def loss(nb, values: Values, found: Found) -> None:
+    """The first loss the notebook names, in its order: a call (`F.nll_loss(...)`, `nn.CrossEntropyLoss(...)`)
+    or a function bound or passed without a call (`criterion = F.nll_loss`). The training loss comes first,
+    in train(), before test() sums its own."""
+    for cell in nb.parsed():
+        funcs = {id(n.func) for n in ast.walk(cell.tree) if isinstance(n, ast.Call)}
+        named = [n for n in ast.walk(cell.tree)
+                 if (isinstance(n, ast.Call) and _loss_name(n.func)) or
+                 (isinstance(n, (ast.Name, ast.Attribute)) and id(n) not in funcs and _loss_name(n))]
+        for node in sorted(named, key=lambda n: (n.lineno, n.col_offset)):
+            call = node if isinstance(node, ast.Call) else None
+            name, site = _loss_name(call.func if call else node), Site(cell, node.lineno)
+            if name in ("nll_loss", "NLLLoss"):
+                found.entries.append(Entry("", "loss", "nll", site))
+                return
+            found.entries.append(Entry("", "loss", "cross_entropy", site))
+            smoothing = values.kwargs(call).get("label_smoothing") if call else None
+            if isinstance(smoothing, (int, float)):
+                found.entries.append(Entry("", "label_smoothing", float(smoothing), site))
+            return
+
+
+def _loss_name(node) -> str:
+    name = dotted(node).rpartition(".")[2]
+    return name if name in LOSSES else ""
 
 
 def l1_term(nb, values: Values, found: Found) -> None:
@@ -150,7 +185,8 @@ def read(nb, values: Values, found: Found) -> None:
             seen_optimizer = c
         elif c.name in SCHEDULES:
             schedule(c, values, found)
-        elif module.endswith("lr_scheduler"):
+        elif c.name in OTHER_SCHEDULES or (module.endswith("lr_scheduler") and c.name[:1].isupper()):
+            # a scheduler built; `self.lr_scheduler.step()` is a call on one, built elsewhere
             found.unknown.append(f"the scheduler {c.dotted}, which the suite cannot reproduce ({c.site})")
         elif module.endswith("optim") and c.name[:1].isupper():
             found.unknown.append(f"the optimizer {c.dotted}, which the suite cannot reproduce ({c.site})")
@@ -160,13 +196,11 @@ def read(nb, values: Values, found: Found) -> None:
             if not any(e.key == "batch_size" for e in found.entries) or train:
                 found.entries[:] = [e for e in found.entries if e.key != "batch_size"]
                 batch_size(c, values, found)
-        elif c.name in ("nll_loss", "NLLLoss", "cross_entropy", "CrossEntropyLoss"):
-            if not any(e.key == "loss" for e in found.entries):   # the training loss comes first, in train()
-                loss(c, values, found)
     if seen_optimizer is not None:   # the last one built is the one the notebook trained with
         optimizer(seen_optimizer, values, found)
     loops = Found()
     epochs_from_loops(nb, values, loops)
     if loops.entries:   # the loop (or EPOCHS) is what ran; OneCycleLR's epochs= only when there is none
         found.entries[:] = [e for e in found.entries if e.key != "epochs"] + loops.entries
+    loss(nb, values, found)
     l1_term(nb, values, found)

@@ -55,10 +55,11 @@ def config_of(request: RunRequest, flag_terms) -> TrainConfig:
     from reproduce.plan import beside
     from reproduce.training.config import TrainConfig
     source = models.resolve(request.model)       # SpecError: a file that is missing, broken, or names no network
-    check_spec(source)
     recipe_path = request.recipe or source.recipe or models.MODELS["seed"].recipe
     fields = beside.load_recipe(recipe_path, request.approximate)
     fields.update(request.overrides.given())
+    # on a batch the network can take; a batch size below 1 is refused with the other flags, just after
+    check_spec(source, max(1, fields.get("batch_size", TrainConfig.batch_size)))
     cfg = TrainConfig(model=request.model, model_sha256=source.sha256, train_limit=request.train_limit,
                       eval_batch_size=request.eval_batch_size, val_split=request.val_split,
                       execution=request.execution, allow_nondeterministic=request.allow_nondeterministic, **fields)
@@ -118,12 +119,14 @@ def _refuse_untrainable(cfg: TrainConfig, device: torch.device) -> None:
 
     import reproduce.model as models
     from reproduce.errors import first_line
+    from reproduce.model.spec import check as check_spec
     from reproduce.training import determinism, optim
     # A cuda sweep submitted from a machine without CUDA is probed on the CPU here; its tasks meet torch's own
     # determinism error on the node, if any, as a failed task.
     probe = device if device.type == "cpu" or torch.cuda.is_available() else torch.device("cpu")
+    batch = check_spec(models.resolve(cfg.model), cfg.batch_size)   # the batch the model check used
     try:
-        op = determinism.nondeterministic_op(models.build_aside(cfg.model), optim.train_loss(cfg), probe)
+        op = determinism.nondeterministic_op(models.build_aside(cfg.model), optim.train_loss(cfg), probe, batch)
     except (RuntimeError, ValueError, TypeError, IndexError, AttributeError, NotImplementedError) as e:
         raise UsageError(f"--model {cfg.model}: a training step (forward, {cfg.loss} loss, backward) failed: "
                          f"{type(e).__name__}: {first_line(e)}") from None

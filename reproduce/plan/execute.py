@@ -14,19 +14,24 @@ if TYPE_CHECKING:
 
 
 def execute(plan: RunPlan, console: Console) -> int:
-    from reproduce.data.mnist import default_root, ensure_mnist
     from reproduce.plan import beside
-    from reproduce.sweep.local import run_sweep
-    from reproduce.sweep.options import Sweep, SweepOptions
+    from reproduce.sweep.local import already_final
     request = plan.request
-    info = ensure_mnist(request.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
-    beside.keep(plan.out, plan.kept, None if request.quiet else console)   # a notebook's network and recipe
-    sweep = Sweep(plan.cfg, plan.seeds, plan.device, info, plan.out)
-    options = SweepOptions(quiet=request.quiet, force=request.force, threads=request.threads,
-                           notebook=plan.kept.record, settled=request.settled)
-    if plan.cluster is not None:
-        return _on_cluster(plan, sweep, options, console)
-    outcome = run_sweep(sweep, console, options)
+    # Every run already final here: nothing to train, so no data to read, nor to fetch.
+    local = plan.cluster is None and not request.force
+    outcome = already_final(plan.cfg, plan.seeds, plan.device, plan.out) if local else None
+    if outcome is None:
+        beside.keep(plan.out, plan.kept, None if request.quiet else console)   # a notebook's network and recipe
+        sweep, options = _sweep(plan, console)
+        if plan.cluster is not None:
+            return _on_cluster(plan, sweep, options, console)
+        from reproduce.sweep.local import run_sweep
+        outcome = run_sweep(sweep, console, options)
+    elif not request.quiet:
+        for path in outcome.done:   # as the sweep says it of each run it skips
+            diverged = dict(outcome.diverged).get(path)
+            console.print(f"{path}: {diverged + ' ' if diverged else 'complete '}with the same config"
+                          f"{' (a final result)' if diverged else ''}, skipped", highlight=False, soft_wrap=True)
     if not request.quiet:
         console.print(f"wrote {len(outcome.done)} report(s) to {plan.out}/", highlight=False)
     code = 1 if outcome.diverged else 0
@@ -41,6 +46,17 @@ def execute(plan: RunPlan, console: Console) -> int:
               f"{holder(outcome.held[0]) or '?'}); `report {plan.out}` once it has finished", file=sys.stderr)
         return 1
     return max(code, show_report(outcome.done, console))
+
+
+def _sweep(plan: RunPlan, console: Console):
+    """The verified data fetched, and the sweep as data (what it trains, how it runs)."""
+    from reproduce.data.mnist import default_root, ensure_mnist
+    from reproduce.sweep.options import Sweep, SweepOptions
+    request = plan.request
+    info = ensure_mnist(request.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
+    options = SweepOptions(quiet=request.quiet, force=request.force, threads=request.threads,
+                           notebook=plan.kept.record, settled=request.settled)
+    return Sweep(plan.cfg, plan.seeds, plan.device, info, plan.out), options
 
 
 def _on_cluster(plan: RunPlan, sweep, options, console: Console) -> int:

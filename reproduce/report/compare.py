@@ -19,8 +19,9 @@ from reproduce.report import stats
 from reproduce.report.check import RunCheck, check
 from reproduce.report.choices import METRICS  # noqa: F401  (defined there for the command line; used here too)
 from reproduce.report.summary import summarise_model
+from reproduce.report.view import some_epoch
 
-METRIC_NAMES = {"final": "final test accuracy (last epoch)", "peak": "peak test accuracy (picked on test)",
+METRIC_NAMES = {"final": "test accuracy at the final epoch", "peak": "peak test accuracy (picked on test)",
                 "val-pick": "test accuracy at the epoch picked on validation"}
 
 
@@ -109,8 +110,9 @@ def signed(x: float) -> str:
 def comparison_table(c: Comparison, sweep_width: int) -> Table:
     t = Table(title=f"{METRIC_NAMES[c.metric]}: A vs B", title_justify="left", box=box.SIMPLE_HEAD,
               pad_edge=False, collapse_padding=True,
-              caption="passing: runs reaching the target (Wilson 95% interval)", caption_justify="left")
-    for col in ("", "sweep", "model", "passing", "mean ± sd", "min", "runs"):
+              caption=f"{some_epoch(c.target)}: runs reaching the target at some epoch within the limit, not "
+                      f"necessarily the final one (Wilson 95% interval)", caption_justify="left")
+    for col in ("", "sweep", "model", some_epoch(c.target), "mean ± sd", "min", "runs"):
         t.add_column(col, no_wrap=True)
     for name, s in (("A", c.a), ("B", c.b)):
         sd = f"{s.sd:.3f}" if s.sd is not None else "—"

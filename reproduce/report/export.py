@@ -9,7 +9,7 @@ from reproduce.report.check import Verdict
 from reproduce.report.choices import FORMATS  # noqa: F401  (defined there for the command line)
 from reproduce.report.sequential import DEFAULT, Settings
 from reproduce.report.summary import ModelSummary, decision, summarise
-from reproduce.report.view import NOTE, VAL_NOTE, decision_rows, pct, summary_rows
+from reproduce.report.view import LEGEND, NOTE, REACHED, VAL_NOTE, decision_rows, pct, summary_rows
 
 
 def to_json(v: Verdict, settings: Settings = DEFAULT) -> str:
@@ -50,7 +50,7 @@ def to_markdown(v: Verdict, settings: Settings = DEFAULT) -> str:
         out += [_md_row(row) for row in decision_rows(decision(m, v.target, settings)) + summary_rows(s, v.target)]
         out.append("")
         with_val = any(r.val_epoch is not None for r in m.runs)
-        head = ["seed", "first≥", "peak@ep", "final", "min3"] + (["val@ep"] if with_val else []) + ["pass"]
+        head = ["seed", "first≥", "peak@ep", "final", "min3"] + (["val@ep"] if with_val else []) + [REACHED]
         out += [_md_row(head), _md_row(["---:"] * (len(head) - 1) + [":---:"])]
         for r in m.runs:
             val = [f"{pct(r.test_at_val)}@{r.val_epoch}" if r.val_epoch else "—"] if with_val else []
@@ -59,8 +59,7 @@ def to_markdown(v: Verdict, settings: Settings = DEFAULT) -> str:
                                 pct(r.final), pct(r.low_last3), *val,
                                 ("✓" if r.passed else "✗") + ("" if r.complete else f" {r.status}")]))
         out.append("")
-    out.append("first≥: first epoch reaching the target; peak@ep: best epoch; min3: lowest of the last three "
-               "epochs. " + NOTE + (" " + VAL_NOTE if any(s.val_runs for s in summaries) else ""))
+    out.append(LEGEND + " " + NOTE + (" " + VAL_NOTE if any(s.val_runs for s in summaries) else ""))
     return "\n".join(out) + "\n"
 
 

@@ -13,79 +13,58 @@ results, in cell order. Never its source: a cell that prints the test line holds
 ("Test set: Average loss: {:.4f}, ...") as a template, which is not a log line. A log without such lines is
 read in the other shapes notebooks print (reproduce/notebook/claim.py), or with --pattern REGEX. Outputs that
 end in an error are imported with that recorded in the report; a printed `Total params:` must match the
-network's own count.
+network's own count. Outputs holding several training runs give one report per run.
 """
 import hashlib
-import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import reproduce.model as models
 from reproduce.errors import cannot_read
 from reproduce.model.audit import audit
 from reproduce.model.spec import check, run_name
 from reproduce.notebook import claim
-from reproduce.notebook.claim import ClaimError
+from reproduce.notebook.claim import Claimed, ClaimError, Outputs
 from reproduce.record.schema import EpochRecord, ReportError, RunReport, run_filename
-
-TEST_LINE = re.compile(r"Test set: Average loss: (?P<loss>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?), "
-                       r"Accuracy: (?P<correct>\d+)/(?P<total>\d+) \((?P<pct>\d+(?:\.\d+)?)%\)")
-MARKER = "Test set:"
 
 
 class LogError(ReportError):
-    """A log that cannot be imported, said in one line naming the file (and line)."""
+    """A log that cannot be imported, said in one line naming the file (and cell, or line)."""
 
 
-def parse(text: str, where: str) -> Tuple[List[EpochRecord], int]:
-    """(epochs, test images): one EpochRecord per test line, numbered in order; a 'Test set:' line in another
-    shape is an error, so a half-recognised log never imports as a shorter run than it was."""
-    epochs, total = [], None
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if MARKER not in line:
-            continue
-        m = TEST_LINE.search(line)
-        if not m:
-            raise LogError(f"{where}:{lineno}: a '{MARKER}' line not in the form "
-                           f"'Test set: Average loss: L, Accuracy: K/N (P%)': {line.strip()[:80]!r}")
-        correct, n = int(m["correct"]), int(m["total"])
-        if n == 0 or correct > n:
-            raise LogError(f"{where}:{lineno}: accuracy {correct}/{n} is impossible")
-        if total is not None and n != total:
-            raise LogError(f"{where}:{lineno}: evaluated on {n} images, earlier lines on {total}")
-        total = n
-        acc = 100.0 * correct / n
-        if abs(acc - float(m["pct"])) > 0.006:   # the log prints the percentage rounded to 2 decimals
-            raise LogError(f"{where}:{lineno}: {correct}/{n} is {acc:.2f}%, but the line says {m['pct']}%")
-        epochs.append(EpochRecord(epoch=len(epochs) + 1, train_loss=None, train_acc=None,
-                                  test_loss=float(m["loss"]), test_acc=acc, lr=None, seconds=None))
-    if not epochs:
-        raise LogError(f"{where}: no epoch lines like 'Test set: Average loss: 0.0400, "
-                       f"Accuracy: 9877/10000 (98.77%)' found")
-    return epochs, total
+@dataclass
+class Log:
+    runs: List[Claimed]      # each training run the outputs hold, in order (at least one)
+    outs: Outputs
+    raw: bytes
+
+    def epochs(self, run: Claimed) -> List[EpochRecord]:
+        return [EpochRecord(epoch=i, train_loss=None, train_acc=None, test_loss=loss, test_acc=acc, lr=None,
+                            seconds=None) for i, (acc, loss) in enumerate(zip(run.accs, run.losses), 1)]
 
 
-def read_log(log: Path, pattern=None) -> tuple:
-    """(epochs, test images or None, claim.Outputs, raw bytes) of a log or a notebook's outputs; LogError if
-    unusable."""
+def read_log(log: Path, pattern=None) -> Log:
+    """The runs of a log or of a notebook's outputs; LogError if unusable."""
     log = Path(log)
     try:
         raw = log.read_bytes()
     except OSError as e:
         raise LogError(cannot_read(log, e)) from None
     try:
-        outs = claim.outputs(raw, str(log)) if log.suffix == ".ipynb" else \
-            claim.Outputs(raw.decode("utf-8", errors="replace"))
-        if pattern is None and MARKER in outs.text:   # pytorch/examples' shape, read strictly
-            epochs, total = parse(outs.text, str(log))
-        else:
-            got = claim.read(outs.text, str(log), pattern)
-            epochs = [EpochRecord(epoch=i, train_loss=None, train_acc=None, test_loss=loss, test_acc=acc, lr=None,
-                                  seconds=None) for i, (acc, loss) in enumerate(zip(got.accs, got.losses), 1)]
-            total = None
+        outs = claim.outputs(raw, str(log)) if log.suffix == ".ipynb" else claim.log_outputs(raw, str(log))
+        return Log(claim.read_runs(outs, str(log), pattern), outs, raw)
     except ClaimError as e:
         raise LogError(str(e)) from None
-    return epochs, total, outs, raw
+
+
+def pick_run(log: Log, path: Path, k: Optional[int]) -> Tuple[int, Claimed]:
+    """(K, the claimed run): the last one printed, or the K-th (1-based) where asked."""
+    n = len(log.runs)
+    k = n if k is None else k
+    if not 1 <= k <= n:
+        raise LogError(f"--claim-run {k}: {path} holds {n} training run{'s' if n != 1 else ''}")
+    return k, log.runs[k - 1]
 
 
 def model_audit(spec: str, params) -> tuple:
@@ -107,30 +86,40 @@ def model_audit(spec: str, params) -> tuple:
     return source.name, audited
 
 
-def check_printed_params(log: Path, outs, audited: dict, spec: str) -> None:
-    if outs.total_params is not None and outs.total_params != audited["params"]:
-        raise LogError(f"{log}: it prints Total params: {outs.total_params:,}, but the network {spec} has "
+def check_printed_params(log: Path, total_params: Optional[int], audited: dict, spec: str) -> None:
+    if total_params is not None and total_params != audited["params"]:
+        raise LogError(f"{log}: it prints Total params: {total_params:,}, but the network {spec} has "
                        f"{audited['params']:,} parameters")
 
 
-def import_log(log: Path, spec: str, params, seed: int, out: Path, pattern=None) -> Path:
+def import_log(log: Path, spec: str, params, seed: int, out: Path, pattern=None) -> List[Path]:
+    """One report per training run in the log (`<model>-seed<k>.json`; with several runs `<model>.run<K>-...`),
+    all checked before any is written."""
     log = Path(log)
-    epochs, n_test, outs, raw = read_log(log, pattern)
+    read = read_log(log, pattern)
+    printed = [run.total_params for run in read.runs if run.total_params is not None]
     if params is None and spec not in models.MODELS and ":" not in spec and not spec.endswith(".ipynb"):
-        params = outs.total_params   # the count the notebook printed stands in for --params
+        params = printed[-1] if printed else None   # the count the notebook printed stands in for --params
     name, audited = model_audit(spec, params)
-    check_printed_params(log, outs, audited, spec)
-    path = Path(out) / run_filename(name, seed)
-    if path.exists():   # never replace a report (perhaps a real run) by an import
-        raise LogError(f"{path}: already exists; import into another --out or with another --seed")
-    report = RunReport(
-        model=name, params=audited["params"], audit=audited, seed=seed, config={"model": spec, "epochs": len(epochs)},
-        device="unknown", environment={}, data={"test_images": n_test} if n_test else {}, epochs=epochs,
-        weights_sha256=None,
-        train_seconds=None, status="complete", origin="imported",
-        source={"file": log.name, "sha256": hashlib.sha256(raw).hexdigest(),
-                **({"error": outs.error} if outs.error else {})},
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    report.save(path)
-    return path
+    for count in printed:
+        check_printed_params(log, count, audited, spec)
+    several = len(read.runs) > 1
+    names = [f"{name}.run{k}" if several else name for k in range(1, len(read.runs) + 1)]
+    paths = [Path(out) / run_filename(n, seed) for n in names]
+    for path in paths:
+        if path.exists():   # never replace a report (perhaps a real run) by an import
+            raise LogError(f"{path}: already exists; import into another --out or with another --seed")
+    for k, (run, model_name, path) in enumerate(zip(read.runs, names, paths), 1):
+        epochs = read.epochs(run)
+        report = RunReport(
+            model=model_name, params=audited["params"], audit=audited, seed=seed,
+            config={"model": spec, "epochs": len(epochs)}, device="unknown", environment={},
+            data={"test_images": run.n_test} if run.n_test else {}, epochs=epochs, weights_sha256=None,
+            train_seconds=None, status="complete", origin="imported",
+            source={"file": log.name, "sha256": hashlib.sha256(read.raw).hexdigest(),
+                    **({"error": read.outs.error} if read.outs.error and k == len(read.runs) else {}),
+                    **({"run": k, "runs": len(read.runs)} if several else {})},
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        report.save(path)
+    return paths

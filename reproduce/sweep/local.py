@@ -17,6 +17,7 @@ import reproduce.model as models
 from reproduce.data.mnist import MNISTTensors, load_tensors
 from reproduce.data.split import plan
 from reproduce.errors import BadInput, UsageError, first_line
+from reproduce.files import atomic
 from reproduce.model.audit import audit
 from reproduce.record import checkpoint, resume
 from reproduce.record.locks import holder, try_lock
@@ -76,6 +77,25 @@ class SweepContext:
     def say(self, line: str) -> None:
         if not self.options.quiet:
             self.console.print(line, highlight=False, soft_wrap=True)
+
+
+def already_final(cfg: TrainConfig, seeds, device: torch.device, out: Path) -> Optional[SweepOutcome]:
+    """The outcome, when every seed's report in out is final (complete or diverged) with this config: a sweep
+    run again that has nothing to train, and so no data to read (or fetch). None when any seed needs training,
+    or left files behind for the sweep to tidy under its lock (a checkpoint, a killed writer's temporary)."""
+    outcome = SweepOutcome()
+    for seed in seeds:
+        path = Path(out) / run_filename(cfg.run_name, seed)
+        ck_path = checkpoint.checkpoint_path(path)
+        if ck_path.exists() or any(list(atomic.temporaries(p)) for p in (path, ck_path)):
+            return None
+        found = resume.inspect(path, cfg, seed, device.type)
+        if found.action != "skip":
+            return None
+        outcome.done.append(path)
+        if found.report.status == "diverged":
+            outcome.diverged.append((path, f"diverged at epoch {len(found.report.epochs)}"))
+    return outcome
 
 
 def run_sweep(sweep: Sweep, console: Console, options: Optional[SweepOptions] = None) -> SweepOutcome:

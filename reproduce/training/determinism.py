@@ -59,18 +59,18 @@ def alerted_op(error: BaseException) -> Optional[str]:
     return m.group(1) if m else None
 
 
-def nondeterministic_op(net: torch.nn.Module, loss_fn, device: torch.device) -> Optional[str]:
+def nondeterministic_op(net: torch.nn.Module, loss_fn, device: torch.device, batch: int = 2) -> Optional[str]:
     """Run one training step's forward and backward and one evaluation forward of `net` (a throwaway instance)
-    on `device` under deterministic algorithms; the name of the first op that has no deterministic kernel
-    there, or None. Every RNG is left as it was."""
+    on a batch of `batch` blank images on `device` under deterministic algorithms; the name of the first op that
+    has no deterministic kernel there, or None. Every RNG is left as it was."""
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     devices = [device] if device.type == "cuda" else []
     torch.use_deterministic_algorithms(True)
     try:
         with torch.random.fork_rng(devices=devices):
             net = net.to(device).train()
-            x = torch.zeros(2, 1, 28, 28, device=device)
-            y = torch.zeros(2, dtype=torch.long, device=device)
+            x = torch.zeros(batch, 1, 28, 28, device=device)
+            y = torch.zeros(batch, dtype=torch.long, device=device)
             try:
                 loss_fn(net(x), y).backward()
                 with torch.no_grad():
