@@ -98,3 +98,16 @@ def test_a_report_whose_file_names_another_seed_is_refused(small_report, tmp_pat
     assert path.name == "seed-seed0.json"
     with pytest.raises(ReportError, match="holds seed seed 5, whose file would be seed-seed5.json"):
         load(path)
+
+
+@pytest.mark.parametrize(("lines", "pattern", "says"), [
+    ("epoch 1 test_acc=0.99\nepoch 2 test_acc=1.5\n", None, "1.5 reads as a percentage, but an earlier line's 0.99 as a fraction"),
+    ("Test accuracy: good\n", r"Test accuracy: (?P<acc>\w+)", "the acc group caught 'good', not a number"),
+    ("Epoch one: 99.1\n", r"Epoch (?P<epoch>\w+): (?P<acc>[\d.]+)", "the epoch group caught 'one', not a number"),
+])
+def test_import_log_refuses_two_units_or_a_group_that_caught_a_word(lines, pattern, says, tmp_path, capsys):
+    log = tmp_path / "log.txt"
+    log.write_text(lines)
+    extra = ["--pattern", pattern] if pattern else []
+    refused(["import-log", log, "--model", "x", "--params", "100", "--out", tmp_path / "o", *extra], capsys, says)
+    assert not (tmp_path / "o").exists()

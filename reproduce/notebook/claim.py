@@ -137,16 +137,23 @@ def agrees(exact: float, number: str) -> bool:
     return abs(exact - float(number)) <= 0.5 * 10 ** -decimals(number) + 1e-9
 
 
-def _percent(value: str, pct: bool) -> Tuple[float, str]:
+def _number(value: str, group: str, where: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ClaimError(f"{where}: the {group} group caught {value!r:.40}, not a number") from None
+
+
+def _percent(value: str, pct: bool, where: str = "") -> Tuple[float, str]:
     """(percent, as shown): test_acc=0.9946 is a fraction, shown 99.46; 99.46 a percentage, shown as printed."""
-    v = float(value)
+    v = _number(value, "acc", where)
     if pct or v > 1.0:
         return v, value
     return 100.0 * v, f"{100.0 * v:.{max(0, decimals(value) - 2)}f}"
 
 
 def _counts(correct: str, total: str, where: str) -> Tuple[float, int]:
-    k, n = int(correct), int(total)
+    k, n = int(_number(correct, "correct", where)), int(_number(total, "total", where))
     if n == 0 or k > n:
         raise ClaimError(f"{where}: accuracy {k}/{n} is impossible")
     return 100.0 * k / n, n
@@ -202,15 +209,28 @@ def _strict(run: printed.Run) -> Claimed:
     return got
 
 
+def _one_unit(units: dict, value: str, where: str) -> None:
+    """A log states its accuracies in one unit: fractions (0.9946) or percentages (99.46), never both."""
+    unit = "a fraction" if float(value) <= 1.0 else "a percentage"
+    units.setdefault(unit, value)
+    if len(units) > 1:
+        other = next(u for u in units if u != unit)
+        raise ClaimError(f"{where}: {value} reads as {unit}, but an earlier line's {units[other]} as {other}: "
+                         f"one log, one unit")
+
+
 def _shaped(run: printed.Run, name: str, rx: re.Pattern, numbered: bool) -> Claimed:
     got = Claimed([], [], [], name, total_params=run.total_params)
-    epochs = []
+    epochs, units = [], {}
     for line in run.lines:
         m = rx.search(line.text)
         if not m:
             continue
         groups = m.groupdict()
-        acc = _percent(groups["acc"], bool(groups.get("pct")) or name.endswith("%")) if groups.get("acc") else None
+        marked = bool(groups.get("pct")) or name.endswith("%")
+        acc = _percent(groups["acc"], marked, line.where) if groups.get("acc") else None
+        if acc is not None and not marked:
+            _one_unit(units, groups["acc"], line.where)
         if groups.get("correct") and groups.get("total"):
             value, shown, got.n_test = _from_counts(groups, line.where, acc)
         elif acc is None:
@@ -221,11 +241,11 @@ def _shaped(run: printed.Run, name: str, rx: re.Pattern, numbered: bool) -> Clai
                 raise ClaimError(f"{line.where}: accuracy {groups['acc']} is impossible{counted}")
         got.first = got.first or line.place
         got.accs.append(value)
-        got.losses.append(float(groups["loss"]) if groups.get("loss") else None)
+        got.losses.append(_number(groups["loss"], "loss", line.where) if groups.get("loss") else None)
         got.shown.append(shown)
-        epochs.append(groups.get("epoch"))
+        epochs.append(int(_number(groups["epoch"], "epoch", line.where)) if groups.get("epoch") else None)
     if numbered and epochs and all(e is not None for e in epochs):   # keep each numbered epoch's last line
-        last = {int(e): i for i, e in enumerate(epochs)}
+        last = {e: i for i, e in enumerate(epochs)}
         keep = [last[e] for e in sorted(last)]
         got.accs, got.losses, got.shown = ([xs[i] for i in keep] for xs in (got.accs, got.losses, got.shown))
     return got
