@@ -19,7 +19,6 @@ when there is no run to show or the file is not a pytest-benchmark JSON.
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 DEFAULT_FOLDER = Path("reports/bench")
 
@@ -64,7 +63,7 @@ def _note(info: dict) -> str:
     return "; ".join(notes)
 
 
-def forward_rows(benchmarks: List[dict]) -> List[dict]:
+def forward_rows(benchmarks: list[dict]) -> list[dict]:
     runs = [b for b in benchmarks if "variant" in b["extra_info"]]
     eager = {(b["extra_info"]["model"], b["extra_info"]["device"], b["extra_info"]["batch"]): b["stats"]["median"]
              for b in runs if b["extra_info"]["variant"] == "eager"}
@@ -82,7 +81,7 @@ def forward_rows(benchmarks: List[dict]) -> List[dict]:
     return sorted(rows, key=lambda r: (r["model"], r["device"], r["batch"], order.get(r["variant"], 9)))
 
 
-def train_rows(benchmarks: List[dict]) -> List[dict]:
+def train_rows(benchmarks: list[dict]) -> list[dict]:
     """Per model and device: the reference loop's row and the trainer's (and its bf16 twin's), all from the
     trainer's result (the loops alternate inside one benchmark; see bench/test_train_throughput.py)."""
     rows = []
@@ -120,7 +119,7 @@ def _milliseconds(seconds: float) -> str:
     return f"{seconds * 1e3:,.3f}"
 
 
-def startup_rows(benchmarks: List[dict]) -> List[dict]:
+def startup_rows(benchmarks: list[dict]) -> list[dict]:
     """bench/test_startup.py's result: the command line's answer time and its ratio to importing torch."""
     return [{"startup": b["extra_info"]["startup"], "seconds": b["stats"]["median"],
              "import_torch_seconds": b["extra_info"]["import_torch_seconds"],
@@ -132,11 +131,11 @@ def _latency(seconds: float) -> str:
     return f"{seconds * 1e3:,.3f} ms" if seconds < 1 else f"{seconds:,.2f} s"
 
 
-def _speedup(x: Optional[float]) -> str:
+def _speedup(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}x"
 
 
-def merge(runs: List[dict]) -> dict:
+def merge(runs: list[dict]) -> dict:
     """Several partial runs (e.g. the GPU check's two invocations) as one; later results win per benchmark."""
     by_name = {}
     for run in runs:

@@ -7,7 +7,6 @@ with --no-wait says how to check the sweep later. Ctrl-C while waiting leaves th
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List
 
 from rich.console import Console
 
@@ -21,7 +20,7 @@ from reproduce.sweep.options import Sweep, SweepOptions
 @dataclass
 class Outcome:
     code: int                # 0 every seed done, 1 a task failed or a run is incomplete, 130 Ctrl-C
-    complete: List[Path]     # the reports of the seeds that are done, for `run --report`
+    complete: list[Path]     # the reports of the seeds that are done, for `run --report`
 
 
 @dataclass(frozen=True)

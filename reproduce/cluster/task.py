@@ -15,7 +15,6 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import submitit
 import torch
@@ -49,7 +48,7 @@ def saved_epochs(path: Path) -> int:
         return 0
 
 
-def starts(log_text: str) -> List[int]:
+def starts(log_text: str) -> list[int]:
     """From a task's log: the epochs that were saved at each start of the task (one entry per start)."""
     return [int(m.group(2)) for m in START_RE.finditer(log_text)]
 
@@ -57,8 +56,8 @@ def starts(log_text: str) -> List[int]:
 class SeedTask(submitit.helpers.Checkpointable):
     """Called as task(seed) on a node. Holds only what the submitting command decided (pickled by submitit)."""
 
-    def __init__(self, cfg: TrainConfig, device: str, data: DataInfo, out: Path, *, threads: Optional[int] = None,
-                 force: bool = False, notebook: Optional[dict] = None):
+    def __init__(self, cfg: TrainConfig, device: str, data: DataInfo, out: Path, *, threads: int | None = None,
+                 force: bool = False, notebook: dict | None = None):
         self.cfg, self.device, self.data, self.out = cfg, device, data, Path(out)
         self.threads, self.force = threads, force
         self.notebook = notebook    # the notebook the network or recipe came from, kept in the report (a task

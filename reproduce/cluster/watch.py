@@ -10,7 +10,6 @@ without a final report, is failed. Never hidden: the exit code says it too (1).
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
 
 from rich import box
 from rich.console import Console
@@ -36,8 +35,8 @@ class SeedView:
     state: str = "PENDING"
     epochs: int = 0
     status: str = ""                 # its report's: running, complete, diverged, failed ("" before the first)
-    starts: List[int] = field(default_factory=list)   # epochs saved at each start of the task
-    reason: Optional[str] = None                       # a failed task's exception, when it left one
+    starts: list[int] = field(default_factory=list)   # epochs saved at each start of the task
+    reason: str | None = None                       # a failed task's exception, when it left one
 
     @property
     def phase(self) -> str:
@@ -66,11 +65,11 @@ class SeedView:
                 f"saved" + (f"; {note}" if note else ""))
 
 
-def views(array: slurm.Array, out: Path, run_name: str, epochs: int) -> List[SeedView]:
+def views(array: slurm.Array, out: Path, run_name: str, epochs: int) -> list[SeedView]:
     return [SeedView(t, Path(out) / run_filename(run_name, t.seed), epochs) for t in array.tasks]
 
 
-def refresh(array: slurm.Array, seeds: List[SeedView]) -> None:
+def refresh(array: slurm.Array, seeds: list[SeedView]) -> None:
     states = slurm.states(array)
     for v in seeds:
         v.state = states.get(v.task.job_id, v.state)
@@ -88,7 +87,7 @@ def refresh(array: slurm.Array, seeds: List[SeedView]) -> None:
             v.reason = slurm.failure(array, v.task)
 
 
-def table(array: slurm.Array, seeds: List[SeedView], console: Console) -> Table:
+def table(array: slurm.Array, seeds: list[SeedView], console: Console) -> Table:
     """One line per seed: the notes column takes the width the other columns leave on the console, and a longer
     note is cut here; it is said whole in the lines after the final table (a failed task's state, reason, log)."""
     counts = {p: sum(v.phase == p for v in seeds) for p in COLOURS}
@@ -109,8 +108,8 @@ def table(array: slurm.Array, seeds: List[SeedView], console: Console) -> Table:
     return drawn([n if len(n) <= room else n[:max(room - 1, 0)] + "…" for n in notes])
 
 
-def wait(array: slurm.Array, seeds: List[SeedView], console: Console, quiet: bool = False,
-         poll_s: Optional[float] = None) -> None:
+def wait(array: slurm.Array, seeds: list[SeedView], console: Console, quiet: bool = False,
+         poll_s: float | None = None) -> None:
     """Until every task is done or failed, showing them unless quiet. KeyboardInterrupt passes through (the
     caller says what happens)."""
     start, last = time.monotonic(), {}
@@ -143,7 +142,7 @@ def wait(array: slurm.Array, seeds: List[SeedView], console: Console, quiet: boo
         time.sleep(interval())
 
 
-def final(array: slurm.Array, seeds: List[SeedView], console: Console) -> int:
+def final(array: slurm.Array, seeds: list[SeedView], console: Console) -> int:
     """The last view: the table, then one line per diverged or failed seed. 0 when every seed is done, else 1."""
     console.print(table(array, seeds, console))
     failed = [v for v in seeds if v.phase != "done"]

@@ -35,10 +35,10 @@ def _network(file: str, name: str):
     return getattr(_loaded[path], name)
 
 
-_loaded: Dict[Path, object] = {}
+_loaded: dict[Path, object] = {}
 
 
-def _registry() -> Dict[str, Registered]:
+def _registry() -> dict[str, Registered]:
     here = networks_dir()
     return {
         "seed": Registered(_network("seed.py", "SeedNet"), here / "seed.toml", hash_source=False),
@@ -50,7 +50,7 @@ def _registry() -> Dict[str, Registered]:
     }
 
 
-def registry() -> Dict[str, Registered]:
+def registry() -> dict[str, Registered]:
     """MODELS, built on first use."""
     if "MODELS" not in globals():
         globals()["MODELS"] = _registry()

@@ -18,7 +18,6 @@ size is refused with a clear error rather than computed wrongly.
 """
 import copy
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
 
 import torch
 import torch.fx as fx
@@ -48,12 +47,12 @@ class FoldedConv2d(nn.Module):
 
 @dataclass
 class FoldReport:
-    folded: List[str] = field(default_factory=list)   # "bn -> conv (how)"
-    kept: List[str] = field(default_factory=list)     # "bn: why it stays"
-    removed: List[str] = field(default_factory=list)  # identity-in-eval modules taken out of the graph
+    folded: list[str] = field(default_factory=list)   # "bn -> conv (how)"
+    kept: list[str] = field(default_factory=list)     # "bn: why it stays"
+    removed: list[str] = field(default_factory=list)  # identity-in-eval modules taken out of the graph
 
 
-def _affine(bn: nn.BatchNorm2d) -> Tuple[torch.Tensor, torch.Tensor]:
+def _affine(bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
     """(s, t) in float64, so the folded weights round once, at the end."""
     var, mean = bn.running_var.double(), bn.running_mean.double()
     s = torch.rsqrt(var + bn.eps)
@@ -63,7 +62,7 @@ def _affine(bn: nn.BatchNorm2d) -> Tuple[torch.Tensor, torch.Tensor]:
     return s, beta - mean * s
 
 
-def _module(gm: fx.GraphModule, node: fx.Node) -> Optional[nn.Module]:
+def _module(gm: fx.GraphModule, node: fx.Node) -> nn.Module | None:
     return gm.get_submodule(node.target) if node.op == "call_module" else None
 
 
@@ -72,7 +71,7 @@ def _set_module(gm: fx.GraphModule, target: str, module: nn.Module) -> None:
     setattr(gm.get_submodule(parent) if parent else gm, name, module)
 
 
-def _plain_conv(m: Optional[nn.Module], grouped: bool = False) -> bool:
+def _plain_conv(m: nn.Module | None, grouped: bool = False) -> bool:
     """A zero-padded Conv2d; grouped (depthwise) ones too where `grouped`: a BatchNorm after a conv scales and
     shifts each output channel, which any conv's weights can absorb, while folding one *before* a conv mixes
     input channels, which needs groups == 1."""
@@ -80,7 +79,7 @@ def _plain_conv(m: Optional[nn.Module], grouped: bool = False) -> bool:
         and isinstance(m.padding, tuple)  # padding="same"/"valid" strings are resolved to tuples by torch
 
 
-def _only_user(node: fx.Node) -> Optional[fx.Node]:
+def _only_user(node: fx.Node) -> fx.Node | None:
     users = list(node.users)
     return users[0] if len(users) == 1 else None
 
@@ -94,7 +93,7 @@ def _fold_into_producer(conv: nn.Conv2d, s, t) -> nn.Conv2d:
     return out
 
 
-def _fold_into_consumer(conv: nn.Conv2d, s, t, in_shape) -> Tuple[nn.Module, str]:
+def _fold_into_consumer(conv: nn.Conv2d, s, t, in_shape) -> tuple[nn.Module, str]:
     dtype = conv.weight.dtype
     w = conv.weight.detach().double()
     b = conv.bias.detach().double() if conv.bias is not None else torch.zeros(w.shape[0], dtype=torch.float64)
@@ -109,7 +108,7 @@ def _fold_into_consumer(conv: nn.Conv2d, s, t, in_shape) -> Tuple[nn.Module, str
     return FoldedConv2d(conv, w_folded, bias_map.to(dtype)), f"bias map {tuple(bias_map.shape)}"
 
 
-def fold_batchnorm(model: nn.Module, example: torch.Tensor) -> Tuple[fx.GraphModule, FoldReport]:
+def fold_batchnorm(model: nn.Module, example: torch.Tensor) -> tuple[fx.GraphModule, FoldReport]:
     """An eval-only copy of `model` with every foldable BatchNorm2d folded away; the model is untouched.
 
     Raises whatever torch.fx raises if the model cannot be traced; the caller decides what to fall back to.

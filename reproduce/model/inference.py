@@ -11,8 +11,8 @@ Steps, each exact in fp32 up to rounding (checked against eager in tests/test_in
 """
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable, List, Optional
 
 import torch
 import torch.nn as nn
@@ -25,13 +25,13 @@ VARIANTS = ("eager", "folded", "compiled", "cuda-graph")  # what bench/ times; e
 @dataclass
 class InferenceReport:
     variant: str
-    folded: List[str] = field(default_factory=list)
-    kept: List[str] = field(default_factory=list)
-    fold_fallback: Optional[str] = None     # why the model could not be folded at all
+    folded: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    fold_fallback: str | None = None     # why the model could not be folded at all
     channels_last: bool = False
     compiled: bool = False
-    compile_fallback: Optional[str] = None  # why torch.compile was not used
-    compile_seconds: Optional[float] = None
+    compile_fallback: str | None = None  # why torch.compile was not used
+    compile_seconds: float | None = None
     cuda_graph: bool = False
 
     def to_dict(self) -> dict:

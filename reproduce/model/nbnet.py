@@ -8,7 +8,6 @@ transitively, is kept, so an unneeded import (torchsummary, tqdm, google.colab) 
 import ast
 import builtins
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
 
 from reproduce.model.notebook import Notebook, NotebookError
 
@@ -32,8 +31,8 @@ class Assembled:
     name: str
     source: str
     entry: str                  # what builds the network: the class, or BUILDER when the notebook passes it arguments
-    cells: Tuple[int, ...]      # the cells its definitions came from
-    skipped: Tuple[int, ...]    # cells that do not parse
+    cells: tuple[int, ...]      # the cells its definitions came from
+    skipped: tuple[int, ...]    # cells that do not parse
 
 
 def _literal(node) -> bool:
@@ -49,9 +48,9 @@ def _placed(new: ast.stmt, old: ast.stmt) -> ast.stmt:
     return ast.fix_missing_locations(ast.copy_location(new, old))
 
 
-def definitions(nb: Notebook) -> Dict[str, Definition]:
+def definitions(nb: Notebook) -> dict[str, Definition]:
     """Every top-level name the notebook binds in a way the network could need; the last binding wins."""
-    found: Dict[str, Definition] = {}
+    found: dict[str, Definition] = {}
     order = 0
     for cell in nb.parsed():
         for stmt in cell.tree.body:
@@ -96,7 +95,7 @@ def names_bound(node) -> set:
     return bound
 
 
-def _module_base(base: ast.expr, defs: Dict[str, Definition], seen: set) -> bool:
+def _module_base(base: ast.expr, defs: dict[str, Definition], seen: set) -> bool:
     """Whether a class base is nn.Module (spelled nn.Module, torch.nn.Module or Module) or a notebook class that is."""
     if isinstance(base, ast.Attribute) and base.attr == "Module":
         return True
@@ -109,11 +108,11 @@ def _module_base(base: ast.expr, defs: Dict[str, Definition], seen: set) -> bool
     return False
 
 
-def is_module_class(node: ast.ClassDef, defs: Dict[str, Definition], seen: set = frozenset()) -> bool:
+def is_module_class(node: ast.ClassDef, defs: dict[str, Definition], seen: set = frozenset()) -> bool:
     return any(_module_base(b, defs, set(seen) | {node.name}) for b in node.bases)
 
 
-def instantiated(nb: Notebook) -> List[str]:
+def instantiated(nb: Notebook) -> list[str]:
     """Names called outside class bodies (`model = Net().to(device)`, `summary(Net(), ...)`), in order."""
     calls = []
 
@@ -129,7 +128,7 @@ def instantiated(nb: Notebook) -> List[str]:
     return calls
 
 
-def built_with(nb: Notebook, name: str, defs: Dict[str, Definition]) -> Optional[ast.Call]:
+def built_with(nb: Notebook, name: str, defs: dict[str, Definition]) -> ast.Call | None:
     """The notebook's last `name(...)` call outside class bodies, when it passes arguments that are all literals
     (or names bound to literals): `Net(dropout_value)`, `Net(drop=0.05)`. None otherwise."""
     found = None
@@ -154,7 +153,7 @@ def built_with(nb: Notebook, name: str, defs: Dict[str, Definition]) -> Optional
     return found if all(literal(v) for v in values) and all(k.arg for k in found.keywords) else None
 
 
-def _imported_network(name: str, d: Definition) -> Optional[str]:
+def _imported_network(name: str, d: Definition) -> str | None:
     if d.kind != "import":
         return None
     module = d.node.module if isinstance(d.node, ast.ImportFrom) else d.node.names[0].name
@@ -165,7 +164,7 @@ def _imported_network(name: str, d: Definition) -> Optional[str]:
             f"defines it")
 
 
-def choose(nb: Notebook, defs: Dict[str, Definition], name: Optional[str]) -> str:
+def choose(nb: Notebook, defs: dict[str, Definition], name: str | None) -> str:
     where = nb.path.name
     if name is not None:
         d = defs.get(name)
@@ -194,7 +193,7 @@ def choose(nb: Notebook, defs: Dict[str, Definition], name: Optional[str]) -> st
                         f"name one: --model {where}:NAME")
 
 
-def needed(name: str, defs: Dict[str, Definition]) -> List[Definition]:
+def needed(name: str, defs: dict[str, Definition]) -> list[Definition]:
     """The definitions `name` needs, transitively, in notebook order."""
     keep, todo = {}, [name]
     while todo:
@@ -208,7 +207,7 @@ def needed(name: str, defs: Dict[str, Definition]) -> List[Definition]:
     return sorted({id(d): d for d in keep.values()}.values(), key=lambda d: d.order)
 
 
-def assemble(nb: Notebook, name: Optional[str] = None) -> Assembled:
+def assemble(nb: Notebook, name: str | None = None) -> Assembled:
     defs = definitions(nb)
     chosen = choose(nb, defs, name)
     call = built_with(nb, chosen, defs) if defs[chosen].kind == "class" else None
@@ -230,5 +229,5 @@ def assemble(nb: Notebook, name: Optional[str] = None) -> Assembled:
                      tuple(sorted({d.cell for d in parts})), tuple(nb.skipped))
 
 
-def _merge(a: List[Definition], b: List[Definition]) -> List[Definition]:
+def _merge(a: list[Definition], b: list[Definition]) -> list[Definition]:
     return sorted({id(d): d for d in a + b}.values(), key=lambda d: d.order)

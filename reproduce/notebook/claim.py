@@ -15,7 +15,6 @@ REGEX` reads anything else: a named group `acc` (percent, or a fraction), option
 import json
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
 
 from reproduce.errors import BadInput
 
@@ -37,18 +36,18 @@ class ClaimError(BadInput, ValueError):
 
 @dataclass
 class Claimed:
-    accs: List[float]                           # test accuracy per epoch, percent, in order
-    losses: List[Optional[float]]
+    accs: list[float]                           # test accuracy per epoch, percent, in order
+    losses: list[float | None]
     shape: str
-    n_test: Optional[int] = None                # known from `K/N` only
+    n_test: int | None = None                # known from `K/N` only
 
 
 @dataclass
 class Outputs:
     text: str                                   # what the code cells printed, in order
-    error: Optional[str] = None                 # "outputs end in an error in cell N (Name: message)"
-    total_params: Optional[int] = None          # torchsummary's `Total params:`, the last one printed
-    cells: List[Tuple[int, str]] = field(default_factory=list)
+    error: str | None = None                 # "outputs end in an error in cell N (Name: message)"
+    total_params: int | None = None          # torchsummary's `Total params:`, the last one printed
+    cells: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _text(out: dict) -> str:
@@ -86,7 +85,7 @@ def outputs(raw: bytes, where: str) -> Outputs:
     return found
 
 
-def final_states(text: str) -> List[str]:
+def final_states(text: str) -> list[str]:
     """Each printed line as it was left on screen: a progress bar's `\\r` updates keep only their last state."""
     return [line.rsplit("\r", 1)[-1] for line in text.replace("\r\n", "\n").split("\n")]
 
@@ -106,7 +105,7 @@ def _percent(value: str, pct: bool) -> float:
     return v if pct or v > 1.0 else 100.0 * v   # test_acc=0.9946 is a fraction; 99.46 a percentage
 
 
-def read(text: str, where: str, pattern: Optional[str] = None) -> Claimed:
+def read(text: str, where: str, pattern: str | None = None) -> Claimed:
     """The per-epoch test accuracies in the first shape that matches (or in --pattern's); ClaimError if none."""
     shapes = [("--pattern", compile_pattern(pattern))] if pattern else SHAPES
     lines = final_states(text)

@@ -12,7 +12,6 @@ file left in a folder is one whose process was killed (harmless: the next sweep 
 import fcntl
 import os
 from pathlib import Path
-from typing import Optional
 
 
 def lock_path(report_path: Path) -> Path:
@@ -52,7 +51,7 @@ def _still_named(path: Path, fd: int) -> bool:
     return (on_disk.st_dev, on_disk.st_ino) == (held.st_dev, held.st_ino)
 
 
-def try_lock(report_path: Path) -> Optional[RunLock]:
+def try_lock(report_path: Path) -> RunLock | None:
     """The run's lock, or None when another process holds it. OSError when the folder cannot be written."""
     path = lock_path(report_path)
     while True:

@@ -9,7 +9,6 @@ import os
 import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import List, Optional
 
 from reproduce.errors import BadInput
 from reproduce.files.atomic import write_text
@@ -44,20 +43,20 @@ class RunReport:
     device: str
     environment: dict
     data: dict
-    epochs: List[EpochRecord] = field(default_factory=list)
-    weights_sha256: Optional[str] = None   # set when the run is complete
+    epochs: list[EpochRecord] = field(default_factory=list)
+    weights_sha256: str | None = None   # set when the run is complete
     train_seconds: float = 0.0
     status: str = "running"
     schema_version: int = 1                # set on every save: version_for(status)
     origin: str = "trained"                # "imported": read from someone's log by `import-log`
-    source: Optional[dict] = None          # imported only: {"file": name, "sha256": hex} of the log
-    fingerprint: Optional[str] = None      # sha256 of (config, seed, device kind): see seal.py
-    execution: Optional[dict] = None       # how it ran: layout, kernels, threads (reproduce/execution.py)
-    record_sha256: Optional[str] = None    # seal over every other field, recomputed on every save
+    source: dict | None = None          # imported only: {"file": name, "sha256": hex} of the log
+    fingerprint: str | None = None      # sha256 of (config, seed, device kind): see seal.py
+    execution: dict | None = None       # how it ran: layout, kernels, threads (reproduce/execution.py)
+    record_sha256: str | None = None    # seal over every other field, recomputed on every save
     # Runs of a notebook's network or recipe: {"file", "sha256"} of the notebook, the network taken from it,
     # and "left_out": what --approximate left out of its recipe. None for every other run.
-    notebook: Optional[dict] = None
-    reason: Optional[str] = None           # "failed" only: the exception that stopped the run, in one line
+    notebook: dict | None = None
+    reason: str | None = None           # "failed" only: the exception that stopped the run, in one line
 
     def to_json(self) -> str:
         self.schema_version = version_for(self.status)
@@ -74,7 +73,7 @@ class RunReport:
         write_text(Path(path), self.to_json())
 
     @property
-    def test_accs(self) -> List[float]:
+    def test_accs(self) -> list[float]:
         """Test accuracy per epoch; a diverged run's last epoch is left out where it has none."""
         return [e.test_acc for e in self.epochs if e.test_acc is not None]
 
@@ -170,7 +169,7 @@ ACCURACIES = ("train_acc", "test_acc", "val_acc")
 MAX_SEED = 2 ** 32 - 1
 
 
-def content_problem(d: dict, epochs: List[EpochRecord]) -> str:
+def content_problem(d: dict, epochs: list[EpochRecord]) -> str:
     """What a well-typed report cannot hold, seal or no seal: an accuracy outside 0-100 %, a complete run with no
     epoch, a seed or parameter count out of range. '' when it can be. (A loss may be negative: NLL of a network
     whose outputs are not log-probabilities.)"""
@@ -205,7 +204,7 @@ def load(path: Path) -> RunReport:
     return report
 
 
-def find_reports(paths) -> List[Path]:
+def find_reports(paths) -> list[Path]:
     """Report files named directly, and every <model>-seed<k>.json under folders (recursively), in a stable order."""
     found = []
     for p in map(Path, paths):

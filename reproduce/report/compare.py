@@ -7,7 +7,6 @@ per-seed differences with a paired t interval.
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import List, Optional, Tuple
 
 from rich import box
 from rich.console import Console
@@ -28,7 +27,7 @@ class CompareError(ReportError):
     """Two sweeps that cannot be compared, said in one line."""
 
 
-def metric_of(r: RunCheck, metric: str) -> Optional[float]:
+def metric_of(r: RunCheck, metric: str) -> float | None:
     return {"final": r.final, "peak": r.peak, "val-pick": r.test_at_val}[metric]
 
 
@@ -40,10 +39,10 @@ class Side:
     passing: int
     pass_low: float
     pass_high: float
-    values: List[Tuple[int, float]]      # (seed, metric) for runs that have the metric
-    mean: Optional[float]
-    sd: Optional[float]
-    min: Optional[float]
+    values: list[tuple[int, float]]      # (seed, metric) for runs that have the metric
+    mean: float | None
+    sd: float | None
+    min: float | None
 
 
 @dataclass
@@ -54,9 +53,9 @@ class Comparison:
     a: Side
     b: Side
     diff: float                           # mean(B) - mean(A), points
-    welch: Optional[Tuple[float, float, float]]   # (low, high, degrees of freedom), 95%
-    per_seed: List[Tuple[int, float, float, float]]   # (seed, A, B, B - A) for seeds in both
-    paired: Optional[Tuple[float, float, float]]  # (mean difference, low, high), 95%
+    welch: tuple[float, float, float] | None   # (low, high, degrees of freedom), 95%
+    per_seed: list[tuple[int, float, float, float]]   # (seed, A, B, B - A) for seeds in both
+    paired: tuple[float, float, float] | None  # (mean difference, low, high), 95%
 
 
 def load_side(path: Path, metric: str, target: float, max_epochs: int) -> Side:

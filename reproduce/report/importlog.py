@@ -18,7 +18,6 @@ network's own count.
 import hashlib
 import re
 from pathlib import Path
-from typing import List, Tuple
 
 import reproduce.model as models
 from reproduce.errors import cannot_read
@@ -37,7 +36,7 @@ class LogError(ReportError):
     """A log that cannot be imported, said in one line naming the file (and line)."""
 
 
-def parse(text: str, where: str) -> Tuple[List[EpochRecord], int]:
+def parse(text: str, where: str) -> tuple[list[EpochRecord], int]:
     """(epochs, test images): one EpochRecord per test line, numbered in order; a 'Test set:' line in another
     shape is an error, so a half-recognised log never imports as a shorter run than it was."""
     epochs, total = [], None

@@ -8,7 +8,6 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import torch
 from rich.console import Console
@@ -78,7 +77,7 @@ class SweepContext:
             self.console.print(line, highlight=False, soft_wrap=True)
 
 
-def run_sweep(sweep: Sweep, console: Console, options: Optional[SweepOptions] = None) -> SweepOutcome:
+def run_sweep(sweep: Sweep, console: Console, options: SweepOptions | None = None) -> SweepOutcome:
     """Train every seed in order; a diverged run is a result and the sweep goes on, a failed one ends it
     (RunFailed). Returns what became of each seed (SweepOutcome). Each seed's result depends on nothing but
     (cfg, seed, device kind, software, threads): a run re-seeds everything at its start."""

@@ -20,7 +20,6 @@ the draws, it always took.
 """
 import hashlib
 import math
-from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -38,7 +37,7 @@ def stream_seed(seed: int) -> int:
 
 class Augment:
     def __init__(self, rotate: float, translate, scale, seed: int, device: torch.device,
-                 more: Optional[dict] = None, normalize=(MEAN, STD)):
+                 more: dict | None = None, normalize=(MEAN, STD)):
         """translate: a fraction of the side, or [x, y] fractions; more: the recipe's other [augment] keys that
         are on (shear, resized_crop, ...); normalize: the [mean, std] the images were normalised with."""
         self.rotate = float(rotate)
@@ -78,7 +77,7 @@ class Augment:
         return torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1),
                             torch.stack([sin, cos, shift[:, 1]], 1)], 1)
 
-    def sampling_map(self, n: int, like: torch.Tensor) -> Optional[torch.Tensor]:
+    def sampling_map(self, n: int, like: torch.Tensor) -> torch.Tensor | None:
         """The geometric stages on, composed in their order, as (n, 3, 3) maps; None when none is on."""
         side, more, maps = like.shape[-1], self.more, []
         if "resized_crop" in more:

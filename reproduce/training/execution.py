@@ -23,7 +23,6 @@ minute per process, and its dropout RNG differs from eager's).
 """
 import ctypes
 from contextlib import contextmanager
-from typing import Optional
 
 import torch
 
@@ -55,7 +54,7 @@ def optimizer(net: torch.nn.Module, cfg) -> torch.optim.Optimizer:
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # glibc's malloc.h
 MMAP_THRESHOLD_MAX = 32 << 20                  # the largest mmap threshold glibc accepts on 64-bit
-_freed_memory_kept: Optional[bool] = None      # None until the fast execution first runs in this process
+_freed_memory_kept: bool | None = None      # None until the fast execution first runs in this process
 
 
 def keep_freed_memory() -> bool:

@@ -9,7 +9,7 @@ training loss; never on the test loss, which would choose the learning rate by t
 import inspect
 import math
 import warnings
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -25,7 +25,7 @@ SET_BY_THE_RUN = {"optimizer", "last_epoch", "verbose", "epochs", "steps_per_epo
 LOSSES = ("nll", "cross_entropy")
 
 
-def build_optimizer(params, cfg, foreach: Optional[bool] = None) -> torch.optim.Optimizer:
+def build_optimizer(params, cfg, foreach: bool | None = None) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=bool(cfg.nesterov),
                                weight_decay=cfg.weight_decay, foreach=foreach)
@@ -71,7 +71,7 @@ def with_l1(loss_fn, net: torch.nn.Module, l1: float):
     return lambda out, y: loss_fn(out, y) + l1 * sum(p.abs().sum() for p in params)
 
 
-def step_epoch(schedule, cfg, train_loss: float, val_loss: Optional[float]) -> None:
+def step_epoch(schedule, cfg, train_loss: float, val_loss: float | None) -> None:
     """The end-of-epoch schedule step (not OneCycle's, which steps per batch): plateau watches the validation
     loss when there is one, else the training loss."""
     if cfg.schedule["name"] == "plateau":

@@ -12,8 +12,8 @@ exactly the loop it always ran: no schedule and no augmentation draw nothing and
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional
 
 import torch
 import torch.nn as nn
@@ -58,9 +58,9 @@ class RunState:
     net: nn.Module
     opt: torch.optim.Optimizer
     order: torch.Generator                  # decides the data order, nothing else
-    epochs: List[EpochRecord] = field(default_factory=list)
-    schedule: Optional[object] = None       # the recipe's torch lr scheduler, if any
-    augment: Optional[Augment] = None       # the recipe's augmentation with its own generator, if any
+    epochs: list[EpochRecord] = field(default_factory=list)
+    schedule: object | None = None       # the recipe's torch lr scheduler, if any
+    augment: Augment | None = None       # the recipe's augmentation with its own generator, if any
 
 
 class Diverged(Exception):
@@ -72,7 +72,7 @@ class Diverged(Exception):
         self.record, self.net = record, net
 
 
-def not_finite(losses: dict) -> Optional[str]:
+def not_finite(losses: dict) -> str | None:
     """'the training loss became nan' for the first loss that is not finite, else None."""
     for name, value in losses.items():
         if value is not None and not math.isfinite(value):
@@ -88,7 +88,7 @@ def batches_per_epoch(cfg: TrainConfig, n_train: int) -> int:
     return -(-n_train // cfg.batch_size)
 
 
-def start_run(cfg: TrainConfig, seed: int, device: torch.device, n_train: Optional[int] = None) -> RunState:
+def start_run(cfg: TrainConfig, seed: int, device: torch.device, n_train: int | None = None) -> RunState:
     """A fresh run. n_train (the images trained on: OneCycle's steps per epoch) defaults to MNIST's split."""
     n_train = plan(cfg).n_train if n_train is None else n_train
     net, opt, order = make_model(cfg, seed, device)
@@ -97,7 +97,7 @@ def start_run(cfg: TrainConfig, seed: int, device: torch.device, n_train: Option
 
 
 def train_epoch(net, opt, x, y, *, batch_size: int, order: torch.Generator,
-                on_batch: Callable[[], None] = lambda: None, loss_fn=F.nll_loss, augment: Optional[Augment] = None,
+                on_batch: Callable[[], None] = lambda: None, loss_fn=F.nll_loss, augment: Augment | None = None,
                 batch_schedule=None):
     """One epoch of net on the images x and labels y; (mean training loss, training accuracy %). order: the
     generator of the epoch's shuffle; augment: applied to each gathered batch; batch_schedule: a scheduler
@@ -142,7 +142,7 @@ def evaluate(net, x, y, batch_size: int, loss_sum_fn=lambda out, y: F.nll_loss(o
 def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device, *,
           on_epoch: Callable[[EpochRecord], None] = lambda e: None,
           on_batch: Callable[[], None] = lambda: None,
-          start: Optional[RunState] = None, stop_after: Optional[int] = None):
+          start: RunState | None = None, stop_after: int | None = None):
     """Train one run; call on_epoch after each epoch. Returns (epochs, final weights sha256, model).
 
     start: continue that state (a resumed run) instead of a fresh one; it is updated in place, so on_epoch
