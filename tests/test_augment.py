@@ -29,10 +29,15 @@ def test_each_image_gets_its_own_draw_within_the_ranges(mnist_cpu):
     a, b = theta[:, 0, 0], theta[:, 1, 0]                       # cos/scale, sin/scale
     scale = 1 / torch.sqrt(a * a + b * b)
     angle = torch.atan2(b, a)
-    assert scale.min() >= 0.9 - 1e-5 and scale.max() <= 1.1 + 1e-5 and scale.std() > 0.04
-    assert angle.abs().max() <= math.radians(10) + 1e-5 and angle.std() > math.radians(4)
+    assert scale.min() >= 0.9 - 1e-5
+    assert scale.max() <= 1.1 + 1e-5
+    assert scale.std() > 0.04
+    assert angle.abs().max() <= math.radians(10) + 1e-5
+    assert angle.std() > math.radians(4)
     shifts = theta[:, :, 2]
-    assert shifts.abs().max() <= 0.2 + 1e-6 and shifts.std() > 0.08   # 0.1 of the side is 0.2 in grid units
+    # 0.1 of the side is 0.2 in grid units
+    assert shifts.abs().max() <= 0.2 + 1e-6
+    assert shifts.std() > 0.08
     same = images(mnist_cpu, 1).expand(8, 1, 28, 28).contiguous()
     out = aug(same)
     assert all(not torch.equal(out[i], out[j]) for i in range(8) for j in range(i + 1, 8))
@@ -54,7 +59,8 @@ def test_same_seed_same_bytes_another_seed_other_bytes(mnist_cpu):
     a, b, c = run(0), run(0), run(1)
     assert all(torch.equal(p, q) for p, q in zip(a, b))
     assert not torch.equal(a[0], c[0])
-    assert stream_seed(0) != 0 and stream_seed(0) != stream_seed(1)
+    assert stream_seed(0) != 0
+    assert stream_seed(0) != stream_seed(1)
 
 
 def test_the_generator_state_restores_the_stream(mnist_cpu):

@@ -34,7 +34,8 @@ def test_a_resumed_graph_run_equals_an_uninterrupted_one(mnist_cpu):
     resumed = train(GRAPH, 0, mnist_cpu, CPU, start=state)         # a new warm-up must restore them
     whole = train(GRAPH, 0, mnist_cpu, CPU)
     strip = lambda es: [{k: v for k, v in asdict(e).items() if k != "seconds"} for e in es]
-    assert strip(resumed[0]) == strip(whole[0]) and resumed[1] == whole[1]
+    assert strip(resumed[0]) == strip(whole[0])
+    assert resumed[1] == whole[1]
 
 
 def test_warm_up_leaves_weights_statistics_momentum_and_random_streams_as_they_were(mnist_cpu):
@@ -56,14 +57,18 @@ def test_capture_needs_cuda_and_the_cli_says_so_in_one_line(cli, tmp_path, mnist
         GraphedTraining(net, opt, mnist_cpu.train_x[:128], mnist_cpu.train_y[:128], 128, capture=True)
     done = cli("run", "--seeds", "0", "--epochs", "1", "--device", "cpu", "--execution", "graph", "--out", tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip().count("\n") == 0 and "--execution graph" in done.stderr and "CUDA" in done.stderr
+    assert done.stderr.strip().count("\n") == 0
+    assert "--execution graph" in done.stderr
+    assert "CUDA" in done.stderr
     assert not any(tmp_path.iterdir())
 
 
 def test_the_report_says_the_step_is_captured():
     described = execution.describe("graph")
-    assert described["cuda_graphs"] is True and described["memory_format"] == "channels_last"
-    assert described["partial_batch"] == "eager" and execution.describe("fast")["cuda_graphs"] is False
+    assert described["cuda_graphs"] is True
+    assert described["memory_format"] == "channels_last"
+    assert described["partial_batch"] == "eager"
+    assert execution.describe("fast")["cuda_graphs"] is False
 
 
 def test_momentum_zero_keeps_no_buffer_and_still_gives_the_fast_executions_bytes(mnist_cpu):

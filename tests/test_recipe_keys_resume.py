@@ -82,7 +82,9 @@ def test_killed_during_epoch_2_with_every_key_on_then_resumed_is_bit_identical(r
     out = tmp_path / "sweep"
     kill_after_epoch_1(command(recipe), out, mnist_root)
     ck = torch.load(checkpoint.checkpoint_path(out / NAME), weights_only=True)
-    assert len(ck["epochs"]) == 1 and ck["augment"] is not None and "best" in ck["schedule"]
+    assert len(ck["epochs"]) == 1
+    assert ck["augment"] is not None
+    assert "best" in ck["schedule"]
     again = run_cli("run", *command(recipe), "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})
     assert again.returncode == 0, again.stderr
     assert "resuming after epoch 1 of 3" in again.stdout

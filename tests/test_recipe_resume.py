@@ -43,7 +43,9 @@ def test_killed_during_epoch_2_with_onecycle_and_augmentation_then_resumed_is_bi
     out = tmp_path / "sweep"
     kill_after_epoch_1(RUN, out, mnist_root)
     ck = torch.load(checkpoint.checkpoint_path(out / NAME), weights_only=True)
-    assert len(ck["epochs"]) == 1 and ck["schedule"]["_step_count"] > 1 and ck["augment"] is not None
+    assert len(ck["epochs"]) == 1
+    assert ck["schedule"]["_step_count"] > 1
+    assert ck["augment"] is not None
     again = run_cli("run", *RUN, "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})
     assert again.returncode == 0, again.stderr
     assert "resuming after epoch 1 of 3" in again.stdout
@@ -78,4 +80,5 @@ def test_a_checkpoint_from_before_schedules_resumes(mnist_cpu, tmp_path):
     del ck["schedule"], ck["augment"]
     resumed = train(cfg, 0, mnist_cpu, cpu, start=checkpoint.resume(ck, cfg, 0, cpu, 256))
     strip = lambda es: [{**e.__dict__, "seconds": None} for e in es]
-    assert strip(resumed[0]) == strip(whole[0]) and resumed[1] == whole[1]
+    assert strip(resumed[0]) == strip(whole[0])
+    assert resumed[1] == whole[1]

@@ -10,7 +10,6 @@ current folder never shadows it.
 The networks (and so torch) load on first use of MODELS, not on import: a command line that only parses its
 flags, or refuses a spec by its form, answers before torch is loaded. NAMES lists them for that."""
 from pathlib import Path
-from typing import Dict
 
 from reproduce.model.spec import ModelSource, Registered, SpecError, instantiate, load_file, resolve as _resolve
 
