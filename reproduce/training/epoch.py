@@ -6,13 +6,14 @@ from dataclasses import dataclass
 @dataclass
 class EpochRecord:
     epoch: int                        # from 1
-    train_loss: float | None       # mean NLL over the epoch's training batches (train mode: dropout on)
-    train_acc: float | None        # percent correct over those batches
-    test_loss: float                  # mean NLL on the 10,000 test images (eval mode)
-    test_acc: float                   # percent correct on them; the seed document calls this "validation"
+    train_loss: float | None          # mean NLL over the epoch's training batches (train mode: dropout on)
+    train_acc: float | None           # percent correct over those batches
+    test_loss: float | None           # mean NLL on the 10,000 test images (eval mode); None: see below
+    test_acc: float | None            # percent correct on them; the seed document calls this "validation"
     lr: float | None
-    seconds: float | None          # wall time of the epoch, training and evaluation
-    # Held-out validation (run --val-split N): None when the run held nothing out. Train figures, lr and
-    # seconds are None only in imported logs, which do not print them (see reproduce/report/importlog.py).
+    seconds: float | None             # wall time of the epoch, training and evaluation
+    # Held-out validation (run --val-split N): None when the run held nothing out. Train figures, lr, seconds
+    # and test_loss are None in imported logs that do not print them (see reproduce/report/importlog.py); a
+    # diverged run's last epoch holds None for each figure that was not finite.
     val_loss: float | None = None
     val_acc: float | None = None
