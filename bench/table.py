@@ -150,7 +150,7 @@ def render(data: dict, source: str, console) -> None:
     from rich import box
     from rich.table import Table
     benchmarks = data["benchmarks"]
-    any_info = next((b["extra_info"] for b in benchmarks), {})
+    any_info: dict = next((b["extra_info"] for b in benchmarks), {})
     console.print(f"[bold]{source}[/] ({data.get('datetime', '?')})", soft_wrap=True, highlight=False)
     console.print(f"torch {any_info.get('torch', '?')}, {any_info.get('threads', '?')} CPU threads; forward pass "
                   f"in fp32 with TF32 off", soft_wrap=True, highlight=False)

@@ -75,7 +75,9 @@ def mnist_train():
 
 def configs(name: str):
     """The model's recipe as the suite's default trainer ("fast"), the reference loop ("plain") and bf16."""
-    trainer = TrainConfig(model=name, **load_recipe(models.resolve(name).recipe))
+    recipe = models.resolve(name).recipe
+    assert recipe is not None   # every network of the suite comes with its recipe
+    trainer = TrainConfig(model=name, **load_recipe(recipe))
     return trainer, replace(trainer, execution="plain"), replace(trainer, precision="bf16")
 
 

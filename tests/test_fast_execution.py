@@ -57,9 +57,14 @@ def test_plain_still_runs_and_stays_close_to_fast(mnist_cpu):
 
 def test_fast_restores_the_fill_setting_even_on_error():
     before = torch.utils.deterministic.fill_uninitialized_memory
-    with pytest.raises(RuntimeError), execution.kernels("fast"):
-        assert torch.utils.deterministic.fill_uninitialized_memory is False
-        raise RuntimeError("stop")
+
+    def fail_inside_fast():
+        with execution.kernels("fast"):
+            assert torch.utils.deterministic.fill_uninitialized_memory is False
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        fail_inside_fast()
     assert torch.utils.deterministic.fill_uninitialized_memory == before
     with execution.kernels("plain"):
         assert torch.utils.deterministic.fill_uninitialized_memory == before

@@ -112,7 +112,7 @@ def executor(options: SlurmOptions, out: Path, job_name: str):
     return ex
 
 
-def submit(task: Callable[[int], None], seeds: Sequence[int], options: SlurmOptions, out: Path,
+def submit(task: Callable[[int], object], seeds: Sequence[int], options: SlurmOptions, out: Path,
            job_name: str) -> Array:
     """One array task per seed, running task(seed). ClusterError (sbatch's own message) when refused."""
     made = [p for p in (Path(out), Path(out) / LOG_DIR) if not p.exists()]   # removed again if refused

@@ -7,6 +7,7 @@ A seed is done only when its task COMPLETED *and* its report is complete, diverg
 diverged report (a final result: the loss became NaN or infinite); a task that ended any other way, or COMPLETED
 without a final report, is failed. Never hidden: the exit code says it too (1).
 """
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,10 +80,8 @@ def refresh(array: slurm.Array, seeds: list[SeedView]) -> None:
             report = None
         if report is not None:
             v.epochs, v.status = len(report.epochs), report.status
-        try:
+        with contextlib.suppress(OSError):   # no log before the task first starts
             v.starts = starts(v.task.log.read_text(errors="replace"))
-        except OSError:
-            pass                # no log before the task first starts
         if v.phase == "failed" and v.reason is None:
             v.reason = slurm.failure(array, v.task)
 
@@ -112,7 +111,8 @@ def wait(array: slurm.Array, seeds: list[SeedView], console: Console, quiet: boo
          poll_s: float | None = None) -> None:
     """Until every task is done or failed, showing them unless quiet. KeyboardInterrupt passes through (the
     caller says what happens)."""
-    start, last = time.monotonic(), {}
+    start = time.monotonic()
+    last: dict[int, object] = {}   # seed -> what was last shown for it
 
     def interval() -> float:
         if poll_s is not None:

@@ -91,6 +91,7 @@ def fold(model: nn.Module, example: torch.Tensor, report: InferenceReport) -> nn
     """Steps 1 and 2. Falls back to the unfolded eval model, with the reason, if the model cannot be traced."""
     # Folding is done on the CPU in float64 from one sample (shapes do not depend on the batch), then moved.
     cpu_model = copy.deepcopy(model).cpu().eval()
+    net: nn.Module
     try:
         net, fr = fold_batchnorm(cpu_model, example[:1].detach().cpu())
         report.folded, report.kept = fr.folded, fr.kept

@@ -9,7 +9,7 @@ MAX_SEEDS = 10_000       # seeds in one command: counted from the ranges before 
 def parse_seeds(tokens) -> list[int]:
     """The seeds in order; an empty item ('0,,2'), a seed outside 0..2**32-1, more than MAX_SEEDS seeds or a
     repeated seed is a UsageError."""
-    ranges = []
+    ranges: list[range] = []
     for tok in tokens:
         for item in str(tok).split(","):
             if not item.strip():

@@ -46,7 +46,7 @@ class RunReport:
     data: dict
     epochs: list[EpochRecord] = field(default_factory=list)
     weights_sha256: str | None = None   # set when the run is complete
-    train_seconds: float = 0.0
+    train_seconds: float | None = 0.0   # None: an imported log that does not say
     status: str = "running"
     schema_version: int = 1                # set on every save: version_for(status)
     origin: str = "trained"                # "imported": read from someone's log by `import-log`

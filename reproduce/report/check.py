@@ -71,19 +71,20 @@ class Verdict:
 def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunCheck:
     accs = r.test_accs[:max_epochs]
     first = next((i + 1 for i, a in enumerate(accs) if a >= target), None)
-    peak = max(accs) if accs else None
+    peak = max(accs, default=None)
     complete = r.status == "complete"
     vals = [e.val_acc for e in r.epochs[:max_epochs]]
+    known = [v for v in vals if v is not None]
     val_epoch = None
-    if vals and all(v is not None for v in vals):
-        val_epoch = vals.index(max(vals)) + 1
+    if vals and len(known) == len(vals):
+        val_epoch = known.index(max(known)) + 1
     low_last3 = min(accs[-3:]) if accs else None
     return RunCheck(
         path=path, seed=r.seed, params=r.params, status=r.status, test_accs=accs, first_reaching=first,
-        peak=peak, peak_epoch=accs.index(peak) + 1 if accs else None,
+        peak=peak, peak_epoch=accs.index(peak) + 1 if peak is not None else None,
         final=accs[-1] if accs else None, low_last3=low_last3,
         complete=complete, passed=complete and first is not None,
-        stays_last3=low_last3 >= target if accs else None,
+        stays_last3=low_last3 >= target if low_last3 is not None else None,   # None: no epoch
         val_epoch=val_epoch, val_best=vals[val_epoch - 1] if val_epoch else None,
         test_at_val=accs[val_epoch - 1] if val_epoch else None,
         origin=r.origin, test_images=test_images(r),
@@ -96,9 +97,11 @@ def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunChe
 
 
 def notes(r: RunReport) -> list[str]:
-    out = [f"{r.source['file']}: {r.source['error']}"] if r.source and r.source.get("error") else []
-    left = (r.notebook or {}).get("left_out") or []
-    return out + [f"{r.notebook['file']}: left out by --approximate: {item}" for item in left]
+    source = r.source or {}
+    out = [f"{source['file']}: {source['error']}"] if source.get("error") else []
+    notebook = r.notebook or {}
+    left = notebook.get("left_out") or []
+    return out + [f"{notebook['file']}: left out by --approximate: {item}" for item in left]
 
 
 def test_images(r: RunReport) -> int:

@@ -75,7 +75,7 @@ def load_side(path: Path, metric: str, target: float, max_epochs: int) -> Side:
     if len(set(seeds)) != len(seeds):
         raise CompareError(f"{path}: a seed appears twice; a sweep has one run per seed")
     s = summarise_model(m)
-    values = [(r.seed, metric_of(r, metric)) for r in m.runs if metric_of(r, metric) is not None]
+    values = [(r.seed, v) for r in m.runs if (v := metric_of(r, metric)) is not None]
     mean, sd = stats.mean_sd([v for _, v in values])
     return Side(str(path), m.model, s.runs, s.passing, s.pass_low, s.pass_high, values, mean, sd,
                 min((v for _, v in values), default=None))
@@ -93,6 +93,8 @@ def compare(a: Path, b: Path, metric: str = "final", target: float = 99.4, max_e
         welch = (low, high, df)
     in_b = dict(sb.values)
     per_seed = [(seed, va, in_b[seed], in_b[seed] - va) for seed, va in sa.values if seed in in_b]
+    assert sa.mean is not None   # a side with values has their mean
+    assert sb.mean is not None
     return Comparison(metric, target, max_epochs, sa, sb, sb.mean - sa.mean, welch, per_seed,
                       stats.paired([d for *_, d in per_seed]))
 

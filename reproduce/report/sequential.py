@@ -187,7 +187,7 @@ def seeds_to_settle(at_least: float, confidence: float, passing: bool, most: int
     return None
 
 
-def seeds_table(levels=(0.5, 0.9), confidence: float = 0.95) -> list[tuple[float, int, int]]:
+def seeds_table(levels=(0.5, 0.9), confidence: float = 0.95) -> list[tuple[float, int | None, int | None]]:
     """(P, unanimous passing seeds to hold, unanimous failing seeds to fail) for each level."""
     return [(p, seeds_to_settle(p, confidence, True), seeds_to_settle(p, confidence, False)) for p in levels]
 
@@ -205,7 +205,10 @@ class Decision:
 
     @property
     def leading(self) -> Decided:
-        return self.mean if self.settings.assume_normal else self.rate
+        if not self.settings.assume_normal:
+            return self.rate
+        assert self.mean is not None   # a decision made with assume_normal always holds the normal one
+        return self.mean
 
     @property
     def word(self) -> str:

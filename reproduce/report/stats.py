@@ -113,8 +113,8 @@ def welch(a: Sequence[float], b: Sequence[float], conf: float = 0.95):
     a, b = list(a), list(b)
     if len(a) < 2 or len(b) < 2:
         raise ValueError("welch: need at least two runs on each side")
-    ma, sa = mean_sd(a)
-    mb, sb = mean_sd(b)
+    ma, sa = statistics.fmean(a), statistics.stdev(a)   # mean_sd's, with two or more values each
+    mb, sb = statistics.fmean(b), statistics.stdev(b)
     va, vb = sa * sa / len(a), sb * sb / len(b)
     diff = mb - ma
     se = math.sqrt(va + vb)
@@ -129,7 +129,7 @@ def paired(diffs: list[float], conf: float = 0.95):
     """t interval for the mean of paired differences: (mean, low, high); None for fewer than two pairs."""
     if len(diffs) < 2:
         return None
-    m, sd = mean_sd(diffs)
+    m, sd = statistics.fmean(diffs), statistics.stdev(diffs)
     half = t_quantile(0.5 + conf / 2.0, len(diffs) - 1) * sd / math.sqrt(len(diffs))
     return m, m - half, m + half
 
@@ -139,7 +139,7 @@ def prediction_interval(values: Sequence[float], conf: float = 0.95) -> tuple[fl
     values = list(values)
     if len(values) < 2:
         return None
-    m, sd = mean_sd(values)
+    m, sd = statistics.fmean(values), statistics.stdev(values)
     half = t_quantile(0.5 + conf / 2.0, len(values) - 1) * sd * math.sqrt(1 + 1 / len(values))
     return m - half, m + half
 

@@ -41,7 +41,8 @@ class Where:
     """Where a sweep is, for the line printed when it is stopped."""
 
     def __init__(self, total_epochs: int):
-        self.total, self.path, self.saved = total_epochs, None, 0
+        self.total, self.saved = total_epochs, 0
+        self.path: Path | None = None
 
     def __str__(self):
         if self.path is None:
@@ -145,8 +146,10 @@ def run_one(ctx: SweepContext, seed: int, path: Path) -> str:
     resume.remove_stale_temporaries(path)
     if found.action == "skip":
         ck_path.unlink(missing_ok=True)  # left over by a stop between the final report and its removal
-        if found.report.status == "diverged":
-            why = f"diverged at epoch {len(found.report.epochs)}"
+        done = found.report
+        assert done is not None   # "skip" comes with the final report it skips for
+        if done.status == "diverged":
+            why = f"diverged at epoch {len(done.epochs)}"
             ctx.say(f"{path}: {why} with the same config (a final result), skipped")
             return why
         ctx.say(f"{path}: complete with the same config, skipped")
@@ -163,6 +166,7 @@ def run_one(ctx: SweepContext, seed: int, path: Path) -> str:
         state, report.train_seconds = begin(cfg, seed, device, found, ctx.data["train_images"])
         train_run(ctx, seed, path, report, state)
     except Diverged as d:
+        assert state is not None   # only training, after begin, diverges
         report.status, report.weights_sha256 = "diverged", weights_sha256(state.net)
         report.save(path)
         ck_path.unlink(missing_ok=True)  # the diverged report is final, as a complete one is
@@ -184,7 +188,9 @@ def run_one(ctx: SweepContext, seed: int, path: Path) -> str:
 def begin(cfg, seed, device, found: resume.Found, n_train: int):
     """(the run's state to train from, its training seconds so far): its checkpoint's when there is one."""
     if found.action == "resume":
-        return checkpoint.resume(found.ckpt, cfg, seed, device, n_train), found.ckpt["train_seconds"]
+        ck = found.ckpt
+        assert ck is not None   # "resume" comes with the checkpoint it resumes from
+        return checkpoint.resume(ck, cfg, seed, device, n_train), ck["train_seconds"]
     return start_run(cfg, seed, device, n_train), 0.0
 
 
@@ -195,7 +201,7 @@ def train_run(ctx: SweepContext, seed: int, path: Path, report: RunReport, state
     ck_path = checkpoint.checkpoint_path(path)
     if state.epochs:
         ctx.say(f"{path}: resuming after epoch {len(state.epochs)} of {cfg.epochs}")
-    fp, seconds_before = report.fingerprint, report.train_seconds
+    fp, seconds_before = report.fingerprint, report.train_seconds or 0.0   # None only in an imported report
     report.epochs = state.epochs
     ctx.where.path, ctx.where.saved = path, len(state.epochs)
     report.save(path)

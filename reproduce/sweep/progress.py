@@ -33,7 +33,7 @@ class SweepProgress:
         self.done = 0
         self.epochs_here, self.seconds_here = 0, 0.0
         self._epoch_started = clock()
-        self.others = set()  # pids of the other processes seen holding a run's lock in this sweep
+        self.others: set[str] = set()  # pids of the other processes seen holding a run's lock in this sweep
 
     def shared_with(self, pid: str) -> None:
         """Another process holds one of this sweep's runs: the runs left are shared with it."""

@@ -44,7 +44,7 @@ def epoch_differences(recorded, rerun) -> list:
             if a.get(k) != b.get(k)]
 
 
-def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Console = None) -> int:
+def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Console | None = None) -> int:
     """0 when the re-run matches bit for bit, 1 when it does not. UsageError for a flag that cannot apply to
     this report (UsageError); ReportError for a report that cannot be read or re-run."""
     console = console or Console()
@@ -78,7 +78,7 @@ def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Consol
     say(f"verifying {path}: {report.model} seed {report.seed}, epochs 1..{k} of {cfg.epochs} on {device.type}, "
         f"{torch.get_num_threads()} threads")
 
-    first_bad = []
+    first_bad: list = []
 
     def on_epoch(e):
         diff = epoch_differences(report.epochs[e.epoch - 1], e)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.optim.lr_scheduler import LRScheduler
 
 import reproduce.model as models
 from reproduce.data.mnist import MNISTTensors, renormalised
@@ -59,7 +60,7 @@ class RunState:
     opt: torch.optim.Optimizer
     order: torch.Generator                  # decides the data order, nothing else
     epochs: list[EpochRecord] = field(default_factory=list)
-    schedule: object | None = None       # the recipe's torch lr scheduler, if any
+    schedule: LRScheduler | None = None  # the recipe's torch lr scheduler, if any
     augment: Augment | None = None       # the recipe's augmentation with its own generator, if any
 
 

@@ -7,11 +7,12 @@ A bad value raises ValueError whose message starts with the key (recipe.py adds 
 """
 import math
 import numbers
+from typing import Any
 
 from reproduce.training.config import NO_AUGMENT
 
 # each sub-table's keys with torchvision's defaults (None: required)
-TABLES = {
+TABLES: dict[str, dict[str, Any]] = {
     "resized_crop": {"scale": [0.08, 1.0], "ratio": [3 / 4, 4 / 3]},
     "center_crop": {"size": None, "p": 1.0},
     "color_jitter": {"brightness": 0.0, "contrast": 0.0},
