@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -162,7 +163,7 @@ def test_a_failing_task_is_shown_with_its_state_and_log_and_exit_1(slurm_cluster
     assert "RuntimeError: seed 1 refuses batches of 128" in line, line
     log = line.split("log: ")[1].strip()
     assert os.path.isfile(log)
-    assert "Traceback" in open(log).read()
+    assert "Traceback" in Path(log).read_text()
     assert re.search(r"runs passing +0/1", done.stdout)     # --report renders the seed that is done
     assert "Traceback" not in done.stderr
 

@@ -124,7 +124,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def in_a_sweep(tmp_path_factory, mnist_root, one_thread):
     out = tmp_path_factory.mktemp("sweep")
-    quiet = Console(file=open(os.devnull, "w"))
+    quiet = Console(quiet=True)
     run_sweep(Sweep(BF16, [0, 1], CPU, DataInfo(str(mnist_root), "local"), out), quiet, SweepOptions(quiet=True))
     return out
 
@@ -132,7 +132,7 @@ def in_a_sweep(tmp_path_factory, mnist_root, one_thread):
 @needs_bf16
 @pytest.mark.slow
 def test_a_seed_alone_equals_the_same_seed_inside_a_sweep(in_a_sweep, mnist_root, tmp_path, one_thread):
-    quiet = Console(file=open(os.devnull, "w"))
+    quiet = Console(quiet=True)
     run_sweep(Sweep(BF16, [1], CPU, DataInfo(str(mnist_root), "local"), tmp_path), quiet, SweepOptions(quiet=True))
     assert numbers(tmp_path / "seed-seed1.json") == numbers(in_a_sweep / "seed-seed1.json")
     assert load(tmp_path / "seed-seed1.json").config["precision"] == "bf16"

@@ -2,7 +2,6 @@
 split): a real process killed by a real signal during epoch 2, then the same command again, ends with the
 uninterrupted run's metrics and weights hash; and the same seed alone equals it inside a sweep."""
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -93,7 +92,7 @@ def test_killed_during_epoch_2_with_every_key_on_then_resumed_is_bit_identical(r
 
 def test_a_seed_alone_equals_the_same_seed_inside_a_sweep(recipe, mnist_root, tmp_path):
     info = DataInfo(str(mnist_root), "local")
-    quiet = Console(file=open(os.devnull, "w"))
+    quiet = Console(quiet=True)
     fields = {**load_recipe(recipe), "epochs": 2}
     cfg, cpu = TrainConfig(model="examples/my_net.py:Net", train_limit=512, **fields), torch.device("cpu")
     run_sweep(Sweep(cfg, [0, 1], cpu, info, tmp_path / "sweep"), quiet, SweepOptions(quiet=True))

@@ -3,7 +3,6 @@ per-image augmentation, killed by a real signal during epoch 2, then the same co
 uninterrupted run's metrics and weights hash. Also: the same seed alone or inside a sweep, and a checkpoint
 written before schedules existed still resumes."""
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -60,7 +59,7 @@ def small_cfg() -> TrainConfig:
 
 def test_a_seed_alone_equals_the_same_seed_inside_a_sweep(mnist_root, tmp_path):
     info = DataInfo(str(mnist_root), "local")
-    quiet = Console(file=open(os.devnull, "w"))
+    quiet = Console(quiet=True)
     cfg, cpu = small_cfg(), torch.device("cpu")
     run_sweep(Sweep(cfg, [0, 1], cpu, info, tmp_path / "sweep"), quiet, SweepOptions(quiet=True))
     run_sweep(Sweep(cfg, [1], cpu, info, tmp_path / "alone"), quiet, SweepOptions(quiet=True))

@@ -66,7 +66,8 @@ def wrong_data_dir(tmp_path, mnist_root):
     (None, ["--seeds", "5-2"], "range '5-2' is empty"),
     ("data", [], "does not verify"),
 ])
-def test_bad_input_leaves_the_folder_as_it_was(sweep, mnist_root, tmp_path, monkeypatch, capsys, damage, extra,
+# Many arguments: pytest hands a test its fixtures and its parameters as arguments, so the list is as long as they are
+def test_bad_input_leaves_the_folder_as_it_was(sweep, mnist_root, tmp_path, monkeypatch, capsys, damage, extra,  # noqa: PLR0913
                                                says):
     report = sweep / "seed-seed0.json"
     data_dir = mnist_root

@@ -11,7 +11,8 @@ from reproduce.record.schema import SCHEMA_VERSION
 from reproduce.record.seal import seal
 
 
-def record(seed, accs, status="complete", model="seed", params=19_750, fc=False, epochs=None):
+# Many arguments: one keyword per field a test varies, each defaulting to the common value.
+def record(seed, accs, status="complete", model="seed", params=19_750, fc=False, epochs=None):  # noqa: PLR0913
     return {
         "schema_version": SCHEMA_VERSION, "model": model, "params": params,
         "audit": {"params": params, "batchnorm": True, "dropout": True, "fully_connected": fc,

@@ -95,7 +95,9 @@ def fold(model: nn.Module, example: torch.Tensor, report: InferenceReport) -> nn
     try:
         net, fr = fold_batchnorm(cpu_model, example[:1].detach().cpu())
         report.folded, report.kept = fr.folded, fr.kept
-    except Exception as e:  # an untraceable model (data-dependent control flow) still runs, unfolded
+    # Any exception: tracing runs the network's own forward. An untraceable model (data-dependent control flow)
+    # still runs, unfolded.
+    except Exception as e:  # noqa: BLE001
         net = cpu_model
         report.fold_fallback = _one_line(e)
     net = net.to(example.device).to(memory_format=torch.channels_last)
@@ -114,7 +116,8 @@ def try_compile(net: nn.Module, example: torch.Tensor, report: InferenceReport) 
         compiled = torch.compile(net, dynamic=False)
         with torch.inference_mode():
             compiled(example)
-    except Exception as e:
+    # Any exception: compiling and running the network's own code; it then runs uncompiled, and says why.
+    except Exception as e:  # noqa: BLE001
         report.compile_fallback = _one_line(e)
         report.compile_seconds = round(time.perf_counter() - start, 2)
         return net
