@@ -144,21 +144,15 @@ def merge(runs: list[dict]) -> dict:
     return {"datetime": runs[-1].get("datetime", "?"), "benchmarks": list(by_name.values())}
 
 
-def render(data: dict, source: str, console) -> None:
-    """Both tables, each fitting an 80-column terminal without wrapping a cell: units in the headers, and a
-    forward row's note (a fallback's reason, which can be long) as a numbered line under its table."""
+def _table(title: str):
     from rich import box
     from rich.table import Table
-    benchmarks = data["benchmarks"]
-    any_info: dict = next((b["extra_info"] for b in benchmarks), {})
-    console.print(f"[bold]{source}[/] ({data.get('datetime', '?')})", soft_wrap=True, highlight=False)
-    console.print(f"torch {any_info.get('torch', '?')}, {any_info.get('threads', '?')} CPU threads; forward pass "
-                  f"in fp32 with TF32 off", soft_wrap=True, highlight=False)
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
 
-    def table(title: str) -> Table:
-        return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
 
-    fwd = table("Forward pass in eval mode (speed-up against eager, same run)")
+def _forward_table(benchmarks: list[dict], console):
+    """The forward-pass table, printed with its numbered notes and the devices' names when it has rows."""
+    fwd = _table("Forward pass in eval mode (speed-up against eager, same run)")
     for col in ("model", "device", "batch", "variant", "ms/call", "images/s", "vs eager"):
         fwd.add_column(col, justify="left" if col in ("model", "device", "variant") else "right", no_wrap=True)
     notes = []
@@ -175,8 +169,12 @@ def render(data: dict, source: str, console) -> None:
         for n, note in enumerate(notes, 1):
             console.print(f"[{n}] {note}", soft_wrap=True, highlight=False, markup=False)
         console.print("devices: " + "; ".join(names), soft_wrap=True, highlight=False)
+    return fwd
 
-    train = table("Training, batch 128 (speed-up against the reference loop, same run)")
+
+def _train_table(benchmarks: list[dict], console):
+    """The training table, printed when it has rows."""
+    train = _table("Training, batch 128 (speed-up against the reference loop, same run)")
     train.caption = ("s/epoch: derived, s/step x 469 steps; vs ref: speed-up against the reference loop; "
                      "augment (N%): its share of a trainer step")
     train.caption_justify = "left"
@@ -188,6 +186,19 @@ def render(data: dict, source: str, console) -> None:
                       f"{r['images_per_s']:,.0f}", _speedup(r["speedup"]))
     if train.row_count:
         console.print(train, highlight=False)
+    return train
+
+
+def render(data: dict, source: str, console) -> None:
+    """Both tables, each fitting an 80-column terminal without wrapping a cell: units in the headers, and a
+    forward row's note (a fallback's reason, which can be long) as a numbered line under its table."""
+    benchmarks = data["benchmarks"]
+    any_info: dict = next((b["extra_info"] for b in benchmarks), {})
+    console.print(f"[bold]{source}[/] ({data.get('datetime', '?')})", soft_wrap=True, highlight=False)
+    console.print(f"torch {any_info.get('torch', '?')}, {any_info.get('threads', '?')} CPU threads; forward pass "
+                  f"in fp32 with TF32 off", soft_wrap=True, highlight=False)
+    fwd = _forward_table(benchmarks, console)
+    train = _train_table(benchmarks, console)
     for b in startup_rows(benchmarks):
         console.print(f"startup: {b['startup']} {_latency(b['seconds'])}, {b['ratio']:.2f}x the time of "
                       f"`python -c \"import torch\"` ({_latency(b['import_torch_seconds'])})", soft_wrap=True,

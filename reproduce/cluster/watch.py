@@ -9,6 +9,7 @@ without a final report, is failed. Never hidden: the exit code says it too (1).
 """
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,39 +108,52 @@ def table(array: slurm.Array, seeds: list[SeedView], console: Console) -> Table:
     return drawn([n if len(n) <= room else n[:max(room - 1, 0)] + "…" for n in notes])
 
 
+def _finished(seeds: list[SeedView]) -> bool:
+    return all(v.phase in ("done", "diverged", "failed") for v in seeds)
+
+
+def _watch_live(array: slurm.Array, seeds: list[SeedView], console: Console, interval: Callable[[], float]) -> None:
+    """On a terminal: the table, redrawn in place after every poll."""
+    with Live(table(array, seeds, console), console=console, transient=True, auto_refresh=False) as live:
+        while True:
+            refresh(array, seeds)
+            live.update(table(array, seeds, console), refresh=True)
+            if _finished(seeds):
+                return
+            time.sleep(interval())
+
+
+def _watch_lines(array: slurm.Array, seeds: list[SeedView], console: Console, quiet: bool,
+                 interval: Callable[[], float]) -> None:
+    """Off a terminal: a line when a seed's phase, state or epochs change (none when quiet)."""
+    last: dict[int, object] = {}   # seed -> what was last shown for it
+    while True:
+        refresh(array, seeds)
+        for v in seeds:
+            key = (v.phase, v.state, v.epochs)
+            if last.get(v.task.seed) != key and not quiet:
+                last[v.task.seed] = key
+                console.print(v.line(), highlight=False, soft_wrap=True)
+        if _finished(seeds):
+            return
+        time.sleep(interval())
+
+
 def wait(array: slurm.Array, seeds: list[SeedView], console: Console, quiet: bool = False,
          poll_s: float | None = None) -> None:
     """Until every task is done or failed, showing them unless quiet. KeyboardInterrupt passes through (the
     caller says what happens)."""
     start = time.monotonic()
-    last: dict[int, object] = {}   # seed -> what was last shown for it
 
     def interval() -> float:
         if poll_s is not None:
             return poll_s
         return FAST_POLL_S if time.monotonic() - start < FAST_FOR_S else SLOW_POLL_S
 
-    def finished() -> bool:
-        return all(v.phase in ("done", "diverged", "failed") for v in seeds)
-
     if console.is_terminal and not quiet:
-        with Live(table(array, seeds, console), console=console, transient=True, auto_refresh=False) as live:
-            while True:
-                refresh(array, seeds)
-                live.update(table(array, seeds, console), refresh=True)
-                if finished():
-                    return
-                time.sleep(interval())
-    while True:
-        refresh(array, seeds)
-        for v in seeds:    # off a terminal: a line when a seed's phase, state or epochs change
-            key = (v.phase, v.state, v.epochs)
-            if last.get(v.task.seed) != key and not quiet:
-                last[v.task.seed] = key
-                console.print(v.line(), highlight=False, soft_wrap=True)
-        if finished():
-            return
-        time.sleep(interval())
+        _watch_live(array, seeds, console, interval)
+    else:
+        _watch_lines(array, seeds, console, quiet, interval)
 
 
 def final(array: slurm.Array, seeds: list[SeedView], console: Console) -> int:

@@ -132,31 +132,48 @@ def run_one(ctx: SweepContext, seed: int, path: Path) -> str:
     returns, and the return value says why it diverged ('' when it did not). A refusal raises ReportError, an
     exception while training RunFailed (the report then says "failed"). The caller refuses conflicts for the
     whole sweep first (refuse_conflicts), before any training."""
-    cfg, device = ctx.sweep.cfg, ctx.sweep.device
-    ck_path = checkpoint.checkpoint_path(path)
-    found = resume.inspect(path, cfg, seed, device.type)  # again, under the lock: another sweep may have moved on
-    if found.action == "refuse":
-        if not ctx.options.force:
-            raise ReportError(found.why)
-        for p in (path, ck_path):
-            moved = resume.move_aside(p)
-            if moved:
-                ctx.console.print(f"--force: moved {p} aside to {moved}", highlight=False, soft_wrap=True)
-        found = resume.Found("new")
+    found = _inspected(ctx, seed, path)
     resume.remove_stale_temporaries(path)
     if found.action == "skip":
-        ck_path.unlink(missing_ok=True)  # left over by a stop between the final report and its removal
-        done = found.report
-        assert done is not None   # "skip" comes with the final report it skips for
-        if done.status == "diverged":
-            why = f"diverged at epoch {len(done.epochs)}"
-            ctx.say(f"{path}: {why} with the same config (a final result), skipped")
-            return why
-        ctx.say(f"{path}: complete with the same config, skipped")
-        return ""
+        return _skipped(ctx, path, found)
     if found.report is not None and found.report.status == "failed":
         ctx.say(f"{path}: retrying the run that failed ({found.report.reason})")
+    return _trained(ctx, seed, path, found)
 
+
+def _inspected(ctx: SweepContext, seed: int, path: Path) -> resume.Found:
+    """What is at `path` for this run; with --force, a conflicting report and checkpoint moved aside first."""
+    cfg, device = ctx.sweep.cfg, ctx.sweep.device
+    found = resume.inspect(path, cfg, seed, device.type)  # again, under the lock: another sweep may have moved on
+    if found.action != "refuse":
+        return found
+    if not ctx.options.force:
+        raise ReportError(found.why)
+    for p in (path, checkpoint.checkpoint_path(path)):
+        moved = resume.move_aside(p)
+        if moved:
+            ctx.console.print(f"--force: moved {p} aside to {moved}", highlight=False, soft_wrap=True)
+    return resume.Found("new")
+
+
+def _skipped(ctx: SweepContext, path: Path, found: resume.Found) -> str:
+    """A final report with the same config: said and skipped; why it diverged, or ''."""
+    # A checkpoint here was left over by a stop between the final report and its removal.
+    checkpoint.checkpoint_path(path).unlink(missing_ok=True)
+    done = found.report
+    assert done is not None   # "skip" comes with the final report it skips for
+    if done.status == "diverged":
+        why = f"diverged at epoch {len(done.epochs)}"
+        ctx.say(f"{path}: {why} with the same config (a final result), skipped")
+        return why
+    ctx.say(f"{path}: complete with the same config, skipped")
+    return ""
+
+
+def _trained(ctx: SweepContext, seed: int, path: Path, found: resume.Found) -> str:
+    """Trains the run from where `found` says to its end: why it diverged, or ''; RunFailed when it failed."""
+    cfg, device = ctx.sweep.cfg, ctx.sweep.device
+    ck_path = checkpoint.checkpoint_path(path)
     report = RunReport(model=cfg.run_name, params=ctx.audit["params"], audit=ctx.audit, seed=seed,
                        config=cfg.to_dict(), device=device.type, environment=ctx.environment, data=ctx.data,
                        fingerprint=resume.run_fingerprint(cfg, seed, device.type),
