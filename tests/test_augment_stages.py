@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from reproduce.training.augment import BACKGROUND, Augment
+from reproduce.training.augment import BACKGROUND, Affine, Augment
 from reproduce.training.augmentation import geometry, pixels
 
 CPU = torch.device("cpu")
@@ -31,7 +31,7 @@ def lit(x, background=BACKGROUND) -> torch.Tensor:
 
 
 def only(more: dict, seed=0, **kw) -> Augment:
-    return Augment(0, 0, [1, 1], seed, CPU, more, **kw)
+    return Augment(Affine(), seed, CPU, more, **kw)
 
 
 def test_erasing_sets_one_rectangle_to_its_value():
@@ -118,7 +118,7 @@ def test_color_jitter_scales_brightness_and_contrast_within_their_ranges():
 
 
 def test_translate_per_axis():
-    theta = Augment(0, [0.1, 0.0], [1, 1], 0, CPU).thetas(2000, CPU)
+    theta = Augment(Affine(0, [0.1, 0.0], [1, 1]), 0, CPU).thetas(2000, CPU)
     assert theta[:, 0, 2].abs().max() <= 0.2 + 1e-6
     assert theta[:, 0, 2].std() > 0.08
     assert torch.all(theta[:, 1, 2] == 0)
@@ -151,8 +151,8 @@ def test_same_seed_same_bytes_and_a_fixed_number_of_draws_per_stage():
 def test_rotation_translation_and_scale_alone_take_the_old_path_bit_for_bit():
     """The augmentation as it was before the other stages existed, written out: its bytes must not move."""
     x = square(64) + torch.randn(64, 1, 28, 28) * 0.1
-    new = Augment(8, 0.08, [0.92, 1.08], 7, CPU)
-    old = Augment(8, 0.08, [0.92, 1.08], 7, CPU)
+    new = Augment(Affine(8, 0.08, [0.92, 1.08]), 7, CPU)
+    old = Augment(Affine(8, 0.08, [0.92, 1.08]), 7, CPU)
     for _ in range(2):
         grid = F.affine_grid(old.thetas(64, CPU, x.dtype), list(x.shape), align_corners=False)
         expected = F.grid_sample(x - BACKGROUND, grid, mode="bilinear", padding_mode="zeros",

@@ -154,12 +154,13 @@ def test_a_slurm_task_keeps_the_notebook_in_its_report(tmp_path, mnist_root):
     from reproduce.data.mnist import ensure_mnist
     from reproduce.plan.beside import from_run
     from reproduce.plan.build import config_of
+    from reproduce.sweep.options import SweepOptions
     nb = answer(tmp_path / "answer.ipynb")
     args = build_parser().parse_args(["run", "--model", str(nb), "--recipe", str(nb), "--epochs", "1",
                                       "--train-limit", "256"])
     kept = from_run(str(nb), nb, False)
-    task = SeedTask(config_of(run_request(args), in_flag_terms), "cpu", ensure_mnist(mnist_root), tmp_path / "out", threads=1,
-                    notebook=kept.record)
+    task = SeedTask(config_of(run_request(args), in_flag_terms), "cpu", ensure_mnist(mnist_root), tmp_path / "out",
+                    SweepOptions(threads=1, notebook=kept.record))
     assert load(task(0)).notebook == kept.record
     assert kept.record["file"] == "answer.ipynb"
 

@@ -249,8 +249,9 @@ def test_a_task_interrupted_again_and_again_without_progress_gives_up(tmp_path):
     pytest.importorskip("submitit")
     from reproduce.cluster.task import MAX_STALLED, SeedTask
     from reproduce.data.mnist import DataInfo
+    from reproduce.sweep.options import SweepOptions
     from reproduce.training.config import TrainConfig
-    task = SeedTask(TrainConfig(epochs=3), "cpu", DataInfo(str(tmp_path), "local"), tmp_path, threads=1)
+    task = SeedTask(TrainConfig(epochs=3), "cpu", DataInfo(str(tmp_path), "local"), tmp_path, SweepOptions(threads=1))
     for _ in range(MAX_STALLED):
         again = task.checkpoint(0)
         assert again.function is task

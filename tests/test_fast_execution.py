@@ -100,7 +100,7 @@ FAULTS_PER_STEP = r"""
 import resource, sys, torch
 from reproduce.training import execution
 from reproduce.training.config import TrainConfig
-from reproduce.training.trainer import make_model, train_epoch
+from reproduce.training.trainer import EpochSteps, make_model, train_epoch
 torch.set_num_threads(1)
 cfg = TrainConfig(execution=sys.argv[1])
 net, opt, order = make_model(cfg, 0, torch.device("cpu"))
@@ -109,7 +109,7 @@ y = torch.randint(0, 10, (512,))
 def faults_per_step():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     with execution.kernels(cfg.execution):
-        train_epoch(net, opt, x, y, batch_size=128, order=order)
+        train_epoch(net, opt, x, y, EpochSteps(batch_size=128, order=order))
     return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 4
 for _ in range(3):
     faults_per_step()  # the heap grows to what the steps need

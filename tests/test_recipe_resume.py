@@ -68,16 +68,16 @@ def test_a_seed_alone_equals_the_same_seed_inside_a_sweep(mnist_root, tmp_path):
 
 def test_a_checkpoint_from_before_schedules_resumes(mnist_cpu, tmp_path):
     """Checkpoints of the seed recipe written before this change have no 'schedule' or 'augment' key."""
-    from reproduce.training.trainer import start_run, train
+    from reproduce.training.trainer import TrainOptions, start_run, train
     cfg, cpu = TrainConfig(epochs=2, train_limit=256), torch.device("cpu")
     whole = train(cfg, 0, mnist_cpu, cpu)
     state = start_run(cfg, 0, cpu)
-    train(cfg, 0, mnist_cpu, cpu, start=state, stop_after=1)
+    train(cfg, 0, mnist_cpu, cpu, TrainOptions(start=state, stop_after=1))
     path = tmp_path / ".ck"
     checkpoint.save(path, state, "fp", cpu, 1.0)
     ck = checkpoint.read(path)
     del ck["schedule"], ck["augment"]
-    resumed = train(cfg, 0, mnist_cpu, cpu, start=checkpoint.resume(ck, cfg, 0, cpu, 256))
+    resumed = train(cfg, 0, mnist_cpu, cpu, TrainOptions(start=checkpoint.resume(ck, cfg, 0, cpu, 256)))
     strip = lambda es: [{**e.__dict__, "seconds": None} for e in es]
     assert strip(resumed[0]) == strip(whole[0])
     assert resumed[1] == whole[1]

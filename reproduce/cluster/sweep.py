@@ -36,8 +36,7 @@ def run_on_cluster(sweep: Sweep, slurm_options: SlurmOptions, console: Console, 
     data = sweep.data
     # Absolute paths: the task runs from the submitting directory too, but a node should not depend on it.
     where = DataInfo(str(Path(data.root).resolve()), data.source, data.sha256)
-    task = SeedTask(cfg, sweep.device.type, where, out.resolve(), threads=options.threads, force=options.force,
-                    notebook=options.notebook)
+    task = SeedTask(cfg, sweep.device.type, where, out.resolve(), options)
     array = slurm.submit(task, seeds, slurm_options, out, job_name=f"reproduce-{cfg.run_name}")
     ids = array.tasks[0].job_id + (f"..{array.tasks[-1].job_id}" if len(seeds) > 1 else "")
     console.print(f"submitted SLURM job {array.array_id} (task {ids} for seed {' '.join(map(str, seeds))}); logs "

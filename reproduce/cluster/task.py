@@ -56,12 +56,15 @@ def starts(log_text: str) -> list[int]:
 class SeedTask(submitit.helpers.Checkpointable):
     """Called as task(seed) on a node. Holds only what the submitting command decided (pickled by submitit)."""
 
-    def __init__(self, cfg: TrainConfig, device: str, data: DataInfo, out: Path, *, threads: int | None = None,
-                 force: bool = False, notebook: dict | None = None):
+    def __init__(self, cfg: TrainConfig, device: str, data: DataInfo, out: Path,
+                 options: SweepOptions | None = None):
+        """options: the submitting sweep's; a task keeps its threads, force and notebook (only those pickle)."""
+        options = options or SweepOptions()
         self.cfg, self.device, self.data, self.out = cfg, device, data, Path(out)
-        self.threads, self.force = threads, force
-        self.notebook = notebook    # the notebook the network or recipe came from, kept in the report (a task
-        # pickled before this field existed has none)
+        self.threads, self.force = options.threads, options.force
+        # the notebook the network or recipe came from, kept in the report (a task pickled before this field
+        # existed has none)
+        self.notebook = options.notebook
         self.stalled = 0            # interruptions in a row that saved no new epoch
         self.saved_at_start = 0
 

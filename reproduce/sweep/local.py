@@ -26,7 +26,7 @@ from reproduce.sweep.outcome import RunFailed, SweepOutcome
 from reproduce.sweep.progress import RunProgress, SweepProgress
 from reproduce.training import determinism, environment, execution
 from reproduce.training.config import TrainConfig
-from reproduce.training.trainer import Diverged, start_run, train, weights_sha256
+from reproduce.training.trainer import Diverged, TrainOptions, start_run, train, weights_sha256
 
 
 def pick_device(name: str) -> torch.device:
@@ -239,8 +239,8 @@ def train_run(ctx: SweepContext, seed: int, path: Path, report: RunReport, state
                      quiet=ctx.options.quiet, sweep=ctx.progress) as progress:
         if progress.bar and state.epochs:
             progress.bar.advance(progress.epoch_task, len(state.epochs))
-        _, report.weights_sha256, _ = train(cfg, seed, ctx.tensors, device, on_epoch=on_epoch,
-                                            on_batch=progress.batch, start=state)
+        options = TrainOptions(on_epoch=on_epoch, on_batch=progress.batch, start=state)
+        _, report.weights_sha256, _ = train(cfg, seed, ctx.tensors, device, options)
     report.train_seconds = time.perf_counter() - t0
     report.status = "complete"
     report.save(path)

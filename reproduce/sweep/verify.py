@@ -16,7 +16,7 @@ from reproduce.errors import UsageError
 from reproduce.record.schema import ReportError, load
 from reproduce.training import environment, precision
 from reproduce.training.config import TrainConfig
-from reproduce.training.trainer import Diverged, train, weights_sha256
+from reproduce.training.trainer import Diverged, TrainOptions, train, weights_sha256
 
 NOT_COMPARED = {"seconds"}  # wall time: differs on every run
 
@@ -81,7 +81,7 @@ def _rerun(cfg: TrainConfig, report, data, device: torch.device, k: int, say) ->
             first_bad.append((e.epoch, diff))
 
     try:
-        _, digest, _ = train(cfg, report.seed, data, device, on_epoch=on_epoch, stop_after=k)
+        _, digest, _ = train(cfg, report.seed, data, device, TrainOptions(on_epoch=on_epoch, stop_after=k))
     except Diverged as d:
         # A diverged report's last epoch is where it diverged: the re-run must diverge there, with the same figures.
         on_epoch(d.record)

@@ -63,8 +63,10 @@ def _params(opt: torch.optim.Optimizer) -> list[torch.Tensor]:
 class GraphedTraining:
     """One run's training epochs with the step captured (capture=True, CUDA) or called as is (capture=False)."""
 
-    def __init__(self, net: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+    def __init__(self, net: nn.Module, opt: torch.optim.Optimizer, data: tuple[torch.Tensor, torch.Tensor],
                  batch_size: int, capture: bool, loss_fn=F.nll_loss):
+        """data: the training images and their labels."""
+        x, y = data
         if capture and x.device.type != "cuda":
             raise ValueError("the graph execution captures CUDA graphs: it needs a CUDA device")
         self.net, self.opt, self.x, self.y, self.batch_size, self.loss_fn = net, opt, x, y, batch_size, loss_fn
