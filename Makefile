@@ -85,9 +85,11 @@ test: $(SETUP)
 test-fast: $(SETUP)
 	$(PYTHON) -m pytest -q -m "not slow" tests
 
-# ruff (pyproject.toml [tool.ruff]): pycodestyle, pyflakes, import order, bugbear.
+# ruff (pyproject.toml [tool.ruff]): pycodestyle, pyflakes, import order, bugbear, complexity, argument count,
+# named catches, today's syntax, simpler forms, pytest idioms; then mypy ([tool.mypy]) on reproduce/ and bench/.
 lint: $(SETUP)
 	$(PYTHON) -m ruff check .
+	$(PYTHON) -m mypy
 
 bench: $(SETUP)
 	$(BENCH_PYTEST)

@@ -8,8 +8,8 @@ and shapes in the same run as the reference loop, bounds the trainer's possible 
 reference / convolutions. bench/test_train_throughput.py reports it as the "convolutions only" row.
 """
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, List
 
 import torch
 import torch.nn as nn
@@ -25,12 +25,12 @@ class ConvCall:
     memory_format: torch.memory_format
 
 
-def step_convolutions(net: nn.Module, images: torch.Tensor) -> List[ConvCall]:
+def step_convolutions(net: nn.Module, images: torch.Tensor) -> list[ConvCall]:
     """The convolutions of one forward pass of net on images, in call order (forward hooks). It runs a copy
     in eval mode: the same shapes and layouts as training, and no dropout draw or BatchNorm update that would
     change net or the random stream."""
     net = copy.deepcopy(net).eval()
-    calls: List[ConvCall] = []
+    calls: list[ConvCall] = []
 
     def record(conv, inputs, _output):
         x = inputs[0]
@@ -47,7 +47,7 @@ def step_convolutions(net: nn.Module, images: torch.Tensor) -> List[ConvCall]:
     return calls
 
 
-def convolutions_only(calls: List[ConvCall], seed: int = 0) -> Callable[[], None]:
+def convolutions_only(calls: list[ConvCall], seed: int = 0) -> Callable[[], None]:
     """A function doing exactly the convolution work of one step: each call's forward, then its backward, on
     random tensors of the recorded shapes and layouts, with copies of the recorded weights (net is not
     touched)."""

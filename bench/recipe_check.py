@@ -60,6 +60,7 @@ def check_resume(args, out: Path) -> dict:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(run_cmd(args, *recipe, "--out", str(stopped)), cwd=REPO, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None   # stdout=PIPE
     for line in proc.stdout:
         if "epoch  1 " in line:
             break

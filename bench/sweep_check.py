@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional
 
 from reproduce.files.atomic import write_text
 from reproduce.flags import at_least_one
@@ -33,7 +32,7 @@ class CheckError(Exception):
     pass
 
 
-def run_args(args, seeds: str, out: Path) -> List[str]:
+def run_args(args, seeds: str, out: Path) -> list[str]:
     cmd = [sys.executable, "-m", "reproduce", "run", "--seeds", seeds, "--epochs", str(args.epochs),
            "--device", args.device, "--execution", args.execution, "--quiet", "--out", str(out)]
     if args.threads:
@@ -43,7 +42,7 @@ def run_args(args, seeds: str, out: Path) -> List[str]:
     return cmd
 
 
-def launch(cmds: List[List[str]], logs: List[Path], deadline: float) -> float:
+def launch(cmds: list[list[str]], logs: list[Path], deadline: float) -> float:
     """Start every command at once, wait for all; wall seconds. CheckError naming the log of a failure."""
     start = time.perf_counter()
     procs = []
@@ -111,7 +110,7 @@ class Parser(argparse.ArgumentParser):
         raise CheckError(message)
 
 
-def parse(argv: Optional[List[str]]):
+def parse(argv: list[str] | None):
     p = Parser(prog="python -m bench.sweep_check", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--device", choices=["cpu", "cuda"], default="cuda")

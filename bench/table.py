@@ -19,7 +19,6 @@ when there is no run to show or the file is not a pytest-benchmark JSON.
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 DEFAULT_FOLDER = Path("reports/bench")
 
@@ -64,7 +63,7 @@ def _note(info: dict) -> str:
     return "; ".join(notes)
 
 
-def forward_rows(benchmarks: List[dict]) -> List[dict]:
+def forward_rows(benchmarks: list[dict]) -> list[dict]:
     runs = [b for b in benchmarks if "variant" in b["extra_info"]]
     eager = {(b["extra_info"]["model"], b["extra_info"]["device"], b["extra_info"]["batch"]): b["stats"]["median"]
              for b in runs if b["extra_info"]["variant"] == "eager"}
@@ -82,7 +81,7 @@ def forward_rows(benchmarks: List[dict]) -> List[dict]:
     return sorted(rows, key=lambda r: (r["model"], r["device"], r["batch"], order.get(r["variant"], 9)))
 
 
-def train_rows(benchmarks: List[dict]) -> List[dict]:
+def train_rows(benchmarks: list[dict]) -> list[dict]:
     """Per model and device: the reference loop's row and the trainer's (and its bf16 twin's), all from the
     trainer's result (the loops alternate inside one benchmark; see bench/test_train_throughput.py)."""
     rows = []
@@ -120,7 +119,7 @@ def _milliseconds(seconds: float) -> str:
     return f"{seconds * 1e3:,.3f}"
 
 
-def startup_rows(benchmarks: List[dict]) -> List[dict]:
+def startup_rows(benchmarks: list[dict]) -> list[dict]:
     """bench/test_startup.py's result: the command line's answer time and its ratio to importing torch."""
     return [{"startup": b["extra_info"]["startup"], "seconds": b["stats"]["median"],
              "import_torch_seconds": b["extra_info"]["import_torch_seconds"],
@@ -132,11 +131,11 @@ def _latency(seconds: float) -> str:
     return f"{seconds * 1e3:,.3f} ms" if seconds < 1 else f"{seconds:,.2f} s"
 
 
-def _speedup(x: Optional[float]) -> str:
+def _speedup(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}x"
 
 
-def merge(runs: List[dict]) -> dict:
+def merge(runs: list[dict]) -> dict:
     """Several partial runs (e.g. the GPU check's two invocations) as one; later results win per benchmark."""
     by_name = {}
     for run in runs:
@@ -145,21 +144,15 @@ def merge(runs: List[dict]) -> dict:
     return {"datetime": runs[-1].get("datetime", "?"), "benchmarks": list(by_name.values())}
 
 
-def render(data: dict, source: str, console) -> None:
-    """Both tables, each fitting an 80-column terminal without wrapping a cell: units in the headers, and a
-    forward row's note (a fallback's reason, which can be long) as a numbered line under its table."""
+def _table(title: str):
     from rich import box
     from rich.table import Table
-    benchmarks = data["benchmarks"]
-    any_info = next((b["extra_info"] for b in benchmarks), {})
-    console.print(f"[bold]{source}[/] ({data.get('datetime', '?')})", soft_wrap=True, highlight=False)
-    console.print(f"torch {any_info.get('torch', '?')}, {any_info.get('threads', '?')} CPU threads; forward pass "
-                  f"in fp32 with TF32 off", soft_wrap=True, highlight=False)
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
 
-    def table(title: str) -> Table:
-        return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
 
-    fwd = table("Forward pass in eval mode (speed-up against eager, same run)")
+def _forward_table(benchmarks: list[dict], console):
+    """The forward-pass table, printed with its numbered notes and the devices' names when it has rows."""
+    fwd = _table("Forward pass in eval mode (speed-up against eager, same run)")
     for col in ("model", "device", "batch", "variant", "ms/call", "images/s", "vs eager"):
         fwd.add_column(col, justify="left" if col in ("model", "device", "variant") else "right", no_wrap=True)
     notes = []
@@ -176,8 +169,12 @@ def render(data: dict, source: str, console) -> None:
         for n, note in enumerate(notes, 1):
             console.print(f"[{n}] {note}", soft_wrap=True, highlight=False, markup=False)
         console.print("devices: " + "; ".join(names), soft_wrap=True, highlight=False)
+    return fwd
 
-    train = table("Training, batch 128 (speed-up against the reference loop, same run)")
+
+def _train_table(benchmarks: list[dict], console):
+    """The training table, printed when it has rows."""
+    train = _table("Training, batch 128 (speed-up against the reference loop, same run)")
     train.caption = ("s/epoch: derived, s/step x 469 steps; vs ref: speed-up against the reference loop; "
                      "augment (N%): its share of a trainer step")
     train.caption_justify = "left"
@@ -189,6 +186,19 @@ def render(data: dict, source: str, console) -> None:
                       f"{r['images_per_s']:,.0f}", _speedup(r["speedup"]))
     if train.row_count:
         console.print(train, highlight=False)
+    return train
+
+
+def render(data: dict, source: str, console) -> None:
+    """Both tables, each fitting an 80-column terminal without wrapping a cell: units in the headers, and a
+    forward row's note (a fallback's reason, which can be long) as a numbered line under its table."""
+    benchmarks = data["benchmarks"]
+    any_info: dict = next((b["extra_info"] for b in benchmarks), {})
+    console.print(f"[bold]{source}[/] ({data.get('datetime', '?')})", soft_wrap=True, highlight=False)
+    console.print(f"torch {any_info.get('torch', '?')}, {any_info.get('threads', '?')} CPU threads; forward pass "
+                  f"in fp32 with TF32 off", soft_wrap=True, highlight=False)
+    fwd = _forward_table(benchmarks, console)
+    train = _train_table(benchmarks, console)
     for b in startup_rows(benchmarks):
         console.print(f"startup: {b['startup']} {_latency(b['seconds'])}, {b['ratio']:.2f}x the time of "
                       f"`python -c \"import torch\"` ({_latency(b['import_torch_seconds'])})", soft_wrap=True,

@@ -46,7 +46,7 @@ def inference_flags():
 
 
 @pytest.mark.parametrize("model_name", sorted(model.MODELS))
-@pytest.mark.parametrize("device,batch,variant", cases())
+@pytest.mark.parametrize(("device", "batch", "variant"), cases())
 def test_forward(benchmark, inference_flags, model_name, device, batch, variant):
     benchmark.group = f"forward {model_name} {device} batch {batch}"
     net = randomize_batchnorm(model.build(model_name), seed=0).to(device).eval()

@@ -40,10 +40,10 @@ from bench import reference_loop
 from bench.common import common_info, devices, median_seconds, synchronizer
 from bench.conv_floor import convolutions_only, step_convolutions
 from reproduce.training import execution, optim, precision
-from reproduce.training.augment import Augment
+from reproduce.training.augment import Affine, Augment
 from reproduce.training.config import TrainConfig
 from reproduce.training.recipe import load as load_recipe
-from reproduce.training.trainer import make_model, train_epoch
+from reproduce.training.trainer import EpochSteps, make_model, train_epoch
 
 MODELS = ("seed", "frontier")
 
@@ -75,7 +75,9 @@ def mnist_train():
 
 def configs(name: str):
     """The model's recipe as the suite's default trainer ("fast"), the reference loop ("plain") and bf16."""
-    trainer = TrainConfig(model=name, **load_recipe(models.resolve(name).recipe))
+    recipe = models.resolve(name).recipe
+    assert recipe is not None   # every network of the suite comes with its recipe
+    trainer = TrainConfig(model=name, **load_recipe(recipe))
     return trainer, replace(trainer, execution="plain"), replace(trainer, precision="bf16")
 
 
@@ -105,7 +107,7 @@ def test_train_throughput(benchmark, mnist_train, device, name):
     with execution.kernels(fast_cfg.execution):
         conv_step = convolutions_only(step_convolutions(net, fast_x[:BATCH]))
     recipe = load_recipe(EXAMPLES / "my_recipe.toml")["augment"]
-    augment = Augment(recipe["rotate"], recipe["translate"], recipe["scale"], 0, torch.device(device))
+    augment = Augment(Affine(recipe["rotate"], recipe["translate"], recipe["scale"]), 0, torch.device(device))
     every = Augment.from_config(TrainConfig(**load_recipe(EXAMPLES / "every_augmentation.toml")), 0,
                                 torch.device(device))
     reference_rounds, conv_rounds, augment_rounds, every_rounds, bf16_rounds = [], [], [], [], []
@@ -118,7 +120,7 @@ def test_train_throughput(benchmark, mnist_train, device, name):
         if bf16_problem is None:   # a device without bf16 has no such row (the reason is in extra_info)
             start = time.perf_counter()
             with execution.kernels(bf16_cfg.execution):
-                train_epoch(bf16_forward, bf16_opt, fast_x, y, batch_size=BATCH, order=bf16_order, loss_fn=loss_fn)
+                train_epoch(bf16_forward, bf16_opt, fast_x, y, EpochSteps(BATCH, bf16_order, loss_fn))
             sync()
             bf16_rounds.append(time.perf_counter() - start)
         start = time.perf_counter()
@@ -140,7 +142,7 @@ def test_train_throughput(benchmark, mnist_train, device, name):
 
     def trainer_round():
         with execution.kernels(fast_cfg.execution):
-            train_epoch(net, opt, fast_x, y, batch_size=BATCH, order=order, loss_fn=loss_fn)
+            train_epoch(net, opt, fast_x, y, EpochSteps(BATCH, order, loss_fn))
         sync()
     # A round is seconds long: a fixed number of rounds after one warm-up round of each loop, not
     # pytest-benchmark's calibration (which would spend a minute per loop finding out that one is enough).

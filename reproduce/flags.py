@@ -4,7 +4,7 @@ recipe can set as well is checked by TrainConfig.problems() instead, and worded 
 read it (reproduce/cli.py, reproduce/training/recipe.py). Imports nothing of the suite, so every layer's flags
 can use it."""
 import argparse
-from typing import Callable
+from collections.abc import Callable
 
 
 def at_least(least: int) -> Callable[[str], int]:

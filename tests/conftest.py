@@ -79,5 +79,8 @@ def assert_recipe_refused(tmp_path: Path, capsys, text: str, said: str) -> None:
     code = main(["run", "--recipe", str(path), "--seeds", "0", "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2, err
-    assert f"{path}: " in err and said in err, err
-    assert err.count("\n") == 1 and "Traceback" not in err and not out.exists()
+    assert f"{path}: " in err, err
+    assert said in err, err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+    assert not out.exists()

@@ -52,12 +52,14 @@ def checked(tmp_path_factory, mnist_root):
 def test_check_trains_the_seeds_and_prints_the_claim_beside_them(checked):
     tmp, code, printed = checked
     assert code == 1   # one epoch on 256 images is far from 99.4 %
-    assert "claimed (one run)" in printed and "best 99.46 % at epoch 3, final 99.46 % at epoch 3" in printed
+    assert "claimed (one run)" in printed
+    assert "best 99.46 % at epoch 3, final 99.46 % at epoch 3" in printed
     assert re.search(rf"printed params\s+{NET_PARAMS:,} \(its Total params:\)", printed)
     words = " ".join(printed.split())   # the standing is a sentence under the table, wrapped to the terminal
     assert "the claim among them: the claimed final 99.46 % is above all 2 honest runs, whose best is" in words
     assert "answer.ipynb: the claim holds at the final epoch on 0 of 2 seeds." in printed
-    assert "final epoch ≥ 99.4" in printed and "Wilson 95%" in printed
+    assert "final epoch ≥ 99.4" in printed
+    assert "Wilson 95%" in printed
     # every cell of the verdict's table on one line of an 80-column terminal
     assert "constraints             params < 20k ✓ BN ✓ Dropout ✓ FC ✓ GAP ✓ epochs < 20 ✓" in printed
     assert "best 99.46 % at epoch 3, final 99.46 % at epoch 3" in printed
@@ -74,7 +76,9 @@ def test_the_network_and_recipe_are_kept_beside_the_reports_and_the_notebook_rec
     assert r.config["model_sha256"] == hashlib.sha256(model_py.read_bytes()).hexdigest()
     assert r.notebook["sha256"] == hashlib.sha256((tmp / "answer.ipynb").read_bytes()).hexdigest()
     assert r.config["schedule"] == {"name": "step", "step_size": 6, "gamma": 0.1}
-    assert r.config["augment"]["rotate"] == 7.0 and r.config["momentum"] == 0.9 and r.params == NET_PARAMS
+    assert r.config["augment"]["rotate"] == 7.0
+    assert r.config["momentum"] == 0.9
+    assert r.params == NET_PARAMS
 
 
 def test_a_seed_gives_the_same_numbers_alone_as_in_the_sweep(checked, mnist_root):
@@ -93,9 +97,13 @@ def test_a_finished_check_is_read_again_without_training_and_json_gives_the_verd
     code = main(["check", str(tmp / "answer.ipynb"), "--seeds", "0-1", *TINY, "--out", str(tmp / "out"),
                  "--data-dir", str(mnist_root), "--target", "5", "--format", "json"])
     got = json.loads(capsys.readouterr().out)
-    assert code == 0 and got["ok"] is True   # both runs end above 5 %: every seed passes
+    # both runs end above 5 %: every seed passes
+    assert code == 0
+    assert got["ok"] is True
     nb = got["notebooks"][0]
-    assert nb["claim"]["final"] == 99.46 and nb["summary"]["final_passing"] == 2 and len(nb["finals"]) == 2
+    assert nb["claim"]["final"] == 99.46
+    assert nb["summary"]["final_passing"] == 2
+    assert len(nb["finals"]) == 2
 
 
 def test_bad_input_is_one_line_exit_2_and_nothing_trained(tmp_path, capsys, mnist_root):
@@ -115,7 +123,9 @@ def test_bad_input_is_one_line_exit_2_and_nothing_trained(tmp_path, capsys, mnis
         code = main(["check", *map(str, notebooks), "--seeds", "0", *TINY, "--out", str(tmp_path / "out"),
                      "--data-dir", str(mnist_root)])
         err = capsys.readouterr().err
-        assert code == 2 and says in err and err.count("\n") == 1, (says, err)
+        assert code == 2, (says, err)
+        assert says in err, (says, err)
+        assert err.count("\n") == 1, (says, err)
         assert not (tmp_path / "out").exists()
 
 
@@ -127,7 +137,8 @@ def test_several_notebooks_give_a_row_each_and_approximate_is_recorded(tmp_path,
     out = capsys.readouterr().out
     assert code == 1
     rows = [line for line in out.splitlines() if line.startswith("| good.ipynb") or line.startswith("| flip.ipynb")]
-    assert len(rows) == 2 and all(f"| {NET_PARAMS:,} | 99.46 | 0/1 |" in r for r in rows)
+    assert len(rows) == 2
+    assert all(f"| {NET_PARAMS:,} | 99.46 | 0/1 |" in r for r in rows)
     assert "- flip.ipynb: left out by --approximate: the transform RandomVerticalFlip" in out   # named once
     r = load(tmp_path / "out" / "flip" / "flip-seed0.json")
     assert r.notebook["left_out"][0].startswith("the transform RandomVerticalFlip")
@@ -143,13 +154,15 @@ def test_a_slurm_task_keeps_the_notebook_in_its_report(tmp_path, mnist_root):
     from reproduce.data.mnist import ensure_mnist
     from reproduce.plan.beside import from_run
     from reproduce.plan.build import config_of
+    from reproduce.sweep.options import SweepOptions
     nb = answer(tmp_path / "answer.ipynb")
     args = build_parser().parse_args(["run", "--model", str(nb), "--recipe", str(nb), "--epochs", "1",
                                       "--train-limit", "256"])
     kept = from_run(str(nb), nb, False)
-    task = SeedTask(config_of(run_request(args), in_flag_terms), "cpu", ensure_mnist(mnist_root), tmp_path / "out", threads=1,
-                    notebook=kept.record)
-    assert load(task(0)).notebook == kept.record and kept.record["file"] == "answer.ipynb"
+    task = SeedTask(config_of(run_request(args), in_flag_terms), "cpu", ensure_mnist(mnist_root), tmp_path / "out",
+                    SweepOptions(threads=1, notebook=kept.record))
+    assert load(task(0)).notebook == kept.record
+    assert kept.record["file"] == "answer.ipynb"
 
 
 def test_the_network_from_a_file_beside_the_notebook(tmp_path, capsys, mnist_root):
@@ -158,9 +171,12 @@ def test_the_network_from_a_file_beside_the_notebook(tmp_path, capsys, mnist_roo
     code = main(["check", str(nb), "--model", "examples/my_net.py:Net", "--seeds", "0", *TINY,
                  "--out", str(tmp_path / "out"), "--data-dir", str(mnist_root)])
     printed = " ".join(capsys.readouterr().out.split())   # as read, whatever the terminal's width
-    assert code == 1 and "the claimed final 99.41 % is above the one honest run's" in printed
+    assert code == 1
+    assert "the claimed final 99.41 % is above the one honest run's" in printed
     r = load(tmp_path / "out" / "theirs" / "my_net.Net-seed0.json")
-    assert r.params == 7578 and r.config["epochs"] == 1 and r.notebook["file"] == "theirs.ipynb"
+    assert r.params == 7578
+    assert r.config["epochs"] == 1
+    assert r.notebook["file"] == "theirs.ipynb"
     assert not (tmp_path / "out" / "theirs" / "theirs.model.py").exists()   # the network is the file's
     # Again with 2 epochs: theirs' folder now holds a run of another config, refused before anything trains.
     fresh = write(tmp_path / "fresh.ipynb", notebook(IMPORTS, TRAIN, outputs={1: [stream(pytorch_lines([99.0]))]}))
@@ -168,5 +184,7 @@ def test_the_network_from_a_file_beside_the_notebook(tmp_path, capsys, mnist_roo
     code = main(["check", str(fresh), str(nb), "--model", "examples/my_net.py:Net", "--seeds", "0", *TINY,
                  "--epochs", "2", "--out", str(tmp_path / "out"), "--data-dir", str(mnist_root)])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "my_net.Net-seed0.json" in err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "my_net.Net-seed0.json" in err
     assert not (tmp_path / "out" / "fresh").exists()

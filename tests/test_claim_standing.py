@@ -11,7 +11,8 @@ FINALS = [99.24, 99.27, 99.29, 99.31, 99.31, 99.33, 99.35, 99.38]
 def test_a_claim_above_every_honest_run_is_ranked_first_with_its_rarity():
     s = standing_of(99.46, FINALS, 10_000)
     mean, sd = stats.mean_sd(FINALS)
-    assert (s.rank, s.runs) == (1, 8) and s.high < 99.46
+    assert (s.rank, s.runs) == (1, 8)
+    assert s.high < 99.46
     assert s.one_in == pytest.approx(1 / stats.upper_tail(99.46, mean, sd))
     said = sentence(s)
     assert "ranks 1 of 9 beside the 8 honest finals" in said
@@ -21,14 +22,19 @@ def test_a_claim_above_every_honest_run_is_ranked_first_with_its_rarity():
 
 def test_a_claim_inside_the_prediction_interval_gets_no_rarity():
     s = standing_of(99.33, FINALS, 10_000)
-    assert s.rank == 3 and s.one_in is None   # 99.35 and 99.38 are above it and "is inside it" in sentence(s)
+    # 99.35 and 99.38 are above it and "is inside it" in sentence(s)
+    assert s.rank == 3
+    assert s.one_in is None
     low = standing_of(99.0, FINALS, 10_000)
-    assert low.rank == 9 and "is below it" in sentence(low) and "end that low" in sentence(low)
+    assert low.rank == 9
+    assert "is below it" in sentence(low)
+    assert "end that low" in sentence(low)
 
 
 def test_one_honest_run_gives_a_rank_and_no_interval():
     s = standing_of(99.46, [99.3], 10_000)
-    assert s.low is None and sentence(s).startswith("ranks 1 of 2 beside the 1 honest final ")
+    assert s.low is None
+    assert sentence(s).startswith("ranks 1 of 2 beside the 1 honest final ")
     assert standing_of(99.46, [], 10_000) is None
 
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -74,17 +75,21 @@ def test_a_sweep_on_slurm_writes_the_local_runs_bytes(slurm_cluster, mnist_root,
     here = local_run(*SMALL, "--seeds", "0-2", "--out", tmp_path / "local", mnist_root=mnist_root)  # meanwhile
     on = run_cli("run", *SMALL, "--seeds", "0-2", *ON_SLURM, "--out", tmp_path / "slurm", env_extra=env)
     assert on.returncode == 0, on.stdout + on.stderr
-    assert "submitted SLURM job" in on.stdout and ": 3 done" in on.stdout, on.stdout
+    assert "submitted SLURM job" in on.stdout, on.stdout
+    assert ": 3 done" in on.stdout, on.stdout
     assert here.wait(timeout=600) == 0, here.stderr.read()
     for seed in range(3):
         name = f"seed-seed{seed}.json"
         assert numbers(tmp_path / "slurm" / name) == numbers(tmp_path / "local" / name)
         report = json.loads((tmp_path / "slurm" / name).read_text())
-        assert report["status"] == "complete" and report["environment"]["torch_threads"] == 1  # from the allocation
+        # from the allocation
+        assert report["status"] == "complete"
+        assert report["environment"]["torch_threads"] == 1
     assert not list((tmp_path / "slurm").glob(".*.ckpt"))
     assert (tmp_path / "slurm" / ".slurm").is_dir()          # submitit's files: hidden, beside the runs
     shown = run_cli("report", tmp_path / "slurm")
-    assert shown.returncode == 1 and re.search(r"some epoch ≥ 99.4 +0/3", shown.stdout)   # 1 epoch, 3 runs only
+    assert shown.returncode == 1
+    assert re.search(r"some epoch ≥ 99.4 +0/3", shown.stdout)
 
 
 @pytest.mark.slow   # brings up SLURM and trains on it: left out by make test-fast
@@ -104,7 +109,8 @@ def test_a_task_stopped_like_a_preempted_one_is_requeued_and_resumes_bit_identic
         job = first.split()[3]           # one seed: a plain job, its id is the task's
         report, deadline = out / "seed-seed0.json", time.monotonic() + 300
         while not (report.exists() and len(json.loads(report.read_text())["epochs"]) >= 1):
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read() + proc.stderr.read()
+            assert proc.poll() is None, proc.stdout.read() + proc.stderr.read()
+            assert time.monotonic() < deadline, proc.stdout.read() + proc.stderr.read()
             time.sleep(0.2)
         for sig in ("SIGTERM", "USR2"):
             subprocess.run(["scancel", "--signal", sig, job], check=True, timeout=60)
@@ -115,7 +121,8 @@ def test_a_task_stopped_like_a_preempted_one_is_requeued_and_resumes_bit_identic
     assert proc.returncode == 0, shown + err
     assert "seed 0: done (COMPLETED), 3/3 epochs saved; requeued 1x, resumed after epoch 1" in shown, shown
     log = next((out / ".slurm").glob("*/*_log.out")).read_text()
-    assert "interrupted with 1 of 3 epochs saved; requeued" in log and "resuming after epoch 1 of 3" in log, log
+    assert "interrupted with 1 of 3 epochs saved; requeued" in log, log
+    assert "resuming after epoch 1 of 3" in log, log
     assert log.count("epoch  1 ") == 1, log       # epoch 1 was trained once, not again after the requeue
 
     assert here.wait(timeout=600) == 0, here.stderr.read()
@@ -154,7 +161,8 @@ def test_a_failing_task_is_shown_with_its_state_and_log_and_exit_1(slurm_cluster
     line = [l for l in done.stdout.splitlines() if l.startswith("seed 1: failed (FAILED)")][-1]
     assert "RuntimeError: seed 1 refuses batches of 128" in line, line
     log = line.split("log: ")[1].strip()
-    assert os.path.isfile(log) and "Traceback" in open(log).read()
+    assert os.path.isfile(log)
+    assert "Traceback" in Path(log).read_text()
     assert re.search(r"some epoch ≥ 99.4 +0/1", done.stdout)     # --report renders the seed that is done
     assert "Traceback" not in done.stderr
 
@@ -177,7 +185,7 @@ def fake_slurm(folder, scontrol_exit=0):
     return folder
 
 
-@pytest.mark.parametrize("args, said", [
+@pytest.mark.parametrize(("args", "said"), [
     (["--partition", "debug"], "--partition is an option of --cluster slurm, which was not given"),
     (["--cluster", "slurm", "--slurm-arg", "array=0-9"], "--array is set by the suite"),
     (["--cluster", "slurm", "--slurm-arg", "mem="], "expected KEY=VALUE"),
@@ -187,7 +195,9 @@ def fake_slurm(folder, scontrol_exit=0):
 def test_bad_cluster_flags_are_one_line_and_exit_2(tmp_path, capsys, args, said):
     code = main(["run", *SMALL, "--seeds", "0", "--out", str(tmp_path / "out"), *args])
     err = capsys.readouterr().err
-    assert code == 2 and said in err and err.count("\n") == 1, err
+    assert code == 2, err
+    assert said in err, err
+    assert err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
 
 
@@ -198,16 +208,21 @@ def test_no_slurm_here_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, mni
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     code, err = main(run), capsys.readouterr().err
-    assert code == 2 and "no sbatch, srun, sacct, scontrol, scancel on PATH" in err and err.count("\n") == 1, err
+    assert code == 2, err
+    assert "no sbatch, srun, sacct, scontrol, scancel on PATH" in err, err
+    assert err.count("\n") == 1, err
 
     monkeypatch.setenv("PATH", str(fake_slurm(tmp_path / "down", scontrol_exit=1)))
     code, err = main(run), capsys.readouterr().err
-    assert code == 2 and "Unable to contact slurm controller" in err and err.count("\n") == 1, err
+    assert code == 2, err
+    assert "Unable to contact slurm controller" in err, err
+    assert err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
 
     monkeypatch.setenv("PATH", str(fake_slurm(tmp_path / "refusing")))
     code, err = main(run), capsys.readouterr().err
-    assert code == 2 and err == "error: sbatch refused the array: unrecognized option '--nonsense=1'\n", err
+    assert code == 2, err
+    assert err == "error: sbatch refused the array: unrecognized option '--nonsense=1'\n", err
     assert not (tmp_path / "out").exists()       # nothing left behind: neither --out nor its .slurm folder
 
 
@@ -215,10 +230,12 @@ def test_no_submitit_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "submitit", None)     # import submitit now raises ImportError
     code = main(["run", *SMALL, "--seeds", "0", "--out", str(tmp_path / "out"), "--cluster", "slurm"])
     err = capsys.readouterr().err
-    assert code == 2 and "needs submitit: pip install '.[cluster]'" in err and err.count("\n") == 1, err
+    assert code == 2, err
+    assert "needs submitit: pip install '.[cluster]'" in err, err
+    assert err.count("\n") == 1, err
 
 
-@pytest.mark.parametrize("limit, minutes", [("UNLIMITED", None), ("NONE", None), ("30", 30), ("1:00:00", 60),
+@pytest.mark.parametrize(("limit", "minutes"), [("UNLIMITED", None), ("NONE", None), ("30", 30), ("1:00:00", 60),
                                             ("2-00:00:00", 2880), ("00:30:30", 31), ("45:00", 45)])
 def test_slurm_time_limits_in_minutes(limit, minutes):
     from reproduce.cluster.slurm import minutes as to_minutes
@@ -231,10 +248,12 @@ def test_a_task_interrupted_again_and_again_without_progress_gives_up(tmp_path):
     pytest.importorskip("submitit")
     from reproduce.cluster.task import MAX_STALLED, SeedTask
     from reproduce.data.mnist import DataInfo
+    from reproduce.sweep.options import SweepOptions
     from reproduce.training.config import TrainConfig
-    task = SeedTask(TrainConfig(epochs=3), "cpu", DataInfo(str(tmp_path), "local"), tmp_path, threads=1)
+    task = SeedTask(TrainConfig(epochs=3), "cpu", DataInfo(str(tmp_path), "local"), tmp_path, SweepOptions(threads=1))
     for _ in range(MAX_STALLED):
         again = task.checkpoint(0)
-        assert again.function is task and again.args == (0,)
+        assert again.function is task
+        assert again.args == (0,)
     with pytest.raises(RuntimeError, match="without saving an epoch"):
         task.checkpoint(0)

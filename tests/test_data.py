@@ -11,8 +11,10 @@ from reproduce.data.mnist import DataError, ensure_mnist, idx_from_pickle, read_
 
 def test_real_mnist_verifies_and_loads(mnist_root, mnist_cpu):
     assert verify(data.raw_dir(mnist_root)) == data.SHA256
-    assert mnist_cpu.train_x.shape == (60_000, 1, 28, 28) and mnist_cpu.test_x.shape == (10_000, 1, 28, 28)
-    assert abs(mnist_cpu.train_x.mean().item()) < 0.01 and abs(mnist_cpu.train_x.std().item() - 1) < 0.01
+    assert mnist_cpu.train_x.shape == (60_000, 1, 28, 28)
+    assert mnist_cpu.test_x.shape == (10_000, 1, 28, 28)
+    assert abs(mnist_cpu.train_x.mean().item()) < 0.01
+    assert abs(mnist_cpu.train_x.std().item() - 1) < 0.01
     assert mnist_cpu.test_y[:5].tolist() == [7, 2, 1, 0, 4]  # the canonical first test labels
 
 
@@ -54,7 +56,8 @@ def test_a_corrupted_file_is_refused_and_named_and_left_alone(mnist_root, tmp_pa
     with pytest.raises(DataError) as e:
         ensure_mnist(tmp_path)
     msg = str(e.value)
-    assert "t10k-labels-idx1-ubyte" in msg and data.SHA256["t10k-labels-idx1-ubyte"] in msg
+    assert "t10k-labels-idx1-ubyte" in msg
+    assert data.SHA256["t10k-labels-idx1-ubyte"] in msg
     assert hashlib.sha256(bytes(blob)).hexdigest() in msg
     assert target.read_bytes() == bytes(blob)  # not overwritten behind the user's back
 
@@ -82,5 +85,6 @@ def test_data_command_on_a_bad_folder_says_one_line_and_exits_2(cli, mnist_root,
     (raw / "t10k-images-idx3-ubyte").write_bytes(b"not mnist")
     done = cli("data", "--data-dir", tmp_path)
     assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and "t10k-images-idx3-ubyte" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert "t10k-images-idx3-ubyte" in done.stderr
     assert "Traceback" not in done.stderr

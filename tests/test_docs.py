@@ -140,10 +140,14 @@ def test_every_subcommand_and_flag_the_docs_show_is_in_the_parser(doc):
 def test_the_checks_catch_a_wrong_path_subcommand_and_flag(tmp_path):
     """Mutants: a moved path, a dotted name that is gone, an unknown subcommand, an unknown flag (inline and in
     a continued code line) are all found; a flag of another subcommand counts as unknown."""
-    assert repo_path("reproduce/graph_step.py") and not (REPO / "reproduce/graph_step.py").exists()
-    assert repo_path("reports/seed-19ep") is None and repo_path("--epochs") is None and repo_path("0-4") is None
+    assert repo_path("reproduce/graph_step.py")
+    assert not (REPO / "reproduce/graph_step.py").exists()
+    assert repo_path("reports/seed-19ep") is None
+    assert repo_path("--epochs") is None
+    assert repo_path("0-4") is None
     assert not dotted_exists("reproduce.trainer.train_epoch")
-    assert dotted_exists("reproduce.training.trainer.train_epoch") and dotted_exists("reproduce.cli")
+    assert dotted_exists("reproduce.training.trainer.train_epoch")
+    assert dotted_exists("reproduce.cli")
     page = tmp_path / "docs" / "page.md"
     page.parent.mkdir()
     page.write_text("[ok](page.md#top), [gone](../RESULT.md), [web](https://example.org/x.md), [here](#anchor)")
@@ -151,7 +155,9 @@ def test_the_checks_catch_a_wrong_path_subcommand_and_flag(tmp_path):
     text = ("Run `python -m reproduce frobnicate --x`, or `python -m reproduce report R --epochs 3`.\n"
             "```sh\npython -m reproduce run --seeds 0 \\\n    --no-such-flag   # --comment-flag\n```\n")
     found = list(commands(text))
-    assert ("frobnicate", ["--x"]) in found and ("report", ["--epochs"]) in found
+    assert ("frobnicate", ["--x"]) in found
+    assert ("report", ["--epochs"]) in found
     assert ("run", ["--seeds", "--no-such-flag"]) in found
     options = parser_options()
-    assert "--epochs" not in options["report"] and "--epochs" in options["run"]
+    assert "--epochs" not in options["report"]
+    assert "--epochs" in options["run"]

@@ -24,11 +24,13 @@ BAD_INPUT = [cli.UsageError, RecipeError, DraftError, ReportError, CompareError,
 
 @pytest.mark.parametrize("cls", BAD_INPUT, ids=lambda c: c.__name__)
 def test_every_bad_input_error_is_one_family_with_exit_2(cls):
-    assert issubclass(cls, BadInput) and cls("x").exit_code == 2
+    assert issubclass(cls, BadInput)
+    assert cls("x").exit_code == 2
 
 
 def test_a_failed_run_is_a_suite_error_with_exit_1():
-    assert issubclass(RunFailed, SuiteError) and not issubclass(RunFailed, BadInput)
+    assert issubclass(RunFailed, SuiteError)
+    assert not issubclass(RunFailed, BadInput)
     assert RunFailed("x").exit_code == 1
 
 
@@ -38,7 +40,7 @@ def raising(error):
     return command
 
 
-@pytest.mark.parametrize("error, code", [(DataError("data/MNIST: train-images does not verify"), 2),
+@pytest.mark.parametrize(("error", "code"), [(DataError("data/MNIST: train-images does not verify"), 2),
                                          (SpecError("--model net.py:Net: no such file"), 2),
                                          (RunFailed("reports/x.json: the run failed in epoch 2"), 1)])
 def test_the_command_line_says_a_suite_error_in_one_line_with_its_code(monkeypatch, capsys, error, code):
@@ -52,5 +54,6 @@ def test_a_bug_of_the_suite_shows_its_traceback_and_asks_for_a_report(monkeypatc
     monkeypatch.setitem(cli.COMMANDS, "data", raising(KeyError("momentum_buffer")))
     assert cli.main(["data"]) == 1
     err = capsys.readouterr().err
-    assert "Traceback (most recent call last)" in err and "KeyError: 'momentum_buffer'" in err
+    assert "Traceback (most recent call last)" in err
+    assert "KeyError: 'momentum_buffer'" in err
     assert err.rstrip().splitlines()[-1].startswith("error: this is a bug in the suite")

@@ -32,7 +32,8 @@ def test_fast_is_the_default_and_runs_channels_last_with_foreach_sgd(mnist_cpu):
     assert TrainConfig().execution == "fast"
     _, _, net = numbers(FAST, 0, mnist_cpu)
     conv = net.body[1][0].weight  # 8 -> 16 channels (the first conv, 1 channel in, is both layouts at once)
-    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    assert not conv.is_contiguous()
     assert make_model(FAST, 0, CPU)[1].defaults["foreach"] is True
     assert make_model(replace(FAST, execution="plain"), 0, CPU)[1].defaults["foreach"] is False
 
@@ -56,10 +57,14 @@ def test_plain_still_runs_and_stays_close_to_fast(mnist_cpu):
 
 def test_fast_restores_the_fill_setting_even_on_error():
     before = torch.utils.deterministic.fill_uninitialized_memory
-    with pytest.raises(RuntimeError):
+
+    def fail_inside_fast():
         with execution.kernels("fast"):
             assert torch.utils.deterministic.fill_uninitialized_memory is False
             raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        fail_inside_fast()
     assert torch.utils.deterministic.fill_uninitialized_memory == before
     with execution.kernels("plain"):
         assert torch.utils.deterministic.fill_uninitialized_memory == before
@@ -83,17 +88,19 @@ def test_the_report_records_the_execution(cli, mnist_root, tmp_path):
     assert done.returncode == 0, done.stderr
     report = load(tmp_path / "seed-seed0.json")
     assert report.config["execution"] == "plain"
-    assert report.execution["memory_format"] == "contiguous" and report.execution["threads"] == 1
+    assert report.execution["memory_format"] == "contiguous"
+    assert report.execution["threads"] == 1
     refused = cli("run", "--model", "seed", "--seeds", "0", "--epochs", "1", "--train-limit", "256", "--device",
                   "cpu", "--quiet", "--out", tmp_path)  # the default (fast) would mix another identity in
-    assert refused.returncode == 2 and "execution" in refused.stderr
+    assert refused.returncode == 2
+    assert "execution" in refused.stderr
 
 
 FAULTS_PER_STEP = r"""
 import resource, sys, torch
 from reproduce.training import execution
 from reproduce.training.config import TrainConfig
-from reproduce.training.trainer import make_model, train_epoch
+from reproduce.training.trainer import EpochSteps, make_model, train_epoch
 torch.set_num_threads(1)
 cfg = TrainConfig(execution=sys.argv[1])
 net, opt, order = make_model(cfg, 0, torch.device("cpu"))
@@ -102,7 +109,7 @@ y = torch.randint(0, 10, (512,))
 def faults_per_step():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     with execution.kernels(cfg.execution):
-        train_epoch(net, opt, x, y, batch_size=128, order=order)
+        train_epoch(net, opt, x, y, EpochSteps(batch_size=128, order=order))
     return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 4
 for _ in range(3):
     faults_per_step()  # the heap grows to what the steps need
@@ -124,6 +131,7 @@ def test_fast_keeps_freed_memory_so_a_step_takes_no_fresh_pages():
         assert done.returncode == 0, done.stderr[-2000:]
         faults, kept = done.stdout.split()  # median fresh pages per step of eight rounds, and the setting
         counts[name] = (float(faults), kept)
-    assert counts["plain"][1] == "False" and counts["fast"][1] == "True"
+    assert counts["plain"][1] == "False"
+    assert counts["fast"][1] == "True"
     assert counts["plain"][0] > 1000      # thousands of fresh pages per step when glibc hands the blocks back
     assert counts["fast"][0] < 100        # ~0 once freed memory stays in the process

@@ -29,7 +29,8 @@ def strict_json(path: Path) -> dict:
 
 def one_line(done, says: str) -> None:
     assert "Traceback" not in done.stderr, done.stderr
-    assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert says in done.stderr, done.stderr
 
 
 def folder_state(folder: Path) -> dict:
@@ -55,10 +56,13 @@ def test_a_diverged_run_is_final_and_the_sweep_goes_on(diverged):
         path = out / f"seed-seed{seed}.json"
         assert f"{path}: diverged: the training loss became nan at epoch 1" in done.stderr
         raw = strict_json(path)
-        assert raw["status"] == "diverged" and raw["schema_version"] == 2
-        assert raw["epochs"][-1]["train_loss"] is None and len(raw["epochs"]) == 1
+        assert raw["status"] == "diverged"
+        assert raw["schema_version"] == 2
+        assert raw["epochs"][-1]["train_loss"] is None
+        assert len(raw["epochs"]) == 1
         assert load(path).status == "diverged"
-    assert not list(out.glob(".*.ckpt")) and not list(out.glob(".*.lock"))
+    assert not list(out.glob(".*.ckpt"))
+    assert not list(out.glob(".*.lock"))
 
 
 @pytest.mark.slow
@@ -66,7 +70,8 @@ def test_a_diverged_run_is_skipped_on_rerun_and_kept(diverged, tmp_path):
     _, out = diverged
     before = folder_state(out)
     again = run_cli("run", "--seeds", "0", "1", "--epochs", "2", "--lr", "1e30", *TINY, "--out", out)
-    assert again.returncode == 1 and "Traceback" not in again.stderr
+    assert again.returncode == 1
+    assert "Traceback" not in again.stderr
     assert "diverged at epoch 1" in again.stderr
     assert folder_state(out) == before
 
@@ -75,10 +80,13 @@ def test_a_diverged_run_is_skipped_on_rerun_and_kept(diverged, tmp_path):
 def test_report_and_verify_show_a_diverged_run_as_final_and_not_passing(diverged):
     _, out = diverged
     shown = run_cli("report", out)
-    assert shown.returncode == 1 and "diverged" in shown.stdout and "2 diverged" in shown.stdout
+    assert shown.returncode == 1
+    assert "diverged" in shown.stdout
+    assert "2 diverged" in shown.stdout
     checked = run_cli("verify", out / "seed-seed0.json")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "diverged at epoch 1" in checked.stdout and "as the report says" in checked.stdout
+    assert "diverged at epoch 1" in checked.stdout
+    assert "as the report says" in checked.stdout
 
 
 @pytest.mark.slow
@@ -125,19 +133,24 @@ def test_an_exception_ends_the_sweep_with_a_failed_report_and_a_retry_finishes_i
     assert done.returncode == 1
     one_line(done, f"{path}: the run failed in epoch 2 (RuntimeError: the model broke)")
     report = load(path)
-    assert report.status == "failed" and report.reason == "RuntimeError: the model broke"
+    assert report.status == "failed"
+    assert report.reason == "RuntimeError: the model broke"
     assert len(report.epochs) == 1
     ckpt = __import__("reproduce.record.checkpoint", fromlist=["read"])
     assert len(ckpt.read(out / ".flaky.Net-seed0.ckpt")["epochs"]) == 1   # not ahead of the report
     assert not (out / "flaky.Net-seed1.json").exists()                    # the sweep ended there
     shown = run_cli("report", out)
-    assert shown.returncode == 1 and "failed" in shown.stdout and "running" not in shown.stdout
+    assert shown.returncode == 1
+    assert "failed" in shown.stdout
+    assert "running" not in shown.stdout
     # A new process counts its calls afresh: the retry resumes seed 0 after epoch 1 (epoch 2: two calls) and
     # finishes it, from the checkpoint the failed report agreed with.
     again = sweep("0")
     assert again.returncode == 0, again.stderr
     report = load(path)
-    assert report.status == "complete" and report.reason is None and len(report.epochs) == 2
+    assert report.status == "complete"
+    assert report.reason is None
+    assert len(report.epochs) == 2
 
 
 WRONG_IN_TRAIN_MODE = '''
@@ -161,7 +174,7 @@ net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10), nn.LogSoftmax(1))
 '''
 
 
-@pytest.mark.parametrize("source, name, says", [
+@pytest.mark.parametrize(("source", "name", "says"), [
     (WRONG_IN_TRAIN_MODE, "Net", "forward in train mode on a batch of 8 gave shape (8, 20)"),
     (AN_INSTANCE, "net", "net is an nn.Module instance; give its class, or a function"),
 ])
@@ -183,7 +196,7 @@ def recipe(tmp_path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("flags, says", [
+@pytest.mark.parametrize(("flags", "says"), [
     (lambda t: ["--recipe", recipe(t, "[schedule]\nname = \"step\"\nstep_size = 0\n")],
      "[schedule] step: step_size must be an integer of at least 1, got 0"),
     (lambda t: ["--recipe", recipe(t, "[schedule]\nname = \"cosine\"\nT_max = 0\n")],
@@ -226,9 +239,11 @@ def test_verify_on_a_folder_is_refused(tmp_path):
 def test_plot_to_an_extension_matplotlib_cannot_write_is_refused_before_any_output(small_report, tmp_path):
     pytest.importorskip("matplotlib")
     done = run_cli("report", small_report, "--plot", tmp_path / "runs.xyz")
-    assert done.returncode == 2 and done.stdout == ""
+    assert done.returncode == 2
+    assert done.stdout == ""
     one_line(done, "--plot")
-    assert "extension .xyz" in done.stderr and ".png" in done.stderr
+    assert "extension .xyz" in done.stderr
+    assert ".png" in done.stderr
     assert not (tmp_path / "runs.xyz").exists()
 
 
@@ -288,7 +303,9 @@ DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
 
 
 def test_no_message_repeats_a_word():
-    assert DOUBLED.search("a run of of seeds") and not DOUBLED.search("seed 3 of 4 runs")   # the check itself works
+    # the check itself works
+    assert DOUBLED.search("a run of of seeds")
+    assert not DOUBLED.search("seed 3 of 4 runs")
     found = []
     for path in sorted((REPO / "reproduce").rglob("*.py")) + sorted((REPO / "model").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -312,7 +329,7 @@ sys.exit(code)
 """
 
 
-@pytest.mark.parametrize("argv, code", [
+@pytest.mark.parametrize(("argv", "code"), [
     (["--help"], 0), (["run", "--help"], 0), (["run", "--epochs", "x"], 2), (["run", "--seeds", "0,,2"], 2),
     (["report", "--no-such-flag"], 2), (["nonsense"], 2),
     (["run", "--model", "nosuch.py:Net"], 2), (["run", "--model", "nonsense"], 2),
@@ -366,14 +383,16 @@ def test_the_same_run_reached_twice_counts_once(tmp_path, capsys):
     (tmp_path / "copy").mkdir()
     (tmp_path / "copy" / path.name).write_bytes(path.read_bytes())
     code, shown, _ = report_of(capsys, tmp_path / "sweep", tmp_path / "sweep", path, tmp_path / "copy")
-    assert code == 0 and [m["summary"]["runs"] for m in shown["models"]] == [2]
+    assert code == 0
+    assert [m["summary"]["runs"] for m in shown["models"]] == [2]
 
 
 def test_two_different_reports_of_one_run_are_an_error_naming_both(tmp_path, capsys):
     a = hand_made(tmp_path / "a", 0, [99.5])
     b = hand_made(tmp_path / "b", 0, [99.6])
     code, _, err = report_of(capsys, tmp_path)
-    assert code == 2 and err.count("\n") == 1
+    assert code == 2
+    assert err.count("\n") == 1
     assert f"{a} and {b}: two different reports of one run" in err
 
 
@@ -384,7 +403,9 @@ def test_compare_refuses_a_side_that_holds_two_configurations(tmp_path, capsys):
     hand_made(tmp_path / "b", 0, [99.5, 99.5])
     assert main(["compare", tmp_path / "a", tmp_path / "b"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "holds 2 sweeps of seed with different configs" in err and "epochs 1" in err
+    assert err.count("\n") == 1
+    assert "holds 2 sweeps of seed with different configs" in err
+    assert "epochs 1" in err
 
 
 def test_the_command_line_names_the_registered_models_as_the_registry_does():

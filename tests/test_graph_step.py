@@ -9,7 +9,7 @@ import torch
 from reproduce.training import execution
 from reproduce.training.config import TrainConfig
 from reproduce.training.graph_step import GraphedTraining
-from reproduce.training.trainer import make_model, start_run, train
+from reproduce.training.trainer import TrainOptions, make_model, start_run, train
 
 pytestmark = pytest.mark.slow   # trains several short runs: left out by make test-fast
 
@@ -19,8 +19,8 @@ FAST = TrainConfig(model="seed", epochs=2, train_limit=600, eval_batch_size=2000
 GRAPH = replace(FAST, execution="graph")
 
 
-def numbers(cfg, data, **kw):
-    epochs, digest, _ = train(cfg, 0, data, CPU, **kw)
+def numbers(cfg, data):
+    epochs, digest, _ = train(cfg, 0, data, CPU)
     return [{k: v for k, v in asdict(e).items() if k != "seconds"} for e in epochs], digest
 
 
@@ -30,11 +30,12 @@ def test_without_capture_the_graph_step_gives_the_fast_executions_bytes(mnist_cp
 
 def test_a_resumed_graph_run_equals_an_uninterrupted_one(mnist_cpu):
     state = start_run(GRAPH, 0, CPU)
-    train(GRAPH, 0, mnist_cpu, CPU, start=state, stop_after=1)   # momentum buffers exist now
-    resumed = train(GRAPH, 0, mnist_cpu, CPU, start=state)         # a new warm-up must restore them
+    train(GRAPH, 0, mnist_cpu, CPU, TrainOptions(start=state, stop_after=1))   # momentum buffers exist now
+    resumed = train(GRAPH, 0, mnist_cpu, CPU, TrainOptions(start=state))         # a new warm-up must restore them
     whole = train(GRAPH, 0, mnist_cpu, CPU)
     strip = lambda es: [{k: v for k, v in asdict(e).items() if k != "seconds"} for e in es]
-    assert strip(resumed[0]) == strip(whole[0]) and resumed[1] == whole[1]
+    assert strip(resumed[0]) == strip(whole[0])
+    assert resumed[1] == whole[1]
 
 
 def test_warm_up_leaves_weights_statistics_momentum_and_random_streams_as_they_were(mnist_cpu):
@@ -43,7 +44,7 @@ def test_warm_up_leaves_weights_statistics_momentum_and_random_streams_as_they_w
     before = {k: v.clone() for k, v in net.state_dict().items()}
     rng = torch.get_rng_state()
     with execution.kernels("graph"):
-        GraphedTraining(net, opt, x, mnist_cpu.train_y[:256], 128, capture=False)
+        GraphedTraining(net, opt, (x, mnist_cpu.train_y[:256]), 128, capture=False)
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
     assert torch.equal(torch.get_rng_state(), rng)
     buffers = [opt.state[p]["momentum_buffer"] for p in net.parameters()]
@@ -53,17 +54,21 @@ def test_warm_up_leaves_weights_statistics_momentum_and_random_streams_as_they_w
 def test_capture_needs_cuda_and_the_cli_says_so_in_one_line(cli, tmp_path, mnist_cpu):
     net, opt, _ = make_model(GRAPH, 0, CPU)
     with pytest.raises(ValueError, match="CUDA"):
-        GraphedTraining(net, opt, mnist_cpu.train_x[:128], mnist_cpu.train_y[:128], 128, capture=True)
+        GraphedTraining(net, opt, (mnist_cpu.train_x[:128], mnist_cpu.train_y[:128]), 128, capture=True)
     done = cli("run", "--seeds", "0", "--epochs", "1", "--device", "cpu", "--execution", "graph", "--out", tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip().count("\n") == 0 and "--execution graph" in done.stderr and "CUDA" in done.stderr
+    assert done.stderr.strip().count("\n") == 0
+    assert "--execution graph" in done.stderr
+    assert "CUDA" in done.stderr
     assert not any(tmp_path.iterdir())
 
 
 def test_the_report_says_the_step_is_captured():
     described = execution.describe("graph")
-    assert described["cuda_graphs"] is True and described["memory_format"] == "channels_last"
-    assert described["partial_batch"] == "eager" and execution.describe("fast")["cuda_graphs"] is False
+    assert described["cuda_graphs"] is True
+    assert described["memory_format"] == "channels_last"
+    assert described["partial_batch"] == "eager"
+    assert execution.describe("fast")["cuda_graphs"] is False
 
 
 def test_momentum_zero_keeps_no_buffer_and_still_gives_the_fast_executions_bytes(mnist_cpu):

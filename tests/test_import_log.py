@@ -33,18 +33,27 @@ def test_the_seed_document_imports_as_19_epochs_best_99_44_at_16_final_99_40(cli
     r = load(tmp_path / "seed-seed0.json")
     accs = r.test_accs
     assert len(accs) == 19
-    assert max(accs) == 99.44 and accs.index(max(accs)) + 1 == 16
-    assert accs[-1] == 99.40 and r.epochs[0].test_loss == 0.0749
-    assert r.origin == "imported" and r.status == "complete" and r.weights_sha256 is None
-    assert r.environment == {} and r.train_seconds is None and r.config["epochs"] == 19
+    assert max(accs) == 99.44
+    assert accs.index(max(accs)) + 1 == 16
+    assert accs[-1] == 99.40
+    assert r.epochs[0].test_loss == 0.0749
+    assert r.origin == "imported"
+    assert r.status == "complete"
+    assert r.weights_sha256 is None
+    assert r.environment == {}
+    assert r.train_seconds is None
+    assert r.config["epochs"] == 19
     assert r.source == {"file": SEED_DOC.name, "sha256": hashlib.sha256(SEED_DOC.read_bytes()).hexdigest()}
-    assert r.audit["params"] == 19_750 and r.audit["batchnorm"] is True   # the suite audits its own model
+    # the suite audits its own model
+    assert r.audit["params"] == 19_750
+    assert r.audit["batchnorm"] is True
 
     shown = cli("report", tmp_path, env_extra={"COLUMNS": "100"})
     assert shown.returncode == 0, shown.stderr
     row = next(l for l in shown.stdout.splitlines() if l.strip().startswith("0 "))
     assert row.split()[:6] == ["0", "19,750", "16", "99.44@16", "99.40", "99.29"]
-    assert "imported from logs" in shown.stdout and "1/1 runs" in shown.stdout
+    assert "imported from logs" in shown.stdout
+    assert "1/1 runs" in shown.stdout
 
 
 def test_noise_between_lines_is_ignored_and_missing_fields_stay_empty(cli, tmp_path):
@@ -56,14 +65,20 @@ def test_noise_between_lines_is_ignored_and_missing_fields_stay_empty(cli, tmp_p
     raw = json.loads((tmp_path / "out" / "someones-net-seed3.json").read_text())
     assert [e["test_acc"] for e in raw["epochs"]] == [98.77, 99.41, 99.38]
     for e in raw["epochs"]:   # a printed log says nothing of these: nothing is invented
-        assert e["train_loss"] is None and e["train_acc"] is None and e["lr"] is None and e["seconds"] is None
-    assert raw["audit"] == {"params": 15000} and raw["data"] == {"test_images": 10000}
+        assert e["train_loss"] is None
+        assert e["train_acc"] is None
+        assert e["lr"] is None
+        assert e["seconds"] is None
+    assert raw["audit"] == {"params": 15000}
+    assert raw["data"] == {"test_images": 10000}
     shown = cli("report", tmp_path / "out", "--format", "markdown")
     assert shown.returncode == 0   # reached 99.41 at epoch 2 (and ended below: the summary says so)
-    assert "BN ?" in shown.stdout and "FC ?" in shown.stdout      # unknown, not assumed either way
+    # unknown, not assumed either way
+    assert "BN ?" in shown.stdout
+    assert "FC ?" in shown.stdout
 
 
-@pytest.mark.parametrize("text, says", [
+@pytest.mark.parametrize(("text", "says"), [
     ("", "no epoch lines like 'Test set: Average loss"),
     ("Epoch 1\nloss=0.3 100%|####| 469/469\n", "no epoch lines"),
     ("Test set: Average loss: 0.04, Accuracy: 9877/10000 (98.70%)\n", "9877/10000 is 98.77%, but the line says 98.70%"),
@@ -78,7 +93,9 @@ def test_malformed_logs_fail_in_one_line_and_write_nothing(capsys, tmp_path, tex
     log.write_text(text)
     assert main(["import-log", str(log), "--model", "x", "--params", "100", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert says in err and str(log) in err and err.count("\n") == 1
+    assert says in err
+    assert str(log) in err
+    assert err.count("\n") == 1
     assert not (tmp_path / "out").exists()
 
 

@@ -34,7 +34,8 @@ def test_a_notebook_imports_its_printed_epochs_not_its_source(tmp_path, capsys):
     out = tmp_path / "imported"
     assert main(["import-log", str(nb), "--model", "someones-net", "--params", "9000", "--out", str(out)]) == 0
     r = load(out / "someones-net-seed0.json")
-    assert [e.test_acc for e in r.epochs] == [98.11, 99.02, 99.44] and r.origin == "imported"
+    assert [e.test_acc for e in r.epochs] == [98.11, 99.02, 99.44]
+    assert r.origin == "imported"
 
 
 def test_with_a_model_spec_the_audit_and_params_come_from_the_model(tmp_path):
@@ -42,7 +43,9 @@ def test_with_a_model_spec_the_audit_and_params_come_from_the_model(tmp_path):
     out = tmp_path / "imported"
     assert main(["import-log", str(nb), "--model", "examples/my_net.py:Net", "--out", str(out)]) == 0
     r = load(out / "my_net.Net-seed0.json")
-    assert r.params == 7578 and r.audit["fully_connected"] and r.config["model"] == "examples/my_net.py:Net"
+    assert r.params == 7578
+    assert r.audit["fully_connected"]
+    assert r.config["model"] == "examples/my_net.py:Net"
 
 
 def test_refusals_are_one_line(tmp_path, capsys):
@@ -54,7 +57,8 @@ def test_refusals_are_one_line(tmp_path, capsys):
     for extra, said in cases:
         assert main(["import-log", str(nb), *extra, "--out", str(tmp_path / "o")]) == 2
         err = capsys.readouterr().err
-        assert said in err and err.count("\n") == 1
+        assert said in err
+        assert err.count("\n") == 1
     empty = notebook(tmp_path / "unrun.ipynb", outputs=False)   # the format string only in the source
     assert main(["import-log", str(empty), "--model", "x", "--params", "10", "--out", str(tmp_path / "o")]) == 2
     assert "no epoch lines" in capsys.readouterr().err

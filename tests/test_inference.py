@@ -35,7 +35,9 @@ def test_folded_model_matches_eager_and_folds_every_batchnorm(name):
     # the check means something only if the output depends on the input (BN statistics like a trained net's)
     assert (expected - expected[0]).abs().max() > 0.1
     n_bn = sum(isinstance(m, nn.BatchNorm2d) for m in net.modules())
-    assert len(report.folded) == n_bn and report.kept == [] and report.channels_last
+    assert len(report.folded) == n_bn
+    assert report.kept == []
+    assert report.channels_last
     folded_net = run.net
     assert not any(isinstance(m, (nn.BatchNorm2d, nn.Dropout, nn.Dropout2d)) for m in folded_net.modules())
     if name.startswith("seed"):
@@ -59,7 +61,8 @@ def test_negative_scale_before_a_max_pool_is_kept_and_the_result_stays_exact():
     run, report = optimize(net, x, "folded")
     with torch.no_grad():
         assert max_diff(run(x), net(x)) <= TOLERANCE
-    assert len(report.kept) == 2 and all("max pool" in why for why in report.kept)
+    assert len(report.kept) == 2
+    assert all("max pool" in why for why in report.kept)
     assert len(report.folded) == 5
 
 
@@ -100,7 +103,8 @@ def test_untraceable_model_falls_back_unfolded_with_the_reason():
 
     net, x = randomize_batchnorm(DataDependent(), seed=3).eval(), batch()
     run, report = optimize(net, x, "folded")
-    assert report.fold_fallback and report.folded == []
+    assert report.fold_fallback
+    assert report.folded == []
     with torch.no_grad():
         assert max_diff(run(x), net(x)) <= TOLERANCE
 
@@ -115,7 +119,8 @@ def test_compiled_variant_matches_eager_and_compiles_where_a_compiler_exists(nam
     if shutil.which("cc") or shutil.which("gcc") or shutil.which("g++"):
         assert report.compiled, f"torch.compile fell back: {report.compile_fallback}"
     else:
-        assert not report.compiled and report.compile_fallback
+        assert not report.compiled
+        assert report.compile_fallback
 
 
 def test_unknown_variant_and_cuda_graph_without_cuda_are_refused():

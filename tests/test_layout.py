@@ -93,35 +93,50 @@ def module_graph(root: Path) -> dict:
     return graph
 
 
+class _Tarjan:
+    """Tarjan's algorithm over a {module: modules it imports} graph: its strongly connected groups."""
+
+    def __init__(self, graph: dict):
+        self.graph = graph
+        self.index: dict = {}
+        self.low: dict = {}
+        self.stack: list = []
+        self.on_stack: set = set()
+        self.found: list = []   # the groups of more than one module, each sorted
+
+    def pop_group(self, v) -> list:
+        """The strongly connected group whose root is v, taken off the stack."""
+        group = []
+        while True:
+            w = self.stack.pop()
+            self.on_stack.discard(w)
+            group.append(w)
+            if w == v:
+                return group
+
+    def visit(self, v) -> None:
+        self.index[v] = self.low[v] = len(self.index)
+        self.stack.append(v)
+        self.on_stack.add(v)
+        for w in sorted(self.graph.get(v, ())):
+            if w not in self.index:
+                self.visit(w)
+                self.low[v] = min(self.low[v], self.low[w])
+            elif w in self.on_stack:
+                self.low[v] = min(self.low[v], self.index[w])
+        if self.low[v] == self.index[v]:
+            group = self.pop_group(v)
+            if len(group) > 1:
+                self.found.append(sorted(group))
+
+
 def circles(graph: dict) -> list:
     """Every strongly connected group of more than one module (Tarjan's algorithm), each sorted."""
-    index, low, stack, on_stack, found = {}, {}, [], set(), []
-
-    def visit(v):
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on_stack.add(v)
-        for w in sorted(graph.get(v, ())):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            group = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                group.append(w)
-                if w == v:
-                    break
-            if len(group) > 1:
-                found.append(sorted(group))
-
+    tarjan = _Tarjan(graph)
     for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return sorted(found)
+        if v not in tarjan.index:
+            tarjan.visit(v)
+    return sorted(tarjan.found)
 
 
 def test_no_module_imports_itself_in_a_circle():

@@ -13,7 +13,9 @@ from reproduce.record.seal import seal
 def refused(argv, capsys, says):
     code = main([str(a) for a in argv])
     err = capsys.readouterr().err
-    assert code == 2 and says in err and err.count("\n") == 1, err
+    assert code == 2, err
+    assert says in err, err
+    assert err.count("\n") == 1, err
     return err
 
 
@@ -41,7 +43,7 @@ def test_approximate_with_a_toml_recipe_is_refused_not_ignored(tmp_path, capsys)
             "--approximate leaves out of a notebook's drafted recipe")
 
 
-@pytest.mark.parametrize("flag, value, says", [("--seed", "-1", "must be at least 0"),
+@pytest.mark.parametrize(("flag", "value", "says"), [("--seed", "-1", "must be at least 0"),
                                                ("--seed", "4294967296", "must be at most 4294967295"),
                                                ("--model", "", "--model: is empty")])
 def test_import_log_refuses_a_seed_or_name_no_file_could_carry(flag, value, says, tmp_path, capsys):

@@ -37,7 +37,7 @@ def write(tmp_path, text, name="net.py"):
     return path
 
 
-@pytest.mark.parametrize("spec, name", [("seed", "seed"), ("nets/tiny.py:Net", "tiny.Net"),
+@pytest.mark.parametrize(("spec", "name"), [("seed", "seed"), ("nets/tiny.py:Net", "tiny.Net"),
                                         ("pkg.mod:make", "pkg.mod.make"), ("a b/c d.py:N", "c_d.N")])
 def test_run_names_are_valid_file_names(spec, name):
     assert run_name(spec) == name
@@ -45,7 +45,8 @@ def test_run_names_are_valid_file_names(spec, name):
 
 def test_a_file_spec_loads_hashes_and_audits_the_example():
     source = model.resolve(EXAMPLE)
-    assert source.name == "my_net.Net" and len(source.sha256) == 64
+    assert source.name == "my_net.Net"
+    assert len(source.sha256) == 64
     a = audit(model.build(EXAMPLE))
     assert (a.params, a.batchnorm, a.dropout, a.fully_connected, a.global_avg_pool) == (7578, True, True, True, True)
 
@@ -94,7 +95,9 @@ def test_a_bad_model_spec_is_one_line_and_exit_2_with_nothing_written(case, tmp_
     code = main(["run", "--model", f"{path}:{attr}", "--seeds", "0", "--epochs", "1", "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2, err
-    assert said.format(path=path) in err and err.count("\n") == 1 and "Traceback" not in err
+    assert said.format(path=path) in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
     assert not out.exists()
 
 
@@ -113,12 +116,16 @@ def test_a_user_network_trains_reports_and_refuses_to_continue_after_its_file_ch
     done = run_cli(*args, env_extra=env)
     assert done.returncode == 0, done.stderr
     report = json.loads((out / "net.Net-seed0.json").read_text())
-    assert report["model"] == "net.Net" and report["config"]["model"] == f"{net}:Net"
+    assert report["model"] == "net.Net"
+    assert report["config"]["model"] == f"{net}:Net"
     assert report["config"]["model_sha256"] == model.resolve(f"{net}:Net").sha256
-    assert report["audit"]["fully_connected"] and report["status"] == "complete"
+    assert report["audit"]["fully_connected"]
+    assert report["status"] == "complete"
     net.write_text(TINY + "\n# edited after the run\n")
     again = run_cli(*args, env_extra=env)
-    assert again.returncode == 2 and "model_sha256" in again.stderr and again.stderr.count("\n") == 1
+    assert again.returncode == 2
+    assert "model_sha256" in again.stderr
+    assert again.stderr.count("\n") == 1
     forced = run_cli(*args, "--force", env_extra=env)
     assert forced.returncode == 0, forced.stderr
     assert len(list(out.glob("net.Net-seed0.replaced-*.json"))) == 1
@@ -185,7 +192,8 @@ def test_a_ghost_batchnorm_network_is_checked_on_a_batch_it_can_take(tmp_path):
         check(model.resolve(f"{path}:Net16"), 12)                    # neither 8 nor 12 splits into 16 chunks
     said = str(refused.value)
     assert "a forward pass on a batch of 8 images (1x28x28) failed in train mode: RuntimeError" in said
-    assert "(and on a batch of 12)" in said and said.count("\n") == 0
+    assert "(and on a batch of 12)" in said
+    assert said.count("\n") == 0
 
 
 def test_a_ghost_batchnorm_network_passes_runs_checks_before_training(tmp_path, capsys):
@@ -200,4 +208,7 @@ def test_a_ghost_batchnorm_network_passes_runs_checks_before_training(tmp_path, 
         code = main(["run", "--model", f"{path}:{net}", "--seeds", "0", "--epochs", "1", "--batch-size", "64",
                      "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--quiet"])
         err = capsys.readouterr().err
-        assert code == 2 and "MNIST file" in err and "forward" not in err and "training step" not in err, err
+        assert code == 2, err
+        assert "MNIST file" in err, err
+        assert "forward" not in err, err
+        assert "training step" not in err, err

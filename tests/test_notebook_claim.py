@@ -10,7 +10,7 @@ from reproduce.record.schema import load
 BAR = "100%|██████████| 469/469 [00:12<00:00, 37.5it/s, loss=0.1, test_acc={}]"
 
 
-@pytest.mark.parametrize("printed, accs", [
+@pytest.mark.parametrize(("printed", "accs"), [
     ("Train Accuracy: 97.00%\nTest : Loss = 0.00020, Accuracy = 99.10%\nTest : Loss = 0.00014, Accuracy = 99.46%\n",
      [99.10, 99.46]),
     ("Test Accuracy: 98.5%\nTrain Accuracy: 99.9%\nTest Accuracy: 99.25%\n", [98.5, 99.25]),
@@ -41,7 +41,9 @@ def test_a_pattern_reads_any_other_shape_and_a_bad_one_is_one_line(tmp_path, cap
                           (r"nothing (?P<acc>\d+)", "no printed line matches --pattern")]:
         assert main(args + ["--out", str(tmp_path / "p"), "--pattern", pattern]) == 2
         err = capsys.readouterr().err
-        assert says in err and err.count("\n") == 1 and not (tmp_path / "p").exists()
+        assert says in err
+        assert err.count("\n") == 1
+        assert not (tmp_path / "p").exists()
 
 
 def test_outputs_ending_in_an_error_import_with_it_recorded_and_shown(tmp_path, capsys):
@@ -68,5 +70,7 @@ def test_the_printed_parameter_count_is_checked_against_the_network(tmp_path, ca
     capsys.readouterr()
     assert main(["import-log", str(bad), "--model", str(bad), "--out", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
-    assert f"prints Total params: {NET_PARAMS + 1:,}, but the network" in err and f"has {NET_PARAMS:,} parameters" in err
-    assert err.count("\n") == 1 and not (tmp_path / "b").exists()
+    assert f"prints Total params: {NET_PARAMS + 1:,}, but the network" in err
+    assert f"has {NET_PARAMS:,} parameters" in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "b").exists()

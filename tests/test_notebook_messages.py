@@ -39,12 +39,13 @@ def test_the_batch_size_cites_where_its_value_was_written(tmp_path):
     assert why["batch_size"] == "cell 4, line 1: args = dict(batch_size=32, shuffle=True)"
 
 
-@pytest.mark.parametrize("line, loss", [("criterion = F.nll_loss", "nll"), ("criterion = nn.NLLLoss()", "nll"),
+@pytest.mark.parametrize(("line", "loss"), [("criterion = F.nll_loss", "nll"), ("criterion = nn.NLLLoss()", "nll"),
                                         ("criterion = F.cross_entropy", "cross_entropy")])
 def test_a_loss_bound_without_a_call_is_read_as_one_built(tmp_path, line, loss):
     train = f"{line}\ndef train(model):\n    loss = criterion(model(x), y)"
     why, d = comments(tmp_path, IMPORTS, NET, train)
-    assert why["loss"] == f"cell 4, line 1: {line}" and f'loss = "{loss}"' in d.text
+    assert why["loss"] == f"cell 4, line 1: {line}"
+    assert f'loss = "{loss}"' in d.text
 
 
 def test_a_step_on_a_scheduler_built_elsewhere_is_not_a_scheduler_and_a_bare_name_is(tmp_path, capsys):
@@ -55,7 +56,8 @@ def test_a_step_on_a_scheduler_built_elsewhere_is_not_a_scheduler_and_a_bare_nam
         self.lr_scheduler.step()
 scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=6, gamma=0.1)"""
     why, d = comments(tmp_path, IMPORTS, NET, TRAIN, trainer)
-    assert why["schedule.name"].startswith("cell 5, line 6: scheduler = ") and "Left out" not in d.text
+    assert why["schedule.name"].startswith("cell 5, line 6: scheduler = ")
+    assert "Left out" not in d.text
     nb = write(tmp_path / "cyclic.ipynb", notebook(IMPORTS, NET, "from torch.optim.lr_scheduler import CyclicLR\n"
                                                                   "s = CyclicLR(optimizer, 0.001, 0.1)"))
     assert main(["recipe", str(nb)]) == 2
@@ -90,7 +92,8 @@ def test_a_run_steered_by_the_test_set_is_named(tmp_path, case):
     code, says = STEERED[case]
     nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, code))
     found = steering.notes(nb)
-    assert len(found) == 1 and found[0].startswith(says), found
+    assert len(found) == 1, found
+    assert found[0].startswith(says), found
 
 
 @pytest.mark.parametrize("code", [

@@ -38,12 +38,16 @@ def params(spec) -> int:
 def test_a_class_reading_a_global_with_magics_a_broken_cell_and_unneeded_imports(tmp_path):
     nb = write(tmp_path / "answer.ipynb", notebook(IMPORTS, NET, LOADERS, "def broken(:\n    pass", TRAIN))
     source = models.resolve(str(nb))
-    assert params(str(nb)) == NET_PARAMS and source.name == "answer"
-    assert "torchsummary" not in source.source_text and "tqdm" not in source.source_text   # not needed: dropped
+    assert params(str(nb)) == NET_PARAMS
+    assert source.name == "answer"
+    # not needed: dropped
+    assert "torchsummary" not in source.source_text
+    assert "tqdm" not in source.source_text
     assert "dropout_value = 0.1" in source.source_text
     assert source.sha256 == hashlib.sha256(source.source_text.encode()).hexdigest()
     assert source.notebook["sha256"] == hashlib.sha256(nb.read_bytes()).hexdigest()
-    assert source.notebook["network"] == "Net" and source.notebook["skipped"] == [5]
+    assert source.notebook["network"] == "Net"
+    assert source.notebook["skipped"] == [5]
 
 
 def test_helpers_are_taken_transitively_and_a_later_definition_replaces_an_earlier_one(tmp_path):
@@ -51,14 +55,18 @@ def test_helpers_are_taken_transitively_and_a_later_definition_replaces_an_earli
     nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, earlier, BLOCK, "model = Small()"))
     assert params(str(nb)) == SMALL_PARAMS
     text = models.resolve(str(nb)).source_text
-    assert "PAD = 1" in text and "def head" in text and "class ConvBlock" in text and "Net" not in text
+    assert "PAD = 1" in text
+    assert "def head" in text
+    assert "class ConvBlock" in text
+    assert "Net" not in text
 
 
 def test_two_classes_need_a_name_unless_one_is_instantiated(tmp_path, capsys):
     both = write(tmp_path / "both.ipynb", notebook(IMPORTS, NET, BLOCK))
     with pytest.raises(SpecError, match=r"several networks and none instantiated \(.*Net.*Small.*\); name one"):
         models.resolve(str(both))
-    assert params(f"{both}:Small") == SMALL_PARAMS and params(f"{both}:Net") == NET_PARAMS
+    assert params(f"{both}:Small") == SMALL_PARAMS
+    assert params(f"{both}:Net") == NET_PARAMS
     chosen = write(tmp_path / "chosen.ipynb", notebook(IMPORTS, NET, BLOCK, "model = Small().to(device)"))
     assert params(str(chosen)) == SMALL_PARAMS
     assert models.resolve(f"{chosen}:Small").name == "chosen.Small"
@@ -69,12 +77,14 @@ def test_a_network_imported_from_the_repository_is_one_line_exit_2_nothing_writt
     out = tmp_path / "out"
     code = main(["run", "--model", str(nb), "--seeds", "0", "--epochs", "1", "--device", "cpu", "--out", str(out)])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1
+    assert code == 2
+    assert err.count("\n") == 1
     assert "imported from mypkg.models (cell 3: from mypkg.models import Net)" in err
-    assert "--model FILE.py:NAME takes the file" in err and not out.exists()
+    assert "--model FILE.py:NAME takes the file" in err
+    assert not out.exists()
 
 
-@pytest.mark.parametrize("cells, says", [
+@pytest.mark.parametrize(("cells", "says"), [
     ((IMPORTS, "x = 1"), "no nn.Module subclass in its code cells"),
     ((IMPORTS, NET), None),
 ])
@@ -86,7 +96,10 @@ def test_other_refusals(tmp_path, capsys, cells, says):
     else:
         code = main(["run", "--model", str(nb), "--seeds", "0", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    assert code == 2 and says in err and err.count("\n") == 1 and not (tmp_path / "o").exists()
+    assert code == 2
+    assert says in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
     not_nb = tmp_path / "x.ipynb"
     not_nb.write_text("{not json")
     assert main(["run", "--model", str(not_nb), "--seeds", "0", "--out", str(tmp_path / "o")]) == 2
@@ -101,7 +114,8 @@ def test_the_example_in_the_guide_builds_and_drafts_as_the_guide_says(capsys):
     drafted = capsys.readouterr().out
     guide = (REPO / "docs" / "notebooks.md").read_text()
     line = "lr = 0.01  # cell 5, line 2: optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)"
-    assert line in drafted and line in guide
+    assert line in drafted
+    assert line in guide
 
 
 def test_a_network_built_with_arguments_is_built_as_the_notebook_builds_it(tmp_path):
@@ -111,7 +125,8 @@ def test_a_network_built_with_arguments_is_built_as_the_notebook_builds_it(tmp_p
     nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, with_arg, "WIDTH = 4\nmodel = Net(WIDTH).to(device)"))
     assert params(str(nb)) == 4 * 9 + 4 + 8 + 4 * 10 * 9 + 10 + 110
     text = models.resolve(str(nb)).source_text
-    assert "WIDTH = 4" in text and text.endswith("def build_network():\n    return Net(WIDTH)\n")
+    assert "WIDTH = 4" in text
+    assert text.endswith("def build_network():\n    return Net(WIDTH)\n")
     assert models.resolve(str(nb)).name == "nb"
 
 
@@ -123,12 +138,16 @@ def test_run_with_a_notebook_model_keeps_its_source_and_names_the_skipped_cells(
     assert "answer.ipynb: cells that do not parse, skipped: 4" in capsys.readouterr().out
     kept = out / "answer.model.py"
     r = load(out / "answer-seed0.json")
-    assert r.config["model_sha256"] == hashlib.sha256(kept.read_bytes()).hexdigest() and r.params == NET_PARAMS
-    assert r.notebook["skipped"] == [4] and not (out / "answer.recipe.toml").exists()   # the seed recipe trained it
+    assert r.config["model_sha256"] == hashlib.sha256(kept.read_bytes()).hexdigest()
+    assert r.params == NET_PARAMS
+    # the seed recipe trained it
+    assert r.notebook["skipped"] == [4]
+    assert not (out / "answer.recipe.toml").exists()
 
 
 def test_a_lambda_bound_to_a_name_is_a_definition_too(tmp_path):
     lam = "conv = lambda cin, cout: nn.Sequential(nn.Conv2d(cin, cout, 3), nn.ReLU())\n" + \
         BLOCK.replace("self.block = ConvBlock(1, 4)", "self.block = conv(1, 4)")
     nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, lam, "model = Small()"))
-    assert params(str(nb)) == SMALL_PARAMS and "ConvBlock" not in models.resolve(str(nb)).source_text
+    assert params(str(nb)) == SMALL_PARAMS
+    assert "ConvBlock" not in models.resolve(str(nb)).source_text

@@ -28,17 +28,20 @@ def test_a_percentage_rounded_to_0_or_1_decimals_is_read_and_the_counts_give_the
     code, paths = imported(tmp_path, lines([(9708, 0.09), (9738, 0.08), (9777, 0.07)], fmt))
     assert code == 0
     r = load(paths[0])
-    assert r.test_accs == [97.08, 97.38, 97.77] and r.data == {"test_images": 10_000}
+    assert r.test_accs == [97.08, 97.38, 97.77]
+    assert r.data == {"test_images": 10_000}
 
 
-@pytest.mark.parametrize("printed, says", [
+@pytest.mark.parametrize(("printed", "says"), [
     ("Test set: Average loss: 0.09, Accuracy: 9708/10000 (97.2%)\n", "9708/10000 is 97.08%, but the line says 97.2%"),
     ("Test set: Average loss: 0.09, Accuracy: 9708/10000 (96%)\n", "9708/10000 is 97.08%, but the line says 96%"),
 ])
 def test_a_rounding_that_does_not_agree_with_the_counts_is_refused_naming_the_cell(tmp_path, capsys, printed, says):
     code, paths = imported(tmp_path, printed)
     err = capsys.readouterr().err
-    assert code == 2 and not paths and err.count("\n") == 1
+    assert code == 2
+    assert not paths
+    assert err.count("\n") == 1
     assert f"nb.ipynb, cell 4's output: {says}" in err    # the cell that printed it (cell 1 is the markdown title)
 
 
@@ -46,19 +49,21 @@ def test_a_pattern_may_capture_the_counts(tmp_path, capsys):
     printed = "epoch 1 correct 9777 of 10000 (97.8)\nepoch 2 correct 9802 of 10000 (98.0)\n"
     counts = r"correct (?P<correct>\d+) of (?P<total>\d+) \((?P<acc>[\d.]+)\)"
     code, paths = imported(tmp_path, printed, "--pattern", counts)
-    assert code == 0 and load(paths[0]).test_accs == [97.77, 98.02]
+    assert code == 0
+    assert load(paths[0]).test_accs == [97.77, 98.02]
     # capturing a count as the accuracy names the groups that read it
     (tmp_path / "b").mkdir()
     code, _ = imported(tmp_path / "b", printed, "--pattern", r"correct (?P<acc>\d+) of")
     err = capsys.readouterr().err
-    assert code == 2 and "accuracy 9777 is impossible (a count? name the groups correct and total)" in err
+    assert code == 2
+    assert "accuracy 9777 is impossible (a count? name the groups correct and total)" in err
 
 
 FIVE_VARIANTS = "".join(f"Variant {v}\n" + "".join(f"EPOCH: {e}\nTest Accuracy: {97 + v * 0.1 + e * 0.01:.2f}%\n"
                                                    for e in range(3)) for v in range(5))
 
 
-@pytest.mark.parametrize("printed, accs", [
+@pytest.mark.parametrize(("printed", "accs"), [
     (FIVE_VARIANTS, [[round(97 + v * 0.1 + e * 0.01, 2) for e in range(3)] for v in range(5)]),
     # pytorch/examples' lines, the epoch numbering starting again at 1
     ("".join(f"Train Epoch: {e} [0/60000 (0%)]\tLoss: 0.3\n" + lines([(9800 + 10 * e + run, 0.05)])
@@ -82,8 +87,10 @@ def test_one_run_repeating_its_epoch_numbers_or_a_scheduler_line_is_still_one_ru
                "Epoch 00002: reducing learning rate of group 0 to 1.0000e-03.\nTest Accuracy: 98.6%\n"
                "Best model at epoch 1\n")
     code, paths = imported(tmp_path, printed)
-    assert code == 0 and [p.name for p in paths] == ["theirs-seed0.json"]
-    assert load(paths[0]).test_accs == [98.0, 98.6] and "run" not in load(paths[0]).source
+    assert code == 0
+    assert [p.name for p in paths] == ["theirs-seed0.json"]
+    assert load(paths[0]).test_accs == [98.0, 98.6]
+    assert "run" not in load(paths[0]).source
 
 
 def test_each_runs_printed_parameter_count_is_checked(tmp_path, capsys):
@@ -124,7 +131,9 @@ def test_check_names_the_claimed_run_its_printed_figure_and_an_early_break(cli, 
     empty.mkdir()
     again = cli(*args[:-1], empty, "--claim-run", "2", "--format", "json")
     assert again.returncode == 1, again.stderr
-    assert '"run": 2' in again.stdout and '"runs": 5' in again.stdout and not any(empty.iterdir())
+    assert '"run": 2' in again.stdout
+    assert '"runs": 5' in again.stdout
+    assert not any(empty.iterdir())
     assert "holds 5 training runs" in cli(*args, "--claim-run", "6").stderr
     # Only a sweep with nothing left to tidy skips its data: a killed writer's temporary file sends it the usual
     # way, where the run's lock is taken and the file removed.
@@ -138,7 +147,7 @@ def test_check_names_the_claimed_run_its_printed_figure_and_an_early_break(cli, 
     assert already_final(cfg, [0], torch.device("cpu"), folder) is None
 
 
-@pytest.mark.parametrize("printed, shown", [
+@pytest.mark.parametrize(("printed", "shown"), [
     ("Test Accuracy: 99.5%\n", "99.5"), ("test_acc=0.995\n", "99.5"), ("test_acc=0.9946\n", "99.46"),
     ("Test set: Average loss: 0.02, Accuracy: 9950/10000 (99.5%)\n", "99.50"),   # the counts' exact figure
     ("Test set: Average loss: 0.02, Accuracy: 9708/10000 (97%)\n", "97.08"),

@@ -31,31 +31,37 @@ def test_a_params_dict_naming_its_own_entry_gives_adam_and_onecycle(tmp_path):
     data, why, _ = drafted(tmp_path, IMPORTS, NET, LOADERS, PARAMS_DICT)
     assert data["optimizer"] == {"name": "adam", "lr": 0.02, "weight_decay": 1e-4}   # no momentum for adam
     assert data["schedule"] == {"name": "onecycle", "max_lr": 0.02, "pct_start": 0.2, "div_factor": 10}
-    assert data["epochs"] == 12 and why["epochs"].startswith("cell 5, line 5: scheduler = optim.lr_scheduler.OneCycleLR")
+    assert data["epochs"] == 12
+    assert why["epochs"].startswith("cell 5, line 5: scheduler = optim.lr_scheduler.OneCycleLR")
     assert why["optimizer.lr"] == "cell 5, line 4: optimizer = optim.Adam(model.parameters(), **params_optimizer)"
-    assert data["batch_size"] == 128 and why["batch_size"].startswith("cell 4, line 7: dataloader_args = dict(")
+    assert data["batch_size"] == 128
+    assert why["batch_size"].startswith("cell 4, line 7: dataloader_args = dict(")
     assert why["batch_size"].endswith("(the cuda branch; the cpu branch has 64)")
-    assert data["augment"]["rotate"] == 7.0 and why["augment.rotate"].startswith("cell 4, line 3: transforms.Random")
-    assert why["label_smoothing"] == DEFAULT and why["augment.scale"] == DEFAULT
+    assert data["augment"]["rotate"] == 7.0
+    assert why["augment.rotate"].startswith("cell 4, line 3: transforms.Random")
+    assert why["label_smoothing"] == DEFAULT
+    assert why["augment.scale"] == DEFAULT
 
 
 def test_sgd_written_directly_and_the_epoch_loop(tmp_path):
     data, why, d = drafted(tmp_path, IMPORTS, NET, TRAIN)
     assert data["optimizer"] == {"name": "sgd", "lr": 0.01, "momentum": 0.9, "nesterov": False, "weight_decay": 0.0}
     assert why["optimizer.lr"] == "cell 4, line 2: optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)"
-    assert why["optimizer.nesterov"] == DEFAULT and data["schedule"] == {"name": "none"}
-    assert data["epochs"] == 15 and why["epochs"] == "cell 4, line 4: for epoch in range(EPOCHS):"
+    assert why["optimizer.nesterov"] == DEFAULT
+    assert data["schedule"] == {"name": "none"}
+    assert data["epochs"] == 15
+    assert why["epochs"] == "cell 4, line 4: for epoch in range(EPOCHS):"
     assert "# normalize" not in d.text   # no Normalize in this notebook
 
 
-@pytest.mark.parametrize("loop, epochs", [("for epoch in range(1, 16):\n    pass", 15),
+@pytest.mark.parametrize(("loop", "epochs"), [("for epoch in range(1, 16):\n    pass", 15),
                                           ("EPOCHS = 9", 9), ("cfg = {'epochs': 11, 'lr': 0.1}", 11),
                                           ("N = 7\nfor epoch in range(1, N + 1):\n    pass", 7)])
 def test_the_epoch_count_in_each_shape(tmp_path, loop, epochs):
     assert drafted(tmp_path, IMPORTS, NET, loop)[0]["epochs"] == epochs
 
 
-@pytest.mark.parametrize("line, schedule", [
+@pytest.mark.parametrize(("line", "schedule"), [
     ("s = optim.lr_scheduler.StepLR(optimizer, step_size=6, gamma=0.1)", {"name": "step", "step_size": 6, "gamma": 0.1}),
     ("s = StepLR(optimizer, 5)", {"name": "step", "step_size": 5}),
     ("s = lr_scheduler.MultiStepLR(optimizer, milestones=[5, 10], gamma=0.5)",
@@ -67,7 +73,8 @@ def test_the_epoch_count_in_each_shape(tmp_path, loop, epochs):
 ])
 def test_each_scheduler(tmp_path, line, schedule):
     data, why, _ = drafted(tmp_path, IMPORTS, NET, TRAIN, line)
-    assert data["schedule"] == schedule and why["schedule.name"] == f"cell 5, line 1: {line}"
+    assert data["schedule"] == schedule
+    assert why["schedule.name"] == f"cell 5, line 1: {line}"
 
 
 def test_loss_smoothing_l1_and_normalize(tmp_path):
@@ -78,11 +85,15 @@ def test_loss_smoothing_l1_and_normalize(tmp_path):
     loss = loss + 1e-5 * l1"""
     norm = "t = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.25,))])"
     data, why, _ = drafted(tmp_path, IMPORTS, NET, train, norm)
-    assert data["loss"] == "cross_entropy" and data["label_smoothing"] == 0.1 and data["l1"] == 1e-5
+    assert data["loss"] == "cross_entropy"
+    assert data["label_smoothing"] == 0.1
+    assert data["l1"] == 1e-5
     assert why["l1"] == "cell 4, line 5: loss = loss + 1e-05 * l1".replace("1e-05", "1e-5")
     assert data["normalize"] == [0.5, 0.25]
     data, _, d = drafted(tmp_path, IMPORTS, NET, LOADERS, "loss = F.nll_loss(output, target)")
-    assert data["loss"] == "nll" and "normalize" not in data   # the suite's own normalisation: said, not set
+    # the suite's own normalisation: said, not set
+    assert data["loss"] == "nll"
+    assert "normalize" not in data
     assert "# normalize = [0.1307, 0.3081]: the suite's own" in d.text
 
 
@@ -100,7 +111,10 @@ def test_each_transform(tmp_path):
     data, why, _ = drafted(tmp_path, IMPORTS, NET, compose)
     a = data["augment"]
     assert a["center_crop"] == {"size": 22, "p": 0.1}
-    assert a["rotate"] == 10.0 and a["translate"] == [0.1, 0.05] and a["scale"] == [0.9, 1.1] and a["shear"] == 5.0
+    assert a["rotate"] == 10.0
+    assert a["translate"] == [0.1, 0.05]
+    assert a["scale"] == [0.9, 1.1]
+    assert a["shear"] == 5.0
     assert a["resized_crop"] == {"scale": [0.8, 1.0], "ratio": [0.75, 4 / 3]}
     assert a["color_jitter"] == {"brightness": 0.2, "contrast": 0.3}
     assert a["perspective"] == {"distortion": 0.4, "p": 0.3}
@@ -110,7 +124,7 @@ def test_each_transform(tmp_path):
     assert why["augment.erasing"].startswith("cell 4, line 9:")
 
 
-@pytest.mark.parametrize("cell, names", [
+@pytest.mark.parametrize(("cell", "names"), [
     ("t = transforms.Compose([transforms.RandomHorizontalFlip(), transforms.ToTensor()])",
      "the transform RandomHorizontalFlip, which the suite cannot reproduce (cell 4, line 1:"),
     ("opt = optim.RMSprop(model.parameters(), lr=0.01)", "the optimizer optim.RMSprop"),
@@ -121,11 +135,14 @@ def test_what_the_suite_cannot_reproduce_is_one_line_exit_2_unless_approximate(t
     nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, NET, cell))
     assert main(["recipe", str(nb)]) == 2
     captured = capsys.readouterr()
-    assert names in captured.err and captured.err.count("\n") == 1 and captured.out == ""
+    assert names in captured.err
+    assert captured.err.count("\n") == 1
+    assert captured.out == ""
     assert "--approximate leaves it out" in captured.err
     assert main(["recipe", str(nb), "--approximate"]) == 0
     text = capsys.readouterr().out
-    assert "# Left out (--approximate)" in text and names in text
+    assert "# Left out (--approximate)" in text
+    assert names in text
     tomllib.loads(text)
 
 
@@ -141,10 +158,11 @@ def test_a_transform_with_arguments_in_no_form_torchvision_takes_is_named(tmp_pa
     nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, NET, "train_t = transforms.Compose([transforms.RandomRotation('x')])"))
     assert main(["recipe", str(nb)]) == 2
     err = capsys.readouterr().err
-    assert "RandomRotation with arguments the suite cannot read (cell 4, line 1:" in err and err.count("\n") == 1
+    assert "RandomRotation with arguments the suite cannot read (cell 4, line 1:" in err
+    assert err.count("\n") == 1
 
 
-@pytest.mark.parametrize("loader, note", [
+@pytest.mark.parametrize(("loader", "note"), [
     ("loader = DataLoader(ds, batch_size=256 if use_cuda else 32)", " (the cuda branch; the cpu branch has 32)"),
     ("args = dict(batch_size=128, pin_memory=True) if cuda else dict(batch_size=128)\n"
      "train_loader = DataLoader(ds, **args)", ""),

@@ -35,7 +35,8 @@ def test_the_suites_networks_import_nothing_of_the_suite():
     """They are loaded exactly as a user's network file is, so they may use torch only."""
     for path in (REPO / "model").glob("*.py"):
         text = path.read_text()
-        assert "reproduce" not in text and "from model" not in text, path
+        assert "reproduce" not in text, path
+        assert "from model" not in text, path
 
 
 @pytest.mark.slow
@@ -69,7 +70,7 @@ def test_pip_install_target_holds_one_package_and_the_command_answers_without_to
     assert done.stdout.strip() == str(target / "reproduce" / "networks" / "frontier.toml")
 
 
-@pytest.mark.parametrize("argv0, prog", [("/x/site/reproduce/__main__.py", "python -m reproduce"),
+@pytest.mark.parametrize(("argv0", "prog"), [("/x/site/reproduce/__main__.py", "python -m reproduce"),
                                          ("/x/.venv/bin/mnist-20k-suite", "mnist-20k-suite")])
 def test_usage_and_resume_lines_name_the_command_as_called(monkeypatch, capsys, argv0, prog):
     monkeypatch.setattr(sys, "argv", [argv0])

@@ -43,16 +43,20 @@ def numbers(path):
 
 def test_fp32_means_ieee_fp32_and_the_report_says_so():
     flags = environment.capture(CPU)["determinism"]
-    assert flags["tf32_cudnn"] is False and flags["tf32_matmul"] is False
-    assert not torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32
+    assert flags["tf32_cudnn"] is False
+    assert flags["tf32_matmul"] is False
+    assert not torch.backends.cudnn.allow_tf32
+    assert not torch.backends.cuda.matmul.allow_tf32
 
 
 def test_precision_enters_the_fingerprint_only_when_it_is_not_fp32():
-    assert "precision" not in TrainConfig().identity() and BF16.identity()["precision"] == "bf16"
+    assert "precision" not in TrainConfig().identity()
+    assert BF16.identity()["precision"] == "bf16"
     assert run_fingerprint(replace(BF16, precision="fp32"), 0, "cpu") != run_fingerprint(BF16, 0, "cpu")
     old = load(OLD_REPORT)   # written before precision existed: same fingerprint, read back as fp32
     cfg = TrainConfig.from_dict(old.config)
-    assert cfg.precision == "fp32" and run_fingerprint(cfg, old.seed, old.device) == old.fingerprint
+    assert cfg.precision == "fp32"
+    assert run_fingerprint(cfg, old.seed, old.device) == old.fingerprint
 
 
 def test_the_recipe_key_and_its_bad_values(tmp_path):
@@ -60,7 +64,8 @@ def test_the_recipe_key_and_its_bad_values(tmp_path):
     good.write_text('precision = "bf16"\n')
     typo.write_text('precision = "fp16"\n')
     wrong.write_text("precision = 16\n")
-    assert recipe.load(good)["precision"] == "bf16" and "precision" not in recipe.load(REPO / "model" / "seed.toml")
+    assert recipe.load(good)["precision"] == "bf16"
+    assert "precision" not in recipe.load(REPO / "model" / "seed.toml")
     with pytest.raises(RecipeError, match=r"typo.toml: precision must be fp32 or bf16, got 'fp16'"):
         recipe.load(typo)
     with pytest.raises(RecipeError, match=r"wrong.toml: precision should be a string"):
@@ -75,20 +80,25 @@ def test_the_training_forward_runs_bf16_convolutions_and_returns_fp32():
     x = torch.zeros(2, 1, 28, 28)
     assert precision.training_forward(net, "fp32", "cpu") is net
     out = precision.training_forward(net, "bf16", "cpu")(x)
-    assert seen == [torch.bfloat16] and out.dtype == torch.float32
+    assert seen == [torch.bfloat16]
+    assert out.dtype == torch.float32
     assert all(p.dtype == torch.float32 for p in net.parameters())
 
 
 def test_refused_with_the_plain_loop_in_one_line_and_nothing_written(tmp_path):
     done = run_cli("run", *RUN, "--precision", "bf16", "--execution", "plain", "--out", tmp_path / "o")
-    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
-    assert "--precision bf16" in done.stderr and "--execution plain" in done.stderr
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "--precision bf16" in done.stderr
+    assert "--execution plain" in done.stderr
     assert not (tmp_path / "o").exists()
 
 
 def test_refused_under_graph_capture():
     line = precision.problem("bf16", "graph", torch.device("cuda"))
-    assert line and "graph capture" in line and "\n" not in line
+    assert line
+    assert "graph capture" in line
+    assert "\n" not in line
     assert precision.problem("fp32", "graph", torch.device("cuda")) is None
 
 
@@ -96,8 +106,10 @@ def test_refused_on_a_cpu_without_bf16_saying_what_torch_reports(monkeypatch, tm
     monkeypatch.setattr(precision, "cpu_bf16_reports", lambda: NO_BF16)
     code = main(["run", *RUN, "--precision", "bf16", "--out", tmp_path / "o"])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1, err
-    assert "torch.ops.mkldnn._is_mkldnn_bf16_supported() is False" in err and "--precision fp32" in err
+    assert code == 2, err
+    assert err.count("\n") == 1, err
+    assert "torch.ops.mkldnn._is_mkldnn_bf16_supported() is False" in err
+    assert "--precision fp32" in err
     assert not (tmp_path / "o").exists()
 
 
@@ -112,7 +124,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def in_a_sweep(tmp_path_factory, mnist_root, one_thread):
     out = tmp_path_factory.mktemp("sweep")
-    quiet = Console(file=open(os.devnull, "w"))
+    quiet = Console(quiet=True)
     run_sweep(Sweep(BF16, [0, 1], CPU, DataInfo(str(mnist_root), "local"), out), quiet, SweepOptions(quiet=True))
     return out
 
@@ -120,7 +132,7 @@ def in_a_sweep(tmp_path_factory, mnist_root, one_thread):
 @needs_bf16
 @pytest.mark.slow
 def test_a_seed_alone_equals_the_same_seed_inside_a_sweep(in_a_sweep, mnist_root, tmp_path, one_thread):
-    quiet = Console(file=open(os.devnull, "w"))
+    quiet = Console(quiet=True)
     run_sweep(Sweep(BF16, [1], CPU, DataInfo(str(mnist_root), "local"), tmp_path), quiet, SweepOptions(quiet=True))
     assert numbers(tmp_path / "seed-seed1.json") == numbers(in_a_sweep / "seed-seed1.json")
     assert load(tmp_path / "seed-seed1.json").config["precision"] == "bf16"
@@ -150,4 +162,5 @@ def test_verify_refuses_a_bf16_report_on_a_cpu_without_bf16(in_a_sweep, monkeypa
     monkeypatch.setattr(precision, "cpu_bf16_reports", lambda: NO_BF16)
     assert main(["verify", in_a_sweep / "seed-seed0.json"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "_is_mkldnn_bf16_supported() is False" in err, err
+    assert err.count("\n") == 1, err
+    assert "_is_mkldnn_bf16_supported() is False" in err, err

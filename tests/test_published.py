@@ -53,7 +53,8 @@ def test_a_published_sweep_holds_sealed_reports_and_says_how_it_was_made(folder)
     others = sorted(p.name for p in folder.iterdir() if p.suffix != ".json" and p.name != "README.md")
     assert others == [], f"{folder.name} holds more than run reports: {others}"
     reports = [load(p) for p in find_reports([folder])]   # load() checks every seal
-    assert reports and all(r.status in ("complete", "diverged", "running") for r in reports)
+    assert reports
+    assert all(r.status in ("complete", "diverged", "running") for r in reports)
 
 
 def drift(doc: str, text: str, published: Path) -> list:

@@ -27,7 +27,8 @@ def test_the_seed_recipe_file_is_the_default_config_and_keeps_the_old_fingerprin
                                              "eval_batch_size", "val_split", "execution"}
     old = load(OLD_REPORT)
     assert run_fingerprint(TrainConfig.from_dict(old.config), old.seed, old.device) == old.fingerprint
-    assert model.resolve("seed").recipe == SEED_TOML and model.resolve("seed-fc").recipe == SEED_TOML
+    assert model.resolve("seed").recipe == SEED_TOML
+    assert model.resolve("seed-fc").recipe == SEED_TOML
 
 
 def test_a_changed_recipe_value_changes_the_fingerprint():
@@ -73,7 +74,8 @@ def test_each_schedule_follows_torchs_own_scheduler(schedule, mnist_cpu):
 def test_adam_and_adamw_train(opt, mnist_cpu):
     cfg = tiny(optimizer=opt, lr=1e-3, momentum=None, nesterov=None, weight_decay=0.01)
     epochs, digest, net = train(cfg, 0, mnist_cpu, CPU)
-    assert all(math.isfinite(e.train_loss) for e in epochs) and epochs[-1].train_loss < epochs[0].train_loss
+    assert all(math.isfinite(e.train_loss) for e in epochs)
+    assert epochs[-1].train_loss < epochs[0].train_loss
 
 
 @pytest.mark.slow
@@ -137,11 +139,13 @@ def test_a_missing_recipe_file(tmp_path, capsys):
     assert "cannot read the recipe" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("flag, value", [("--lr", "nan"), ("--lr", "inf"), ("--lr", "-1"), ("--momentum", "nan")])
+@pytest.mark.parametrize(("flag", "value"), [("--lr", "nan"), ("--lr", "inf"), ("--lr", "-1"), ("--momentum", "nan")])
 def test_non_finite_flags_are_refused(flag, value, tmp_path, capsys):
     assert main(["run", flag, value, "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert flag in err and err.count("\n") == 1 and not (tmp_path / "o").exists()
+    assert flag in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
 
 
 def test_flags_override_the_recipe(tmp_path):
@@ -151,7 +155,8 @@ def test_flags_override_the_recipe(tmp_path):
                                       "--lr", "0.02", "--epochs", "3", "--batch-size", "64"])
     cfg = config_of(run_request(args), in_flag_terms)
     assert (cfg.lr, cfg.epochs, cfg.batch_size, cfg.loss) == (0.02, 3, 64, "cross_entropy")
-    assert cfg.schedule["name"] == "onecycle" and cfg.augment["rotate"] == 8.0
+    assert cfg.schedule["name"] == "onecycle"
+    assert cfg.augment["rotate"] == 8.0
 
 
 def test_graph_execution_refuses_what_its_capture_cannot_hold():

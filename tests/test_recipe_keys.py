@@ -50,7 +50,8 @@ write = write_recipe
 
 def test_every_key_is_read_into_one_form_with_torchvisions_defaults(tmp_path):
     f = recipe.load(write(tmp_path, FULL))
-    assert f["normalize"] == [0.5, 0.25] and f["l1"] == 1e-4
+    assert f["normalize"] == [0.5, 0.25]
+    assert f["l1"] == 1e-4
     assert f["schedule"] == {"name": "plateau", "factor": 0.5, "patience": 1}
     assert f["augment"] == {
         "rotate": 5.0, "translate": [0.1, 0.05], "scale": [1.0, 1.0], "shear": [-10.0, 10.0, 0.0, 0.0],
@@ -62,9 +63,12 @@ def test_every_key_is_read_into_one_form_with_torchvisions_defaults(tmp_path):
 
 def test_keys_at_rest_are_the_seed_recipe_and_keep_its_fingerprint(tmp_path):
     cfg = TrainConfig(**recipe.load(write(tmp_path, AT_REST)))
-    assert cfg == TrainConfig() and not cfg.augments and Augment.from_config(cfg, 0, CPU) is None
+    assert cfg == TrainConfig()
+    assert not cfg.augments
+    assert Augment.from_config(cfg, 0, CPU) is None
     assert run_fingerprint(cfg, 0, "cpu") == run_fingerprint(TrainConfig(), 0, "cpu")
-    assert "normalize" not in cfg.identity() and "l1" not in cfg.identity()
+    assert "normalize" not in cfg.identity()
+    assert "l1" not in cfg.identity()
     pair = recipe.load(write(tmp_path, "[augment]\ntranslate = [0.1, 0.1]\n"))["augment"]
     assert pair == {**cfg.augment, "translate": 0.1}                   # [t, t] is t: the same run
 
@@ -126,8 +130,11 @@ def test_normalize_renormalises_every_image_from_its_pixels(mnist_cpu):
     assert renormalised(data, MEAN, STD) is data
     again = renormalised(data, 0.5, 0.5)
     px = pixels_of(data.train_x)
-    assert torch.equal(px, px.round()) and px.min() == 0 and px.max() == 255
-    assert torch.equal(again.train_x, (px / 255.0 - 0.5) / 0.5) and again.test_x.min() == -1.0
+    assert torch.equal(px, px.round())
+    assert px.min() == 0
+    assert px.max() == 255
+    assert torch.equal(again.train_x, (px / 255.0 - 0.5) / 0.5)
+    assert again.test_x.min() == -1.0
     assert torch.equal(renormalised(again, MEAN, STD).train_x, again.train_x)   # MNIST's again: as given
 
 
@@ -143,7 +150,8 @@ def test_normalize_changes_the_inputs_the_network_sees(mnist_cpu):
     data = small(mnist_cpu)
     base = train(tiny(epochs=1), 0, data, CPU)
     other = train(tiny(epochs=1, normalize=[0.5, 0.5]), 0, data, CPU)
-    assert base[1] != other[1] and base[0][0].test_loss != other[0][0].test_loss
+    assert base[1] != other[1]
+    assert base[0][0].test_loss != other[0][0].test_loss
 
 
 def test_l1_adds_its_coefficient_times_the_sum_of_absolute_parameters():
@@ -189,4 +197,5 @@ def test_plateau_lowers_the_lr_as_torch_would_on_the_loss_it_watches(val_split, 
     for e in epochs:
         lrs.append(probe.param_groups[0]["lr"])
         replay.step(e.val_loss if val_split else e.train_loss)
-    assert [e.lr for e in epochs] == lrs and lrs[-1] < lrs[0]
+    assert [e.lr for e in epochs] == lrs
+    assert lrs[-1] < lrs[0]

@@ -2,7 +2,6 @@
 split): a real process killed by a real signal during epoch 2, then the same command again, ends with the
 uninterrupted run's metrics and weights hash; and the same seed alone equals it inside a sweep."""
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -82,7 +81,9 @@ def test_killed_during_epoch_2_with_every_key_on_then_resumed_is_bit_identical(r
     out = tmp_path / "sweep"
     kill_after_epoch_1(command(recipe), out, mnist_root)
     ck = torch.load(checkpoint.checkpoint_path(out / NAME), weights_only=True)
-    assert len(ck["epochs"]) == 1 and ck["augment"] is not None and "best" in ck["schedule"]
+    assert len(ck["epochs"]) == 1
+    assert ck["augment"] is not None
+    assert "best" in ck["schedule"]
     again = run_cli("run", *command(recipe), "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})
     assert again.returncode == 0, again.stderr
     assert "resuming after epoch 1 of 3" in again.stdout
@@ -91,7 +92,7 @@ def test_killed_during_epoch_2_with_every_key_on_then_resumed_is_bit_identical(r
 
 def test_a_seed_alone_equals_the_same_seed_inside_a_sweep(recipe, mnist_root, tmp_path):
     info = DataInfo(str(mnist_root), "local")
-    quiet = Console(file=open(os.devnull, "w"))
+    quiet = Console(quiet=True)
     fields = {**load_recipe(recipe), "epochs": 2}
     cfg, cpu = TrainConfig(model="examples/my_net.py:Net", train_limit=512, **fields), torch.device("cpu")
     run_sweep(Sweep(cfg, [0, 1], cpu, info, tmp_path / "sweep"), quiet, SweepOptions(quiet=True))

@@ -3,7 +3,6 @@ per-image augmentation, killed by a real signal during epoch 2, then the same co
 uninterrupted run's metrics and weights hash. Also: the same seed alone or inside a sweep, and a checkpoint
 written before schedules existed still resumes."""
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -43,7 +42,9 @@ def test_killed_during_epoch_2_with_onecycle_and_augmentation_then_resumed_is_bi
     out = tmp_path / "sweep"
     kill_after_epoch_1(RUN, out, mnist_root)
     ck = torch.load(checkpoint.checkpoint_path(out / NAME), weights_only=True)
-    assert len(ck["epochs"]) == 1 and ck["schedule"]["_step_count"] > 1 and ck["augment"] is not None
+    assert len(ck["epochs"]) == 1
+    assert ck["schedule"]["_step_count"] > 1
+    assert ck["augment"] is not None
     again = run_cli("run", *RUN, "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})
     assert again.returncode == 0, again.stderr
     assert "resuming after epoch 1 of 3" in again.stdout
@@ -58,7 +59,7 @@ def small_cfg() -> TrainConfig:
 
 def test_a_seed_alone_equals_the_same_seed_inside_a_sweep(mnist_root, tmp_path):
     info = DataInfo(str(mnist_root), "local")
-    quiet = Console(file=open(os.devnull, "w"))
+    quiet = Console(quiet=True)
     cfg, cpu = small_cfg(), torch.device("cpu")
     run_sweep(Sweep(cfg, [0, 1], cpu, info, tmp_path / "sweep"), quiet, SweepOptions(quiet=True))
     run_sweep(Sweep(cfg, [1], cpu, info, tmp_path / "alone"), quiet, SweepOptions(quiet=True))
@@ -67,15 +68,16 @@ def test_a_seed_alone_equals_the_same_seed_inside_a_sweep(mnist_root, tmp_path):
 
 def test_a_checkpoint_from_before_schedules_resumes(mnist_cpu, tmp_path):
     """Checkpoints of the seed recipe written before this change have no 'schedule' or 'augment' key."""
-    from reproduce.training.trainer import start_run, train
+    from reproduce.training.trainer import TrainOptions, start_run, train
     cfg, cpu = TrainConfig(epochs=2, train_limit=256), torch.device("cpu")
     whole = train(cfg, 0, mnist_cpu, cpu)
     state = start_run(cfg, 0, cpu)
-    train(cfg, 0, mnist_cpu, cpu, start=state, stop_after=1)
+    train(cfg, 0, mnist_cpu, cpu, TrainOptions(start=state, stop_after=1))
     path = tmp_path / ".ck"
     checkpoint.save(path, state, "fp", cpu, 1.0)
     ck = checkpoint.read(path)
     del ck["schedule"], ck["augment"]
-    resumed = train(cfg, 0, mnist_cpu, cpu, start=checkpoint.resume(ck, cfg, 0, cpu, 256))
+    resumed = train(cfg, 0, mnist_cpu, cpu, TrainOptions(start=checkpoint.resume(ck, cfg, 0, cpu, 256)))
     strip = lambda es: [{**e.__dict__, "seconds": None} for e in es]
-    assert strip(resumed[0]) == strip(whole[0]) and resumed[1] == whole[1]
+    assert strip(resumed[0]) == strip(whole[0])
+    assert resumed[1] == whole[1]

@@ -56,7 +56,7 @@ def wrong_data_dir(tmp_path, mnist_root):
     return tmp_path / "data"
 
 
-@pytest.mark.parametrize("damage, extra, says", [
+@pytest.mark.parametrize(("damage", "extra", "says"), [
     (tamper, [], "does not match its record_sha256"),
     (truncate, [], "not valid JSON"),
     (None, ["--epochs", "3"], "was made with another config (epochs 2 -> 3); use another --out, or --force"),
@@ -66,7 +66,8 @@ def wrong_data_dir(tmp_path, mnist_root):
     (None, ["--seeds", "5-2"], "range '5-2' is empty"),
     ("data", ["--seeds", "0", "1"], "does not verify"),   # seed 1 is to train: the data is read (seed 0 alone is
 ])                                                      # complete, and a sweep with nothing to train reads none)
-def test_bad_input_leaves_the_folder_as_it_was(sweep, mnist_root, tmp_path, monkeypatch, capsys, damage, extra,
+# Many arguments: pytest hands a test its fixtures and its parameters as arguments, so the list is as long as they are
+def test_bad_input_leaves_the_folder_as_it_was(sweep, mnist_root, tmp_path, monkeypatch, capsys, damage, extra,  # noqa: PLR0913
                                                says):
     report = sweep / "seed-seed0.json"
     data_dir = mnist_root
@@ -78,7 +79,8 @@ def test_bad_input_leaves_the_folder_as_it_was(sweep, mnist_root, tmp_path, monk
     monkeypatch.setenv("MNIST_DATA_DIR", str(data_dir))
     code, err = run_here(["run", *SMALL_RUN, *extra, "--out", sweep], capsys)
     assert code == 2, err
-    assert says in err and err.count("\n") == 1, err
+    assert says in err, err
+    assert err.count("\n") == 1, err
     assert "Traceback" not in err
     assert snapshot(sweep) == before
 
@@ -86,7 +88,9 @@ def test_bad_input_leaves_the_folder_as_it_was(sweep, mnist_root, tmp_path, monk
 def test_the_report_tool_refuses_a_tampered_report(sweep, capsys):
     tamper(sweep / "seed-seed0.json")
     code, err = run_here(["report", sweep], capsys)
-    assert code == 2 and "does not match its record_sha256" in err and str(sweep / "seed-seed0.json") in err
+    assert code == 2
+    assert "does not match its record_sha256" in err
+    assert str(sweep / "seed-seed0.json") in err
 
 
 def test_an_output_that_cannot_be_a_folder_is_refused(mnist_root, tmp_path, monkeypatch, capsys):
@@ -94,7 +98,9 @@ def test_an_output_that_cannot_be_a_folder_is_refused(mnist_root, tmp_path, monk
     out.write_text("a file where the output folder should be")
     monkeypatch.setenv("MNIST_DATA_DIR", str(mnist_root))
     code, err = run_here(["run", *SMALL_RUN, "--out", out], capsys)
-    assert code == 2 and str(out) in err and err.count("\n") == 1, err
+    assert code == 2, err
+    assert str(out) in err, err
+    assert err.count("\n") == 1, err
     assert out.read_text() == "a file where the output folder should be"
 
 
@@ -108,7 +114,9 @@ def test_a_read_only_output_folder_is_refused(cli, sweep, mnist_root):
                    env_extra={"MNIST_DATA_DIR": str(mnist_root)})
     finally:
         sweep.chmod(0o755)
-    assert done.returncode == 2 and "Permission denied" in done.stderr and done.stderr.count("\n") == 1
+    assert done.returncode == 2
+    assert "Permission denied" in done.stderr
+    assert done.stderr.count("\n") == 1
     assert snapshot(sweep) == before
 
 
@@ -119,7 +127,8 @@ def test_force_moves_the_old_report_aside_and_never_deletes_it(cli, sweep, mnist
                env_extra={"MNIST_DATA_DIR": str(mnist_root)})
     assert done.returncode == 0, done.stderr
     backups = list(sweep.glob("seed-seed0.replaced-*.json"))
-    assert len(backups) == 1 and backups[0].read_bytes() == old
+    assert len(backups) == 1
+    assert backups[0].read_bytes() == old
     assert f"moved {sweep / 'seed-seed0.json'} aside to {backups[0]}" in done.stdout
     assert load(sweep / "seed-seed0.json").config["epochs"] == 1
     assert find_reports([sweep]) == [sweep / "seed-seed0.json"]  # a backup is not a second run of the folder

@@ -68,12 +68,15 @@ def test_stopped_during_epoch_2_then_resumed_is_bit_identical(sig, uninterrupted
         assert code == 130, err
         # The hint names the interpreter that ran the sweep (relative when it lives below the working folder).
         line = f"{report} has 1 of 3 epochs saved; resume with: "
-        assert err.startswith("stopped by SIGINT: ") and line in err and err.count("\n") == 1, err
+        assert err.startswith("stopped by SIGINT: "), err
+        assert line in err, err
+        assert err.count("\n") == 1, err
         assert f" -m reproduce run {' '.join(RUN)} --out {out}" in err, err
     else:
         assert code == -signal.SIGKILL
     stopped = load(report)  # readable, sealed, and stopped where the checkpoint is
-    assert stopped.status == "running" and len(stopped.epochs) == 1
+    assert stopped.status == "running"
+    assert len(stopped.epochs) == 1
     assert len(checkpoint.read(checkpoint.checkpoint_path(report))["epochs"]) == 1
     stale = out / f".{report.name}.x1y2z3.tmp"   # what a writer killed mid-write leaves behind
     stale.write_text("half")
@@ -81,11 +84,14 @@ def test_stopped_during_epoch_2_then_resumed_is_bit_identical(sig, uninterrupted
     again = run_cli(*["run", *RUN, "--out", out], env_extra={"MNIST_DATA_DIR": str(mnist_root)})
     assert again.returncode == 0, again.stderr
     assert "resuming after epoch 1 of 3" in again.stdout
-    assert "epoch  1 " not in again.stdout and "epoch  2 " in again.stdout  # epoch 1 was not trained again
+    # epoch 1 was not trained again
+    assert "epoch  1 " not in again.stdout
+    assert "epoch  2 " in again.stdout
     assert numbers(report) == uninterrupted
     assert load(report).status == "complete"
     assert load(report).execution["name"] == "fast"  # the default, fast path is what resumes bit-identically
-    assert not checkpoint.checkpoint_path(report).exists() and not stale.exists()
+    assert not checkpoint.checkpoint_path(report).exists()
+    assert not stale.exists()
 
 
 def test_sigterm_stops_cleanly_with_exit_143(mnist_root, tmp_path):
@@ -93,14 +99,19 @@ def test_sigterm_stops_cleanly_with_exit_143(mnist_root, tmp_path):
     proc = start(out, mnist_root)
     deadline = time.monotonic() + 300
     while not (out / "seed-seed0.json").exists():  # the run has started: stop it during epoch 1
-        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline, proc.stderr.read()
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     proc.stdout.read()
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 143
-    assert err.startswith("stopped by SIGTERM: ") and "resume with: " in err and " -m reproduce run" in err
-    assert "has 0 of 3 epochs saved" in err and "Traceback" not in err and err.count("\n") == 1, err
+    assert err.startswith("stopped by SIGTERM: ")
+    assert "resume with: " in err
+    assert " -m reproduce run" in err
+    assert "has 0 of 3 epochs saved" in err, err
+    assert "Traceback" not in err, err
+    assert err.count("\n") == 1, err
     assert load(out / "seed-seed0.json").epochs == []
     assert list(out.glob("*.tmp")) == []  # the writer interrupted (if any) removed its temporary file
 
@@ -151,10 +162,13 @@ def test_a_full_disk_while_saving_loses_nothing_and_the_run_resumes(small_report
         torch.set_num_threads(threads)
         monkeypatch.undo()
     err = capsys.readouterr().err
-    assert code == 1 and "No space left on device" in err and err.count("\n") == 1, err
+    assert code == 1, err
+    assert "No space left on device" in err, err
+    assert err.count("\n") == 1, err
     assert ".seed-seed0.ckpt" in err  # names the file it could not write
     before = (out / "seed-seed0.json").read_bytes()
-    assert len(load(out / "seed-seed0.json").epochs) == 1 and not list(out.glob("*.tmp"))
+    assert len(load(out / "seed-seed0.json").epochs) == 1
+    assert not list(out.glob("*.tmp"))
 
     again = run_cli("run", *SMALL_RUN, "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})
     assert again.returncode == 0, again.stderr
@@ -188,4 +202,5 @@ report.save({str(path)!r})
     leftovers = list(tmp_path.glob(f".{path.name}.*.tmp"))
     assert len(leftovers) == 1  # the dead writer's temporary file: hidden, ignored, removed by the next run
     done = run_cli("report", tmp_path)
-    assert done.returncode in (0, 1) and "some epoch ≥ 99.4" in done.stdout
+    assert done.returncode in (0, 1)
+    assert "some epoch ≥ 99.4" in done.stdout

@@ -19,13 +19,15 @@ def test_the_rate_interval_ends_where_the_martingale_reaches_one_over_alpha():
         for end, edge in [(low, passes == 0), (high, fails == 0)]:
             if not edge:
                 assert sq.log_rate_martingale(passes, fails, end) == pytest.approx(bar, abs=1e-6)
-        assert low <= passes / (passes + fails) <= high and low < high
+        assert low <= passes / (passes + fails) <= high
+        assert low < high
 
 
 def test_the_sequence_is_wider_than_wilson_which_is_for_a_fixed_number_of_seeds():
     low, high = sq.rate_bounds(5, 0, 0.95)
     w_low, _ = wilson(5, 5)
-    assert low < w_low and high == 1.0
+    assert low < w_low
+    assert high == 1.0
 
 
 def test_the_seeds_table_unanimous_runs_need():
@@ -129,6 +131,7 @@ def test_the_normal_test_settles_a_clear_case_sooner_than_pass_fail():
 def test_largest_residual_names_the_outlier_and_grubbs_bound():
     values = [99.30, 99.32, 99.28, 99.31, 99.29, 97.0]
     i, z, bound = sq.largest_residual(values)
-    assert i == 5 and z > bound
+    assert i == 5
+    assert z > bound
     assert bound == pytest.approx(1.887, abs=0.01)      # Grubbs' 5 % critical value for n = 6
     assert sq.largest_residual([99.3, 99.3]) is None

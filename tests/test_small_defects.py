@@ -46,7 +46,8 @@ def test_sweep_progress_counts_runs_and_estimates_what_is_left():
     s.epoch_trained()                                      # 10 s per epoch
     s.epoch_trained()
     s.run_done()
-    assert s.eta() == 2 * 2 * 10 and s.line() == "sweep: 2/4 runs done, ETA 40 s"
+    assert s.eta() == 2 * 2 * 10
+    assert s.line() == "sweep: 2/4 runs done, ETA 40 s"
     assert s.eta(epochs_left_in_run=1) == (1 * 2 + 1) * 10
     s.run_done(), s.run_done()
     assert s.line() == "sweep: 4/4 runs done"
@@ -72,4 +73,5 @@ def test_a_sweep_prints_its_progress_after_each_run(tmp_path, mnist_root):
                            "--train-limit", "128", "--threads", "1", "--out", str(tmp_path)], cwd=REPO,
                           env=dict(os.environ, MNIST_DATA_DIR=str(mnist_root)), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert re.search(r"sweep: 1/2 runs done, ETA \d+ s", done.stdout) and "sweep: 2/2 runs done" in done.stdout
+    assert re.search(r"sweep: 1/2 runs done, ETA \d+ s", done.stdout)
+    assert "sweep: 2/2 runs done" in done.stdout

@@ -10,25 +10,31 @@ from reproduce.report import stats
 def test_wilson_interval_for_12_of_15():
     # by hand: p = 0.8, z = 1.959964, centre (p + z²/2n)/(1 + z²/n), half z·sqrt(p(1-p)/n + z²/4n²)/(1 + z²/n)
     low, high = stats.wilson(12, 15)
-    assert low == pytest.approx(0.548146, abs=1e-6) and high == pytest.approx(0.929525, abs=1e-6)
+    assert low == pytest.approx(0.548146, abs=1e-6)
+    assert high == pytest.approx(0.929525, abs=1e-6)
 
 
 def test_wilson_at_the_edges_stays_in_0_1_and_is_not_degenerate():
     low, high = stats.wilson(15, 15)
-    assert high == 1.0 and low == pytest.approx(15 / (15 + stats.Z95 ** 2))   # 15/15 is not "certainly 100%"
+    # 15/15 is not "certainly 100%"
+    assert high == 1.0
+    assert low == pytest.approx(15 / (15 + stats.Z95 ** 2))
     low, high = stats.wilson(0, 5)
-    assert low == 0.0 and high == pytest.approx(0.434482, abs=1e-6)
-    with pytest.raises(ValueError):
+    assert low == 0.0
+    assert high == pytest.approx(0.434482, abs=1e-6)
+    with pytest.raises(ValueError, match="wilson: need 0 <= k <= n"):
         stats.wilson(3, 2)
 
 
 def test_mean_sd_and_median():
     assert stats.mean_sd([99.30, 99.40, 99.50]) == (pytest.approx(99.40), pytest.approx(0.1))
-    assert stats.mean_sd([99.4]) == (99.4, None) and stats.mean_sd([]) == (None, None)
-    assert stats.median([16, 9, 12, 14]) == 13 and stats.median([]) is None
+    assert stats.mean_sd([99.4]) == (99.4, None)
+    assert stats.mean_sd([]) == (None, None)
+    assert stats.median([16, 9, 12, 14]) == 13
+    assert stats.median([]) is None
 
 
-@pytest.mark.parametrize("q, df, expected", [
+@pytest.mark.parametrize(("q", "df", "expected"), [
     (0.975, 1, 12.706205), (0.975, 10, 2.228139), (0.995, 4, 4.604095), (0.95, 30, 1.697261),
     (0.975, 1e9, stats.Z95),
 ])
@@ -50,15 +56,17 @@ def test_welch_interval_by_hand():
     half = stats.t_quantile(0.975, df) * math.sqrt(va + vb)
     assert (low, high) == (pytest.approx(3.5 - half), pytest.approx(3.5 + half))
     assert half == pytest.approx(3.885, abs=1e-3)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="welch: need at least two runs"):
         stats.welch([1], [1, 2])
 
 
 def test_paired_interval():
     m, low, high = stats.paired([0.05, 0.10])
     half = 12.706205 * (0.05 / math.sqrt(2)) / math.sqrt(2)
-    assert m == pytest.approx(0.075) and low == pytest.approx(0.075 - half, abs=1e-5)
-    assert high == pytest.approx(0.075 + half, abs=1e-5) and stats.paired([0.1]) is None
+    assert m == pytest.approx(0.075)
+    assert low == pytest.approx(0.075 - half, abs=1e-5)
+    assert high == pytest.approx(0.075 + half, abs=1e-5)
+    assert stats.paired([0.1]) is None
 
 
 def test_binomial_spread_of_one_accuracy():

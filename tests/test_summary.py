@@ -29,15 +29,21 @@ def test_summary_figures():
     (s,) = summarise(verdict([record(seed, accs) for seed, accs in ACCS.items()]))
     assert (s.runs, s.passing, s.never_reaching) == (5, 4, 1)
     assert (s.pass_low, s.pass_high) == wilson(4, 5)     # wilson itself is checked in test_stats
-    assert s.first_median == 2 and s.first_worst == 3
-    assert s.final_mean == pytest.approx(99.412) and s.final_min == 99.30
+    assert s.first_median == 2
+    assert s.first_worst == 3
+    assert s.final_mean == pytest.approx(99.412)
+    assert s.final_min == 99.30
     # deviations from 99.412: .088 -.012 .068 -.032 -.112 -> squares sum .02608 -> sd sqrt(.02608 / 4)
     assert s.final_sd == pytest.approx((0.02608 / 4) ** 0.5)
     assert s.peak_mean == pytest.approx((99.50 + 99.42 + 99.48 + 99.44 + 99.30) / 5)
     assert s.stay_last3 == 3                                       # seeds 0, 1 and 2
-    assert s.final_passing == 3 and (s.final_pass_low, s.final_pass_high) == wilson(3, 5)  # 0, 1, 2 end >= 99.4
+    # 0, 1, 2 end >= 99.4
+    assert s.final_passing == 3
+    assert (s.final_pass_low, s.final_pass_high) == wilson(3, 5)
     assert s.spread_at_mean == pytest.approx(100 * (0.99412 * 0.00588 / 10_000) ** 0.5)
-    assert s.val_runs == 0 and s.val_pick_mean is None and s.imported == 0
+    assert s.val_runs == 0
+    assert s.val_pick_mean is None
+    assert s.imported == 0
 
 
 def with_val(rec, vals):
@@ -54,7 +60,9 @@ def test_the_epoch_is_picked_on_validation_and_its_test_accuracy_shown():
     assert [(r.val_epoch, r.test_at_val) for r in runs] == [(3, 99.30), (2, 99.45)]
     assert [r.peak for r in runs] == [99.50, 99.45]        # the test-picked view stays beside it
     (s,) = summarise(v)
-    assert s.val_runs == 2 and s.val_pick_mean == pytest.approx(99.375) and s.val_pick_min == 99.30
+    assert s.val_runs == 2
+    assert s.val_pick_mean == pytest.approx(99.375)
+    assert s.val_pick_min == 99.30
 
 
 def test_the_report_shows_both_views_labelled(cli, tmp_path):
@@ -62,24 +70,32 @@ def test_the_report_shows_both_views_labelled(cli, tmp_path):
     write(tmp_path, record(1, [99.0, 99.45, 99.41]))
     done = cli("report", tmp_path, env_extra={"COLUMNS": "100"})
     assert done.returncode == 0, done.stderr
-    assert "99.30@3" in done.stdout and "val@ep" in done.stdout                     # the val-picked epoch
-    assert "peak on test" in done.stdout and "picked on the test set" in done.stdout
-    assert "test at val-picked epoch" in done.stdout and "(1 runs)" in done.stdout
-    assert "Wilson 95%: 34–100%" in done.stdout and "binomial, n = 10,000" in done.stdout
+    # the val-picked epoch
+    assert "99.30@3" in done.stdout
+    assert "val@ep" in done.stdout
+    assert "peak on test" in done.stdout
+    assert "picked on the test set" in done.stdout
+    assert "test at val-picked epoch" in done.stdout
+    assert "(1 runs)" in done.stdout
+    assert "Wilson 95%: 34–100%" in done.stdout
+    assert "binomial, n = 10,000" in done.stdout
 
 
 def test_a_bad_val_field_is_named(cli, tmp_path):
     rec = with_val(record(0, [99.5]), ["high"])
     write(tmp_path, rec)
     done = cli("report", tmp_path)
-    assert done.returncode == 2 and "epochs[0].val_acc should be float" in done.stderr
+    assert done.returncode == 2
+    assert "epochs[0].val_acc should be float" in done.stderr
 
 
 def test_old_reports_without_val_or_origin_still_load(tmp_path):
     rec = record(0, [99.5])
-    assert "origin" not in rec and "val_acc" not in rec["epochs"][0]
+    assert "origin" not in rec
+    assert "val_acc" not in rec["epochs"][0]
     r = from_dict(json.loads(json.dumps(seal(rec))), "old")
-    assert r.origin == "trained" and r.epochs[0].val_acc is None
+    assert r.origin == "trained"
+    assert r.epochs[0].val_acc is None
 
 
 def test_the_table_with_validation_fits_80_columns_at_19_epochs(capsys, monkeypatch, tmp_path):
@@ -89,4 +105,6 @@ def test_the_table_with_validation_fits_80_columns_at_19_epochs(capsys, monkeypa
         write(tmp_path, with_val(record(seed, [99.41 + 0.01 * i for i in range(19)]), [99.0 + 0.01 * i for i in range(19)]))
     assert main(["report", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "…" not in out and "99.59@19" in out and max(len(l.rstrip()) for l in out.splitlines()) <= 80
+    assert "…" not in out
+    assert "99.59@19" in out
+    assert max(len(l.rstrip()) for l in out.splitlines()) <= 80

@@ -24,10 +24,12 @@ def test_two_processes_share_a_sweep_and_each_seed_alone_gives_the_same_bytes(tm
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
     assert result == json.loads((tmp_path / "c" / "sweep_check.json").read_text())
-    assert result["deterministic"] is True and set(result["alone"]) == {"0", "2"}
+    assert result["deterministic"] is True
+    assert set(result["alone"]) == {"0", "2"}
     assert all(a["identical_to_sweep"] for a in result["alone"].values())
     assert result["seconds_per_seed_run"] == result["sweep_wall_s"] / 3
-    assert len(result["sweep_train_seconds"]) == 3 and result["execution_recorded"]["name"] == "fast"
+    assert len(result["sweep_train_seconds"]) == 3
+    assert result["execution_recorded"]["name"] == "fast"
     logs = "".join(p.read_text() for p in (tmp_path / "c").glob("sweep-*.log"))
     assert "holds its lock" in logs or "complete with the same config" in logs  # the two shared the seeds
 
@@ -37,9 +39,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
                        (["--seeds", "x"], "argument --seeds: must be a whole number, got 'x'"),
                        ([], "--out")]:
         done = sweep_check(*args, *(["--out", tmp_path / "o"] if args else []))
-        assert done.returncode == 2 and done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1, done.stderr
+        assert says in done.stderr, done.stderr
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("mine")
     done = sweep_check("--out", tmp_path / "full", "--device", "cpu")
-    assert done.returncode == 2 and "not empty" in done.stderr
+    assert done.returncode == 2
+    assert "not empty" in done.stderr
     assert [p.name for p in (tmp_path / "full").iterdir()] == ["keep.txt"]

@@ -45,7 +45,8 @@ def test_tail_keeps_the_end_of_a_long_path():
     assert tail("/a/very-long-last-part", 8) == "…st-part"
     for width in range(1, len(LONG) + 1):
         got = tail(LONG, width)
-        assert len(got) <= width and (got == LONG or got.startswith("…"))
+        assert len(got) <= width
+        assert (got == LONG or got.startswith("…"))
         assert LONG.endswith(got.lstrip("…"))
 
 
@@ -115,7 +116,9 @@ def test_the_slurm_table_keeps_a_seed_on_one_line_and_says_a_long_reason_after_i
     assert_rows_whole(lines, [["0", "4242_0", "running (RUNNING)", "7/19", "requeued 1x, resumed after epoch 3"],
                               ["2", "4242_2", "queued (PENDING)", "0/19"]])
     failed = [line for line in lines if line.split()[:3] == ["1", "4242_1", "failed"]]
-    assert len(failed) == 1 and failed[0].rstrip().endswith("…")      # cut in the table, whole below it
+    # cut in the table, whole below it
+    assert len(failed) == 1
+    assert failed[0].rstrip().endswith("…")
     assert any(line.startswith("seed 1: failed (FAILED)") and "log: " in line for line in lines)
 
 

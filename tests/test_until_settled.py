@@ -59,7 +59,8 @@ def test_seeds_that_all_fail_settle_at_the_tables_smallest_n_and_no_further_seed
     assert (d["decision"], d["settled_after"], d["pass_rate"]["seeds"]) == ("fails", n, n)
     assert seeds_in(tmp / "out" / "answer") == list(range(n))
     budget = verdict["notebooks"][0]["budget"]
-    assert budget["max_seeds"] == 20 and budget["seconds"] > 0
+    assert budget["max_seeds"] == 20
+    assert budget["seconds"] > 0
 
 
 @slow
@@ -83,7 +84,8 @@ def test_seeds_that_all_pass_settle_holds_from_the_same_runs(settled, capsys, mn
     tmp, nb, _, _ = settled
     code, verdict = check(capsys, nb, tmp / "out", mnist_root, "--until-settled", "--target", "5")
     d = verdict["notebooks"][0]["decision"]
-    assert code == 0 and (d["decision"], d["settled_after"]) == ("holds", seeds_to_settle(0.5, 0.95, True))
+    assert code == 0
+    assert (d["decision"], d["settled_after"]) == ("holds", seeds_to_settle(0.5, 0.95, True))
     assert seeds_in(tmp / "out" / "answer") == list(range(7))
 
 
@@ -105,12 +107,14 @@ def test_the_normal_test_settles_far_below_the_target_sooner_and_shows_both(tmp_
     code, verdict = check(capsys, nb, tmp_path / "out", mnist_root, "--until-settled", "--assume-normal")
     d = verdict["notebooks"][0]["decision"]
     assert (d["decision"], d["settled_after"]) == ("fails", 4)   # the first n at which a t statistic can decide
-    assert d["pass_rate"]["decision"] == "undecided" and d["mean_final"]["high"] < 99.4
+    assert d["pass_rate"]["decision"] == "undecided"
+    assert d["mean_final"]["high"] < 99.4
     assert seeds_in(tmp_path / "out" / "answer") == [0, 1, 2, 3]
     assert main(["report", str(tmp_path / "out" / "answer"), "--assume-normal"]) == 1
     printed = " ".join(capsys.readouterr().out.split())
     assert "decision fails: the mean final accuracy is below 99.4 %" in printed
-    assert "largest standardised residual" in printed and "Grubbs' 5% bound for 4 finals" in printed
+    assert "largest standardised residual" in printed
+    assert "Grubbs' 5% bound for 4 finals" in printed
 
 
 @slow
@@ -127,7 +131,7 @@ def test_the_table_and_markdown_lead_with_the_decision(settled, capsys, mnist_ro
     assert "- answer.ipynb: the claim's standing: ranks 1 of 8 beside the 7 honest finals" in out
 
 
-@pytest.mark.parametrize("flags, says", [
+@pytest.mark.parametrize(("flags", "says"), [
     (["--until-settled", "--seeds", "0-3"], "give --max-seeds N instead of --seeds"),
     (["--assume-normal", "--at-least", "0.9"], "--assume-normal decides on the mean final accuracy"),
     (["--confidence", "95"], "--confidence: is a share strictly between 0 and 1"),
@@ -136,7 +140,9 @@ def test_bad_decision_flags_are_one_line_and_exit_2(tmp_path, capsys, flags, say
     nb = answer(tmp_path / "answer.ipynb")
     assert main(["check", str(nb), *flags, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert says in err and err.count("\n") == 1 and not (tmp_path / "out").exists()
+    assert says in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
 
 
 def test_only_final_runs_up_to_the_first_unfinished_seed_decide(tmp_path):
@@ -176,7 +182,8 @@ def test_two_processes_share_the_seeds_and_stop_once_settled(tmp_path, mnist_roo
     seeds = seeds_in(tmp_path / "out" / "answer")
     # Seeds in order, the seven that decide and those already started while an earlier seed was still training;
     # far fewer than the 20 a sweep of --max-seeds would train.
-    assert seeds == list(range(len(seeds))) and 7 <= len(seeds) <= 10
+    assert seeds == list(range(len(seeds)))
+    assert 7 <= len(seeds) <= 10
     for out, _ in results:
         d = json.loads(out)["notebooks"][0]["decision"]
         assert (d["decision"], d["settled_after"]) == ("fails", 7)

@@ -15,14 +15,15 @@ def indices(s: slice) -> set:
     return set(range(s.start, s.stop))
 
 
-@pytest.mark.parametrize("val_split, train_limit, n_train", [
+@pytest.mark.parametrize(("val_split", "train_limit", "n_train"), [
     (0, None, 60_000), (5_000, None, 55_000), (5_000, 1_024, 1_024), (5_000, 58_000, 55_000), (59_872, None, 128),
 ])
 def test_validation_and_training_indices_never_overlap(val_split, train_limit, n_train):
     s = plan(TrainConfig(val_split=val_split, train_limit=train_limit))
     train_idx, val_idx = indices(s.train), indices(s.val)
     assert not train_idx & val_idx
-    assert len(train_idx) == s.n_train == n_train and len(val_idx) == s.n_val == val_split
+    assert len(train_idx) == s.n_train == n_train
+    assert len(val_idx) == s.n_val == val_split
     assert val_idx == set(range(MNIST_TRAIN_IMAGES - val_split, MNIST_TRAIN_IMAGES))   # always the last N
 
 
@@ -42,7 +43,8 @@ def test_the_trainer_never_trains_on_held_out_images(mnist_cpu):
     data = MNISTTensors(x, y, mnist_cpu.test_x[:1000], mnist_cpu.test_y[:1000])
     epochs, _, _ = train(TrainConfig(epochs=1, val_split=held), 0, data, torch.device("cpu"))
     e = epochs[0]
-    assert math.isfinite(e.train_loss) and math.isfinite(e.test_loss)
+    assert math.isfinite(e.train_loss)
+    assert math.isfinite(e.test_loss)
     assert math.isnan(e.val_loss)   # ...and the poisoned images are exactly the ones evaluated as validation
 
 
@@ -52,15 +54,18 @@ def test_run_with_val_split_records_validation_every_epoch(cli, mnist_root, tmp_
                "--device", "cpu", "--quiet", "--out", tmp_path)
     assert done.returncode == 0, done.stderr
     r = load(tmp_path / "seed-seed0.json")
-    assert r.config["val_split"] == 1000 and r.data["val_images"] == 1000 and r.data["train_images"] == 512
+    assert r.config["val_split"] == 1000
+    assert r.data["val_images"] == 1000
+    assert r.data["train_images"] == 512
     assert all(e.val_acc is not None and 0 <= e.val_acc <= 100 and e.val_loss > 0 for e in r.epochs)
     acc = r.epochs[0].val_acc   # k correct of 1,000 images: a whole number of tenths of a percent
     assert abs(acc * 10 - round(acc * 10)) < 1e-9
     shown = cli("report", tmp_path, env_extra={"COLUMNS": "100"})
-    assert "val@ep" in shown.stdout and "(1 runs)" in shown.stdout
+    assert "val@ep" in shown.stdout
+    assert "(1 runs)" in shown.stdout
 
 
-@pytest.mark.parametrize("args, says", [
+@pytest.mark.parametrize(("args", "says"), [
     (["--val-split", "59950"], "--val-split 59950: leaves 50 of 60000 training images"),
     (["--val-split", "-1"], "--val-split must be 0 or more"),
 ])
@@ -68,5 +73,6 @@ def test_bad_val_split_is_one_line_and_exit_2(capsys, tmp_path, args, says):
     from reproduce.cli import main  # in-process: the same path as `python -m reproduce`, no subprocess start
     assert main(["run", "--seeds", "0", "--epochs", "1", "--device", "cpu", "--out", str(tmp_path), *args]) == 2
     err = capsys.readouterr().err
-    assert says in err and err.count("\n") == 1
+    assert says in err
+    assert err.count("\n") == 1
     assert not any(tmp_path.iterdir())   # refused before anything was written

@@ -27,7 +27,8 @@ BAD_CONFIGS = {
 @pytest.mark.parametrize("name", sorted(BAD_CONFIGS))
 def test_a_problem_names_the_field_it_concerns(name):
     problems = BAD_CONFIGS[name].problems()
-    assert problems and all(isinstance(p, Problem) for p in problems)
+    assert problems
+    assert all(isinstance(p, Problem) for p in problems)
     assert problems[0].field == name
     # what is wrong, without the field's own name in front: each caller puts its own
     assert not problems[0].says.startswith((name, "--", "["))
@@ -39,7 +40,8 @@ def test_a_good_config_has_no_problems():
 
 
 def test_the_wordings_name_only_fields_that_exist():
-    assert set(cli.FLAG_OF_FIELD) <= FIELDS and set(recipe.KEY_OF_FIELD) <= FIELDS
+    assert set(cli.FLAG_OF_FIELD) <= FIELDS
+    assert set(recipe.KEY_OF_FIELD) <= FIELDS
     flags = {a.option_strings[0] for a in cli.build_parser()._subparsers._group_actions[0].choices["run"]._actions
              if a.option_strings}
     assert set(cli.FLAG_OF_FIELD.values()) <= flags
@@ -71,7 +73,7 @@ def test_the_same_value_in_a_recipe_is_said_as_its_key(tmp_path, capsys):
     assert capsys.readouterr().err == f"error: {bad}: [optimizer] weight_decay must be 0 or more, got -0.5\n"
 
 
-@pytest.mark.parametrize("args, says", [
+@pytest.mark.parametrize(("args", "says"), [
     (["run", "--threads", "0"], "argument --threads: must be at least 1, got 0"),
     (["run", "--threads", "two"], "argument --threads: must be a whole number, got 'two'"),
     (["verify", "r.json", "--threads", "-1"], "argument --threads: must be at least 1, got -1"),
@@ -87,4 +89,5 @@ def test_the_same_value_in_a_recipe_is_said_as_its_key(tmp_path, capsys):
 def test_flags_only_the_command_line_has_are_checked_by_argparse(args, says, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
-    assert says in err and err.count("\n") == 1, err
+    assert says in err, err
+    assert err.count("\n") == 1, err

@@ -3,7 +3,7 @@ partition, account, time, CPUs, GPUs and any other sbatch option come from the c
 given is left to the cluster's own defaults (the partition's time limit, one CPU per task)."""
 import argparse
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Union
+from typing import TYPE_CHECKING
 
 from reproduce.errors import BadInput
 from reproduce.flags import at_least
@@ -24,13 +24,13 @@ class ClusterError(BadInput):
 
 @dataclass(frozen=True)
 class SlurmOptions:
-    partition: Optional[str] = None
-    account: Optional[str] = None
-    time_min: Optional[int] = None          # None: the partition's own limit
-    cpus_per_task: Optional[int] = None     # None: SLURM's default (one)
-    gpus_per_task: Optional[int] = None
-    max_parallel: Optional[int] = None      # tasks running at once (the array's %K)
-    extra: Dict[str, Union[str, bool]] = field(default_factory=dict)   # --slurm-arg KEY=VALUE, as sbatch --KEY=VALUE
+    partition: str | None = None
+    account: str | None = None
+    time_min: int | None = None          # None: the partition's own limit
+    cpus_per_task: int | None = None     # None: SLURM's default (one)
+    gpus_per_task: int | None = None
+    max_parallel: int | None = None      # tasks running at once (the array's %K)
+    extra: dict[str, str | bool] = field(default_factory=dict)   # --slurm-arg KEY=VALUE, as sbatch --KEY=VALUE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,8 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="Ctrl-C while waiting cancels the jobs (by default they keep running)")
 
 
-def parse_slurm_args(items: List[str]) -> Dict[str, Union[str, bool]]:
-    extra: Dict[str, Union[str, bool]] = {}
+def parse_slurm_args(items: list[str]) -> dict[str, str | bool]:
+    extra: dict[str, str | bool] = {}
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip().lstrip("-")
@@ -69,7 +69,7 @@ def parse_slurm_args(items: List[str]) -> Dict[str, Union[str, bool]]:
     return extra
 
 
-def from_args(args) -> Optional[SlurmOptions]:
+def from_args(args) -> SlurmOptions | None:
     """None for a local run. With --cluster slurm: the options as given; `slurm.checked` then checks them against
     the cluster itself (submitit, SLURM's commands, the controller, the partition and its time limit)."""
     if args.cluster is None:
@@ -91,7 +91,7 @@ def device_kind(requested: str, options: SlurmOptions) -> "torch.device":
     return torch.device(requested)
 
 
-def given_without_cluster(args) -> List[str]:
+def given_without_cluster(args) -> list[str]:
     """Cluster flags given without --cluster: almost certainly a forgotten --cluster, so refused, not ignored."""
     names = {"partition": "--partition", "account": "--account", "time": "--time",
              "cpus_per_task": "--cpus-per-task", "gpus_per_task": "--gpus-per-task",

@@ -11,9 +11,9 @@ import io
 import re
 import shutil
 import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
 
 from reproduce.cluster.options import ClusterError, SlurmOptions
 
@@ -40,7 +40,7 @@ class Task:
 @dataclass
 class Array:
     array_id: str
-    tasks: List[Task]
+    tasks: list[Task]
     _jobs: list          # submitit's Job objects, in the order of tasks
 
 
@@ -75,7 +75,7 @@ def _scontrol(*args: str) -> str:
     return done.stdout
 
 
-def minutes(limit: str) -> Optional[int]:
+def minutes(limit: str) -> int | None:
     """A SLURM time as scontrol prints it ([days-]hours:minutes:seconds, or minutes) in whole minutes; None for
     UNLIMITED / INFINITE / NONE."""
     if limit.upper() in ("UNLIMITED", "INFINITE", "NONE", ""):
@@ -86,7 +86,7 @@ def minutes(limit: str) -> Optional[int]:
     return (int(days or 0) * 24 + h) * 60 + m + (1 if s else 0)
 
 
-def partition_time(partition: Optional[str]) -> int:
+def partition_time(partition: str | None) -> int:
     """The time limit a task gets without --time, as SLURM would give it: the partition's DefaultTime, else its
     MaxTime; 0 (sbatch's "no limit") for an unlimited one. Also the check that the controller answers and the
     partition exists, before anything is submitted. submitit needs the number: it writes `--time` itself."""
@@ -112,7 +112,7 @@ def executor(options: SlurmOptions, out: Path, job_name: str):
     return ex
 
 
-def submit(task: Callable[[int], None], seeds: Sequence[int], options: SlurmOptions, out: Path,
+def submit(task: Callable[[int], object], seeds: Sequence[int], options: SlurmOptions, out: Path,
            job_name: str) -> Array:
     """One array task per seed, running task(seed). ClusterError (sbatch's own message) when refused."""
     made = [p for p in (Path(out), Path(out) / LOG_DIR) if not p.exists()]   # removed again if refused
@@ -121,7 +121,8 @@ def submit(task: Callable[[int], None], seeds: Sequence[int], options: SlurmOpti
     try:
         with contextlib.redirect_stderr(noise):    # submitit prints sbatch's stderr as well as raising it
             jobs = ex.map_array(task, list(seeds))
-    except Exception as e:
+    # Any exception: submitit passes on sbatch's refusal as whatever its backend raised, each one a refused array.
+    except Exception as e:  # noqa: BLE001
         for p in reversed(made):                   # a refused sweep leaves --out as it found it
             shutil.rmtree(p, ignore_errors=True)
         raise ClusterError(f"sbatch refused the array: {first_line(str(e)) or type(e).__name__}") from None
@@ -129,7 +130,7 @@ def submit(task: Callable[[int], None], seeds: Sequence[int], options: SlurmOpti
     return Array(jobs[0].job_id.split("_")[0], tasks, jobs)
 
 
-def states(array: Array) -> Dict[str, str]:
+def states(array: Array) -> dict[str, str]:
     """SLURM's state of each task by job id (one sacct call for the array), first word only ('CANCELLED by 0'
     -> 'CANCELLED'). A task sacct does not know yet (just submitted) is 'PENDING'."""
     watcher = array._jobs[0].watcher
@@ -143,7 +144,7 @@ def states(array: Array) -> Dict[str, str]:
     return out
 
 
-def failure(array: Array, task: Task) -> Optional[str]:
+def failure(array: Array, task: Task) -> str | None:
     """The last line of the exception a failed task raised (from submitit's result file), or None when the task
     left none (killed by SLURM: out of memory, node failure, cancelled)."""
     job = array._jobs[array.tasks.index(task)]
@@ -153,7 +154,9 @@ def failure(array: Array, task: Task) -> Optional[str]:
     from submitit.core.utils import pickle_load
     try:
         outcome, value = pickle_load(path)
-    except Exception:   # half-written, or from another submitit version: the state and the log still say it
+    # Any exception: unpickling runs the file's own code. Half-written, or from another submitit version: the
+    # state and the log still say what happened.
+    except Exception:  # noqa: BLE001
         return None
     lines = [l for l in str(value).strip().splitlines() if l.strip()] if outcome == "error" else []
     return lines[-1].strip()[:200] if lines else None

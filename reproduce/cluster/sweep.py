@@ -7,7 +7,6 @@ with --no-wait says how to check the sweep later. Ctrl-C while waiting leaves th
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List
 
 from rich.console import Console
 
@@ -21,7 +20,7 @@ from reproduce.sweep.options import Sweep, SweepOptions
 @dataclass
 class Outcome:
     code: int                # 0 every seed done, 1 a task failed or a run is incomplete, 130 Ctrl-C
-    complete: List[Path]     # the reports of the seeds that are done, for `run --report`
+    complete: list[Path]     # the reports of the seeds that are done, for `run --report`
 
 
 @dataclass(frozen=True)
@@ -37,8 +36,7 @@ def run_on_cluster(sweep: Sweep, slurm_options: SlurmOptions, console: Console, 
     data = sweep.data
     # Absolute paths: the task runs from the submitting directory too, but a node should not depend on it.
     where = DataInfo(str(Path(data.root).resolve()), data.source, data.sha256)
-    task = SeedTask(cfg, sweep.device.type, where, out.resolve(), threads=options.threads, force=options.force,
-                    notebook=options.notebook)
+    task = SeedTask(cfg, sweep.device.type, where, out.resolve(), options)
     array = slurm.submit(task, seeds, slurm_options, out, job_name=f"reproduce-{cfg.run_name}")
     ids = array.tasks[0].job_id + (f"..{array.tasks[-1].job_id}" if len(seeds) > 1 else "")
     console.print(f"submitted SLURM job {array.array_id} (task {ids} for seed {' '.join(map(str, seeds))}); logs "

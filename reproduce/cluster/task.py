@@ -15,7 +15,6 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import submitit
 import torch
@@ -49,7 +48,7 @@ def saved_epochs(path: Path) -> int:
         return 0
 
 
-def starts(log_text: str) -> List[int]:
+def starts(log_text: str) -> list[int]:
     """From a task's log: the epochs that were saved at each start of the task (one entry per start)."""
     return [int(m.group(2)) for m in START_RE.finditer(log_text)]
 
@@ -57,12 +56,15 @@ def starts(log_text: str) -> List[int]:
 class SeedTask(submitit.helpers.Checkpointable):
     """Called as task(seed) on a node. Holds only what the submitting command decided (pickled by submitit)."""
 
-    def __init__(self, cfg: TrainConfig, device: str, data: DataInfo, out: Path, *, threads: Optional[int] = None,
-                 force: bool = False, notebook: Optional[dict] = None):
+    def __init__(self, cfg: TrainConfig, device: str, data: DataInfo, out: Path,
+                 options: SweepOptions | None = None):
+        """options: the submitting sweep's; a task keeps its threads, force and notebook (only those pickle)."""
+        options = options or SweepOptions()
         self.cfg, self.device, self.data, self.out = cfg, device, data, Path(out)
-        self.threads, self.force = threads, force
-        self.notebook = notebook    # the notebook the network or recipe came from, kept in the report (a task
-        # pickled before this field existed has none)
+        self.threads, self.force = options.threads, options.force
+        # the notebook the network or recipe came from, kept in the report (a task pickled before this field
+        # existed has none)
+        self.notebook = options.notebook
         self.stalled = 0            # interruptions in a row that saved no new epoch
         self.saved_at_start = 0
 

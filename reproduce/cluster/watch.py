@@ -7,10 +7,11 @@ A seed is done only when its task COMPLETED *and* its report is complete, diverg
 diverged report (a final result: the loss became NaN or infinite); a task that ended any other way, or COMPLETED
 without a final report, is failed. Never hidden: the exit code says it too (1).
 """
+import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
 
 from rich import box
 from rich.console import Console
@@ -36,8 +37,8 @@ class SeedView:
     state: str = "PENDING"
     epochs: int = 0
     status: str = ""                 # its report's: running, complete, diverged, failed ("" before the first)
-    starts: List[int] = field(default_factory=list)   # epochs saved at each start of the task
-    reason: Optional[str] = None                       # a failed task's exception, when it left one
+    starts: list[int] = field(default_factory=list)   # epochs saved at each start of the task
+    reason: str | None = None                       # a failed task's exception, when it left one
 
     @property
     def phase(self) -> str:
@@ -66,11 +67,11 @@ class SeedView:
                 f"saved" + (f"; {note}" if note else ""))
 
 
-def views(array: slurm.Array, out: Path, run_name: str, epochs: int) -> List[SeedView]:
+def views(array: slurm.Array, out: Path, run_name: str, epochs: int) -> list[SeedView]:
     return [SeedView(t, Path(out) / run_filename(run_name, t.seed), epochs) for t in array.tasks]
 
 
-def refresh(array: slurm.Array, seeds: List[SeedView]) -> None:
+def refresh(array: slurm.Array, seeds: list[SeedView]) -> None:
     states = slurm.states(array)
     for v in seeds:
         v.state = states.get(v.task.job_id, v.state)
@@ -80,15 +81,13 @@ def refresh(array: slurm.Array, seeds: List[SeedView]) -> None:
             report = None
         if report is not None:
             v.epochs, v.status = len(report.epochs), report.status
-        try:
+        with contextlib.suppress(OSError):   # no log before the task first starts
             v.starts = starts(v.task.log.read_text(errors="replace"))
-        except OSError:
-            pass                # no log before the task first starts
         if v.phase == "failed" and v.reason is None:
             v.reason = slurm.failure(array, v.task)
 
 
-def table(array: slurm.Array, seeds: List[SeedView], console: Console) -> Table:
+def table(array: slurm.Array, seeds: list[SeedView], console: Console) -> Table:
     """One line per seed: the notes column takes the width the other columns leave on the console, and a longer
     note is cut here; it is said whole in the lines after the final table (a failed task's state, reason, log)."""
     counts = {p: sum(v.phase == p for v in seeds) for p in COLOURS}
@@ -109,41 +108,55 @@ def table(array: slurm.Array, seeds: List[SeedView], console: Console) -> Table:
     return drawn([n if len(n) <= room else n[:max(room - 1, 0)] + "…" for n in notes])
 
 
-def wait(array: slurm.Array, seeds: List[SeedView], console: Console, quiet: bool = False,
-         poll_s: Optional[float] = None) -> None:
+def _finished(seeds: list[SeedView]) -> bool:
+    return all(v.phase in ("done", "diverged", "failed") for v in seeds)
+
+
+def _watch_live(array: slurm.Array, seeds: list[SeedView], console: Console, interval: Callable[[], float]) -> None:
+    """On a terminal: the table, redrawn in place after every poll."""
+    with Live(table(array, seeds, console), console=console, transient=True, auto_refresh=False) as live:
+        while True:
+            refresh(array, seeds)
+            live.update(table(array, seeds, console), refresh=True)
+            if _finished(seeds):
+                return
+            time.sleep(interval())
+
+
+def _watch_lines(array: slurm.Array, seeds: list[SeedView], console: Console, quiet: bool,
+                 interval: Callable[[], float]) -> None:
+    """Off a terminal: a line when a seed's phase, state or epochs change (none when quiet)."""
+    last: dict[int, object] = {}   # seed -> what was last shown for it
+    while True:
+        refresh(array, seeds)
+        for v in seeds:
+            key = (v.phase, v.state, v.epochs)
+            if last.get(v.task.seed) != key and not quiet:
+                last[v.task.seed] = key
+                console.print(v.line(), highlight=False, soft_wrap=True)
+        if _finished(seeds):
+            return
+        time.sleep(interval())
+
+
+def wait(array: slurm.Array, seeds: list[SeedView], console: Console, quiet: bool = False,
+         poll_s: float | None = None) -> None:
     """Until every task is done or failed, showing them unless quiet. KeyboardInterrupt passes through (the
     caller says what happens)."""
-    start, last = time.monotonic(), {}
+    start = time.monotonic()
 
     def interval() -> float:
         if poll_s is not None:
             return poll_s
         return FAST_POLL_S if time.monotonic() - start < FAST_FOR_S else SLOW_POLL_S
 
-    def finished() -> bool:
-        return all(v.phase in ("done", "diverged", "failed") for v in seeds)
-
     if console.is_terminal and not quiet:
-        with Live(table(array, seeds, console), console=console, transient=True, auto_refresh=False) as live:
-            while True:
-                refresh(array, seeds)
-                live.update(table(array, seeds, console), refresh=True)
-                if finished():
-                    return
-                time.sleep(interval())
-    while True:
-        refresh(array, seeds)
-        for v in seeds:    # off a terminal: a line when a seed's phase, state or epochs change
-            key = (v.phase, v.state, v.epochs)
-            if last.get(v.task.seed) != key and not quiet:
-                last[v.task.seed] = key
-                console.print(v.line(), highlight=False, soft_wrap=True)
-        if finished():
-            return
-        time.sleep(interval())
+        _watch_live(array, seeds, console, interval)
+    else:
+        _watch_lines(array, seeds, console, quiet, interval)
 
 
-def final(array: slurm.Array, seeds: List[SeedView], console: Console) -> int:
+def final(array: slurm.Array, seeds: list[SeedView], console: Console) -> int:
     """The last view: the table, then one line per diverged or failed seed. 0 when every seed is done, else 1."""
     console.print(table(array, seeds, console))
     failed = [v for v in seeds if v.phase != "done"]

@@ -1,4 +1,5 @@
 """Write files so that a reader sees the old content or the new, never half of either."""
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -33,10 +34,8 @@ def write_bytes(path: Path, data: bytes) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException as e:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         if isinstance(e, OSError) and e.filename is None:
             e.filename = str(path)  # a full disk surfaces in write or fsync, which do not name the file
         raise

@@ -1,12 +1,11 @@
 """Paths as a terminal shows them: a sweep's folder is told apart by its last parts (`reports/gm-claim`,
 `reports/gm-rerun`), so a path too long for its place keeps its end and loses its start (`…/gm-claim`)."""
 from pathlib import PurePath
-from typing import Union
 
 ELLIPSIS = "…"
 
 
-def tail(path: Union[str, PurePath], width: int) -> str:
+def tail(path: str | PurePath, width: int) -> str:
     """`path` as it is when it fits in `width` characters; otherwise its longest end of whole parts that fits
     after "…/", and when even its last part does not fit, the last `width` characters of that part after "…"."""
     text = str(path)

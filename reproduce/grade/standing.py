@@ -2,8 +2,8 @@
 95 % prediction interval for one more honest run, and, outside it, about how often an honest seed ends that
 high or low (a normal tail, rough when the honest runs are few)."""
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Optional, Sequence
 
 from reproduce.report import stats
 
@@ -15,16 +15,16 @@ class Standing:
     claimed: float
     rank: int                       # 1 + the honest finals strictly above the claim: 1 is the highest
     runs: int                       # honest finals
-    low: Optional[float]            # 95 % prediction interval for one more honest run (two runs or more)
-    high: Optional[float]
-    one_in: Optional[float]         # outside the interval: 1 / P(an honest final at least as far out)
+    low: float | None            # 95 % prediction interval for one more honest run (two runs or more)
+    high: float | None
+    one_in: float | None         # outside the interval: 1 / P(an honest final at least as far out)
     spread: float                   # the claim's own binomial sampling spread, in points
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def standing_of(claimed: float, finals: Sequence[float], test_images: int) -> Optional[Standing]:
+def standing_of(claimed: float, finals: Sequence[float], test_images: int) -> Standing | None:
     """None without honest finals."""
     finals = list(finals)
     if not finals:

@@ -4,7 +4,6 @@ The claim is the notebook's own printed run (one run, on whatever seed it had); 
 over the seeds asked for, checked by reproduce/report/check.py and counted by reproduce/report/summary.py.
 """
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional
 
 from reproduce.grade.standing import Standing, standing_of
 from reproduce.report.check import ModelCheck
@@ -14,10 +13,10 @@ from reproduce.report.summary import ModelSummary, decision
 
 @dataclass
 class Claim:
-    accs: List[float]                      # the notebook's printed test accuracy per epoch (the claimed run's)
-    error: Optional[str] = None            # its outputs end in an error
-    total_params: Optional[int] = None     # its printed `Total params:`
-    shown: Optional[List[str]] = None      # each accuracy as printed ("99.5"); None: shown to 2 decimals
+    accs: list[float]                      # the notebook's printed test accuracy per epoch (the claimed run's)
+    error: str | None = None            # its outputs end in an error
+    total_params: int | None = None     # its printed `Total params:`
+    shown: list[str] | None = None      # each accuracy as printed ("99.5"); None: shown to 2 decimals
     run: int = 1                           # which of the printed training runs is the claim (1-based)
     runs: int = 1                          # how many training runs the outputs hold
     first: str = ""                        # where the claimed run's first test line was printed ("cell 9's output")
@@ -53,20 +52,20 @@ class NotebookVerdict:
     model: ModelCheck
     summary: ModelSummary
     target: float
-    notes: List[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     settings: Settings = field(default_factory=Settings)   # what the decision tests (report/sequential.py)
-    budget: Optional[Budget] = None                         # with --until-settled
+    budget: Budget | None = None                         # with --until-settled
 
     @property
     def decision(self) -> Decision:
         return decision(self.model, self.target, self.settings)
 
     @property
-    def claim_standing(self) -> Optional[Standing]:
+    def claim_standing(self) -> Standing | None:
         return standing_of(self.claim.final, self.finals, self.summary.test_images)
 
     @property
-    def finals(self) -> List[float]:
+    def finals(self) -> list[float]:
         return [r.final for r in self.model.runs if r.final is not None]
 
     @property
@@ -109,7 +108,7 @@ class NotebookVerdict:
             said += f", and the network breaks {', '.join(broken)}"
         return said + "."
 
-    def to_dict(self) -> Dict:
+    def to_dict(self) -> dict:
         standing = self.claim_standing
         return {"decision": self.decision.to_dict(), "standing_figures": standing and standing.to_dict(),
                 "budget": self.budget and asdict(self.budget),

@@ -1,7 +1,6 @@
 """`check`'s verdict as a rich table (a row per notebook), markdown or json. One notebook also gets the usual
 per-seed report (reproduce/report/view.py) above it."""
 import json
-from typing import List
 
 from rich import box
 from rich.console import Console
@@ -21,7 +20,7 @@ def constraints(v: NotebookVerdict) -> str:
         f" ({', '.join(unknown)} unknown)" if unknown else "")
 
 
-def row(v: NotebookVerdict) -> List[str]:
+def row(v: NotebookVerdict) -> list[str]:
     s = v.summary
     return [v.notebook, f"{s.params:,}", v.claim.as_printed(len(v.claim.accs)), f"{s.final_passing}/{s.runs}",
             f"{shown_mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}", constraints(v)]
@@ -30,7 +29,7 @@ def row(v: NotebookVerdict) -> List[str]:
 STANDING = "the claim among them"
 
 
-def figures(v: NotebookVerdict) -> List[tuple]:
+def figures(v: NotebookVerdict) -> list[tuple]:
     """(label, value) pairs for one notebook: the claim, then the honest runs."""
     s, c, target = v.summary, v.claim, v.target
     first = "—" if s.first_median is None else f"median {s.first_median:g}, worst {s.first_worst}"
@@ -64,12 +63,12 @@ def decision_cell(v: NotebookVerdict) -> str:
 DECIDED_COLUMNS = [COLUMNS[0], "decision", *COLUMNS[1:]]
 
 
-def decided_row(v: NotebookVerdict) -> List[str]:
+def decided_row(v: NotebookVerdict) -> list[str]:
     cells = row(v)
     return [cells[0], decision_cell(v), *cells[1:]]
 
 
-def budget_rows(v: NotebookVerdict) -> List[tuple]:
+def budget_rows(v: NotebookVerdict) -> list[tuple]:
     if v.budget is None:
         return []
     lead = v.decision.leading
@@ -91,7 +90,7 @@ def standing_line(v: NotebookVerdict) -> str:
     return "no honest run finished an epoch" if s is None else standing_sentence(s)
 
 
-def render(verdicts: List[NotebookVerdict], console: Console) -> None:
+def render(verdicts: list[NotebookVerdict], console: Console) -> None:
     target = verdicts[0].target
     if len(verdicts) == 1:
         v = verdicts[0]
@@ -124,7 +123,7 @@ def render(verdicts: List[NotebookVerdict], console: Console) -> None:
                       markup=False)
 
 
-def to_markdown(verdicts: List[NotebookVerdict]) -> str:
+def to_markdown(verdicts: list[NotebookVerdict]) -> str:
     target = verdicts[0].target
 
     def md(items):
@@ -141,7 +140,7 @@ def to_markdown(verdicts: List[NotebookVerdict]) -> str:
     return "\n".join(out) + "\n"
 
 
-def to_json(verdicts: List[NotebookVerdict]) -> str:
+def to_json(verdicts: list[NotebookVerdict]) -> str:
     return json.dumps({"decisions": {v.notebook: v.decision.word for v in verdicts},
                        "ok": all(v.ok for v in verdicts), "notebooks": [v.to_dict() for v in verdicts]},
                       indent=2) + "\n"

@@ -10,7 +10,6 @@ current folder never shadows it.
 The networks (and so torch) load on first use of MODELS, not on import: a command line that only parses its
 flags, or refuses a spec by its form, answers before torch is loaded. NAMES lists them for that."""
 from pathlib import Path
-from typing import Dict
 
 from reproduce.model.spec import ModelSource, Registered, SpecError, instantiate, load_file, resolve as _resolve
 
@@ -35,10 +34,10 @@ def _network(file: str, name: str):
     return getattr(_loaded[path], name)
 
 
-_loaded: Dict[Path, object] = {}
+_loaded: dict[Path, object] = {}
 
 
-def _registry() -> Dict[str, Registered]:
+def _registry() -> dict[str, Registered]:
     here = networks_dir()
     return {
         "seed": Registered(_network("seed.py", "SeedNet"), here / "seed.toml", hash_source=False),
@@ -50,7 +49,7 @@ def _registry() -> Dict[str, Registered]:
     }
 
 
-def registry() -> Dict[str, Registered]:
+def registry() -> dict[str, Registered]:
     """MODELS, built on first use."""
     if "MODELS" not in globals():
         globals()["MODELS"] = _registry()

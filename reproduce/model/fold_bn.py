@@ -18,7 +18,6 @@ size is refused with a clear error rather than computed wrongly.
 """
 import copy
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
 
 import torch
 import torch.fx as fx
@@ -48,13 +47,15 @@ class FoldedConv2d(nn.Module):
 
 @dataclass
 class FoldReport:
-    folded: List[str] = field(default_factory=list)   # "bn -> conv (how)"
-    kept: List[str] = field(default_factory=list)     # "bn: why it stays"
-    removed: List[str] = field(default_factory=list)  # identity-in-eval modules taken out of the graph
+    folded: list[str] = field(default_factory=list)   # "bn -> conv (how)"
+    kept: list[str] = field(default_factory=list)     # "bn: why it stays"
+    removed: list[str] = field(default_factory=list)  # identity-in-eval modules taken out of the graph
 
 
-def _affine(bn: nn.BatchNorm2d) -> Tuple[torch.Tensor, torch.Tensor]:
-    """(s, t) in float64, so the folded weights round once, at the end."""
+def _affine(bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(s, t) in float64, so the folded weights round once, at the end; None without running statistics."""
+    if not bn.track_running_stats or bn.running_mean is None or bn.running_var is None:
+        return None
     var, mean = bn.running_var.double(), bn.running_mean.double()
     s = torch.rsqrt(var + bn.eps)
     gamma = bn.weight.double() if bn.weight is not None else torch.ones_like(s)
@@ -63,8 +64,21 @@ def _affine(bn: nn.BatchNorm2d) -> Tuple[torch.Tensor, torch.Tensor]:
     return s, beta - mean * s
 
 
-def _module(gm: fx.GraphModule, node: fx.Node) -> Optional[nn.Module]:
-    return gm.get_submodule(node.target) if node.op == "call_module" else None
+def _target(node: fx.Node) -> str:
+    """The dotted module path a call_module node names (torch.fx types a target as a callable or a string)."""
+    return str(node.target)
+
+
+def _input(node: fx.Node) -> fx.Node:
+    """The node whose output a module call takes as its input."""
+    arg = node.args[0]
+    if not isinstance(arg, fx.Node):   # a module call in a traced graph always takes a node
+        raise TypeError(f"{node.target} takes {arg!r} where a graph node was expected")
+    return arg
+
+
+def _module(gm: fx.GraphModule, node: fx.Node) -> nn.Module | None:
+    return gm.get_submodule(_target(node)) if node.op == "call_module" else None
 
 
 def _set_module(gm: fx.GraphModule, target: str, module: nn.Module) -> None:
@@ -72,7 +86,7 @@ def _set_module(gm: fx.GraphModule, target: str, module: nn.Module) -> None:
     setattr(gm.get_submodule(parent) if parent else gm, name, module)
 
 
-def _plain_conv(m: Optional[nn.Module], grouped: bool = False) -> bool:
+def _plain_conv(m: nn.Module | None, grouped: bool = False) -> bool:
     """A zero-padded Conv2d; grouped (depthwise) ones too where `grouped`: a BatchNorm after a conv scales and
     shifts each output channel, which any conv's weights can absorb, while folding one *before* a conv mixes
     input channels, which needs groups == 1."""
@@ -80,7 +94,13 @@ def _plain_conv(m: Optional[nn.Module], grouped: bool = False) -> bool:
         and isinstance(m.padding, tuple)  # padding="same"/"valid" strings are resolved to tuples by torch
 
 
-def _only_user(node: fx.Node) -> Optional[fx.Node]:
+def _conv_at(gm: fx.GraphModule, node: fx.Node, grouped: bool = False) -> nn.Conv2d | None:
+    """The module `node` calls, where it is a conv a BatchNorm can fold into (_plain_conv)."""
+    m = _module(gm, node)
+    return m if isinstance(m, nn.Conv2d) and _plain_conv(m, grouped) else None
+
+
+def _only_user(node: fx.Node) -> fx.Node | None:
     users = list(node.users)
     return users[0] if len(users) == 1 else None
 
@@ -94,7 +114,7 @@ def _fold_into_producer(conv: nn.Conv2d, s, t) -> nn.Conv2d:
     return out
 
 
-def _fold_into_consumer(conv: nn.Conv2d, s, t, in_shape) -> Tuple[nn.Module, str]:
+def _fold_into_consumer(conv: nn.Conv2d, s, t, in_shape) -> tuple[nn.Module, str]:
     dtype = conv.weight.dtype
     w = conv.weight.detach().double()
     b = conv.bias.detach().double() if conv.bias is not None else torch.zeros(w.shape[0], dtype=torch.float64)
@@ -109,7 +129,52 @@ def _fold_into_consumer(conv: nn.Conv2d, s, t, in_shape) -> Tuple[nn.Module, str
     return FoldedConv2d(conv, w_folded, bias_map.to(dtype)), f"bias map {tuple(bias_map.shape)}"
 
 
-def fold_batchnorm(model: nn.Module, example: torch.Tensor) -> Tuple[fx.GraphModule, FoldReport]:
+def _fold_forward(gm: fx.GraphModule, node: fx.Node, s: torch.Tensor, t: torch.Tensor) -> str | None:
+    """Folds the BN at `node` into the conv that feeds it, where that conv feeds only it; how, or None."""
+    producer = _input(node)
+    conv = _conv_at(gm, producer, grouped=True)
+    if conv is None or _only_user(producer) is not node:
+        return None
+    _set_module(gm, _target(producer), _fold_into_producer(conv, s, t))
+    return f"{node.target} -> {producer.target} (into the conv before it)"
+
+
+def _fold_backward(gm: fx.GraphModule, node: fx.Node, s: torch.Tensor, t: torch.Tensor,
+                   report: FoldReport) -> str | None:
+    """Folds the BN at `node` into the conv it feeds (through max pools where every scale is >= 0); how, or
+    None with the reason in report.kept."""
+    consumer, through_pool = _only_user(node), False
+    while consumer is not None and isinstance(_module(gm, consumer), nn.MaxPool2d):
+        through_pool = True
+        consumer = _only_user(consumer)
+    conv = _conv_at(gm, consumer) if consumer is not None else None
+    if consumer is None or conv is None:
+        report.kept.append(f"{node.target}: no conv next to it to fold into")
+        return None
+    if through_pool and bool((s < 0).any()):
+        report.kept.append(f"{node.target}: negative scale in front of a max pool")
+        return None
+    folded, kind = _fold_into_consumer(conv, s, t, _input(consumer).meta["tensor_meta"].shape)
+    _set_module(gm, _target(consumer), folded)
+    return f"{node.target} -> {consumer.target} ({kind}{', through max pool' if through_pool else ''})"
+
+
+def _fold_one(gm: fx.GraphModule, node: fx.Node, bn: nn.BatchNorm2d, report: FoldReport) -> None:
+    """Folds one BatchNorm away (into the conv before it, else the conv after it), or says why it stays."""
+    affine = _affine(bn)
+    if affine is None:
+        report.kept.append(f"{node.target}: no running statistics")
+        return
+    s, t = affine
+    how = _fold_forward(gm, node, s, t) or _fold_backward(gm, node, s, t, report)
+    if how is None:
+        return
+    node.replace_all_uses_with(_input(node))
+    gm.graph.erase_node(node)
+    report.folded.append(how)
+
+
+def fold_batchnorm(model: nn.Module, example: torch.Tensor) -> tuple[fx.GraphModule, FoldReport]:
     """An eval-only copy of `model` with every foldable BatchNorm2d folded away; the model is untouched.
 
     Raises whatever torch.fx raises if the model cannot be traced; the caller decides what to fall back to.
@@ -122,38 +187,12 @@ def fold_batchnorm(model: nn.Module, example: torch.Tensor) -> Tuple[fx.GraphMod
         if isinstance(_module(gm, node), IDENTITY_IN_EVAL):
             node.replace_all_uses_with(node.args[0])
             gm.graph.erase_node(node)
-            report.removed.append(node.target)
+            report.removed.append(_target(node))
 
     for node in list(gm.graph.nodes):
         bn = _module(gm, node)
-        if not isinstance(bn, nn.BatchNorm2d):
-            continue
-        if not bn.track_running_stats or bn.running_mean is None:
-            report.kept.append(f"{node.target}: no running statistics")
-            continue
-        s, t = _affine(bn)
-        producer = node.args[0]
-        if _plain_conv(_module(gm, producer), grouped=True) and _only_user(producer) is node:
-            _set_module(gm, producer.target, _fold_into_producer(_module(gm, producer), s, t))
-            how = f"{node.target} -> {producer.target} (into the conv before it)"
-        else:
-            consumer, through_pool = _only_user(node), False
-            while consumer is not None and isinstance(_module(gm, consumer), nn.MaxPool2d):
-                through_pool = True
-                consumer = _only_user(consumer)
-            if consumer is None or not _plain_conv(_module(gm, consumer)):
-                report.kept.append(f"{node.target}: no conv next to it to fold into")
-                continue
-            if through_pool and bool((s < 0).any()):
-                report.kept.append(f"{node.target}: negative scale in front of a max pool")
-                continue
-            folded, kind = _fold_into_consumer(_module(gm, consumer), s, t, consumer.args[0].meta["tensor_meta"].shape)
-            _set_module(gm, consumer.target, folded)
-            how = f"{node.target} -> {consumer.target} ({kind}{', through max pool' if through_pool else ''})"
-        node.replace_all_uses_with(node.args[0])
-        gm.graph.erase_node(node)
-        report.folded.append(how)
-
+        if isinstance(bn, nn.BatchNorm2d):
+            _fold_one(gm, node, bn, report)
     gm.graph.lint()
     gm.recompile()
     gm.delete_all_unused_submodules()

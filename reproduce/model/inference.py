@@ -11,8 +11,8 @@ Steps, each exact in fp32 up to rounding (checked against eager in tests/test_in
 """
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable, List, Optional
 
 import torch
 import torch.nn as nn
@@ -25,13 +25,13 @@ VARIANTS = ("eager", "folded", "compiled", "cuda-graph")  # what bench/ times; e
 @dataclass
 class InferenceReport:
     variant: str
-    folded: List[str] = field(default_factory=list)
-    kept: List[str] = field(default_factory=list)
-    fold_fallback: Optional[str] = None     # why the model could not be folded at all
+    folded: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    fold_fallback: str | None = None     # why the model could not be folded at all
     channels_last: bool = False
     compiled: bool = False
-    compile_fallback: Optional[str] = None  # why torch.compile was not used
-    compile_seconds: Optional[float] = None
+    compile_fallback: str | None = None  # why torch.compile was not used
+    compile_seconds: float | None = None
     cuda_graph: bool = False
 
     def to_dict(self) -> dict:
@@ -91,10 +91,13 @@ def fold(model: nn.Module, example: torch.Tensor, report: InferenceReport) -> nn
     """Steps 1 and 2. Falls back to the unfolded eval model, with the reason, if the model cannot be traced."""
     # Folding is done on the CPU in float64 from one sample (shapes do not depend on the batch), then moved.
     cpu_model = copy.deepcopy(model).cpu().eval()
+    net: nn.Module
     try:
         net, fr = fold_batchnorm(cpu_model, example[:1].detach().cpu())
         report.folded, report.kept = fr.folded, fr.kept
-    except Exception as e:  # an untraceable model (data-dependent control flow) still runs, unfolded
+    # Any exception: tracing runs the network's own forward. An untraceable model (data-dependent control flow)
+    # still runs, unfolded.
+    except Exception as e:  # noqa: BLE001
         net = cpu_model
         report.fold_fallback = _one_line(e)
     net = net.to(example.device).to(memory_format=torch.channels_last)
@@ -113,7 +116,8 @@ def try_compile(net: nn.Module, example: torch.Tensor, report: InferenceReport) 
         compiled = torch.compile(net, dynamic=False)
         with torch.inference_mode():
             compiled(example)
-    except Exception as e:
+    # Any exception: compiling and running the network's own code; it then runs uncompiled, and says why.
+    except Exception as e:  # noqa: BLE001
         report.compile_fallback = _one_line(e)
         report.compile_seconds = round(time.perf_counter() - start, 2)
         return net

@@ -7,8 +7,8 @@ transitively, is kept, so an unneeded import (torchsummary, tqdm, google.colab) 
 """
 import ast
 import builtins
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
 
 from reproduce.model.notebook import Notebook, NotebookError
 
@@ -32,8 +32,8 @@ class Assembled:
     name: str
     source: str
     entry: str                  # what builds the network: the class, or BUILDER when the notebook passes it arguments
-    cells: Tuple[int, ...]      # the cells its definitions came from
-    skipped: Tuple[int, ...]    # cells that do not parse
+    cells: tuple[int, ...]      # the cells its definitions came from
+    skipped: tuple[int, ...]    # cells that do not parse
 
 
 def _literal(node) -> bool:
@@ -49,36 +49,57 @@ def _placed(new: ast.stmt, old: ast.stmt) -> ast.stmt:
     return ast.fix_missing_locations(ast.copy_location(new, old))
 
 
-def definitions(nb: Notebook) -> Dict[str, Definition]:
+def _one_import(stmt: ast.Import | ast.ImportFrom, alias: ast.alias) -> ast.stmt:
+    """The import of one name of `stmt`, so that only what is needed is kept."""
+    one: ast.stmt
+    if isinstance(stmt, ast.ImportFrom):
+        one = ast.ImportFrom(names=[alias], module=stmt.module, level=stmt.level)
+    else:
+        one = ast.Import(names=[alias])
+    return _placed(one, stmt)
+
+
+def _bind_import(found: dict[str, Definition], stmt: ast.Import | ast.ImportFrom, cell: int, order: int) -> None:
+    for alias in stmt.names:
+        if alias.name == "*":
+            continue
+        bound = alias.asname or alias.name.split(".")[0]
+        found[bound] = Definition(cell, order, _one_import(stmt, alias), "import")
+
+
+def _bind_assign(found: dict[str, Definition], stmt: ast.Assign, cell: int, order: int) -> None:
+    for target in stmt.targets:
+        if not isinstance(target, ast.Name):
+            continue
+        kind = "function" if isinstance(stmt.value, ast.Lambda) else "literal" if _literal(stmt.value) else None
+        if kind is None:   # rebound to something we do not take: an earlier literal no longer holds
+            found.pop(target.id, None)
+            continue
+        # a lambda bound to a name (conv = lambda c_in, c_out: nn.Sequential(...)) is a function
+        one = ast.Assign(targets=[ast.Name(target.id, ast.Store())], value=stmt.value)
+        found[target.id] = Definition(cell, order, _placed(one, stmt), kind)
+
+
+def _bind(found: dict[str, Definition], stmt: ast.stmt, cell: int, order: int) -> None:
+    """Records what one top-level statement binds, as running it would."""
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        _bind_import(found, stmt, cell, order)
+    elif isinstance(stmt, ast.ClassDef):
+        found[stmt.name] = Definition(cell, order, stmt, "class")
+    elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        found[stmt.name] = Definition(cell, order, stmt, "function")
+    elif isinstance(stmt, ast.Assign):
+        _bind_assign(found, stmt, cell, order)
+
+
+def definitions(nb: Notebook) -> dict[str, Definition]:
     """Every top-level name the notebook binds in a way the network could need; the last binding wins."""
-    found: Dict[str, Definition] = {}
+    found: dict[str, Definition] = {}
     order = 0
     for cell in nb.parsed():
         for stmt in cell.tree.body:
             order += 1
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                for alias in stmt.names:
-                    if alias.name == "*":
-                        continue
-                    bound = alias.asname or alias.name.split(".")[0]
-                    one = type(stmt)(names=[alias], **({"module": stmt.module, "level": stmt.level}
-                                                      if isinstance(stmt, ast.ImportFrom) else {}))
-                    found[bound] = Definition(cell.number, order, _placed(one, stmt), "import")
-            elif isinstance(stmt, ast.ClassDef):
-                found[stmt.name] = Definition(cell.number, order, stmt, "class")
-            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                found[stmt.name] = Definition(cell.number, order, stmt, "function")
-            elif isinstance(stmt, ast.Assign):
-                for target in stmt.targets:
-                    if isinstance(target, ast.Name):
-                        if isinstance(stmt.value, ast.Lambda):   # conv = lambda c_in, c_out: nn.Sequential(...)
-                            one = ast.Assign(targets=[ast.Name(target.id, ast.Store())], value=stmt.value)
-                            found[target.id] = Definition(cell.number, order, _placed(one, stmt), "function")
-                        elif _literal(stmt.value):
-                            one = ast.Assign(targets=[ast.Name(target.id, ast.Store())], value=stmt.value)
-                            found[target.id] = Definition(cell.number, order, _placed(one, stmt), "literal")
-                        else:   # rebound to something we do not take: an earlier literal no longer holds
-                            found.pop(target.id, None)
+            _bind(found, stmt, cell.number, order)
     return found
 
 
@@ -96,7 +117,7 @@ def names_bound(node) -> set:
     return bound
 
 
-def _module_base(base: ast.expr, defs: Dict[str, Definition], seen: set) -> bool:
+def _module_base(base: ast.expr, defs: dict[str, Definition], seen: AbstractSet[str]) -> bool:
     """Whether a class base is nn.Module (spelled nn.Module, torch.nn.Module or Module) or a notebook class that is."""
     if isinstance(base, ast.Attribute) and base.attr == "Module":
         return True
@@ -104,16 +125,16 @@ def _module_base(base: ast.expr, defs: Dict[str, Definition], seen: set) -> bool
         if base.id == "Module":
             return True
         d = defs.get(base.id)
-        if d is not None and d.kind == "class" and base.id not in seen:
+        if d is not None and isinstance(d.node, ast.ClassDef) and base.id not in seen:
             return is_module_class(d.node, defs, seen | {base.id})
     return False
 
 
-def is_module_class(node: ast.ClassDef, defs: Dict[str, Definition], seen: set = frozenset()) -> bool:
+def is_module_class(node: ast.ClassDef, defs: dict[str, Definition], seen: AbstractSet[str] = frozenset()) -> bool:
     return any(_module_base(b, defs, set(seen) | {node.name}) for b in node.bases)
 
 
-def instantiated(nb: Notebook) -> List[str]:
+def instantiated(nb: Notebook) -> list[str]:
     """Names called outside class bodies (`model = Net().to(device)`, `summary(Net(), ...)`), in order."""
     calls = []
 
@@ -129,7 +150,7 @@ def instantiated(nb: Notebook) -> List[str]:
     return calls
 
 
-def built_with(nb: Notebook, name: str, defs: Dict[str, Definition]) -> Optional[ast.Call]:
+def built_with(nb: Notebook, name: str, defs: dict[str, Definition]) -> ast.Call | None:
     """The notebook's last `name(...)` call outside class bodies, when it passes arguments that are all literals
     (or names bound to literals): `Net(dropout_value)`, `Net(drop=0.05)`. None otherwise."""
     found = None
@@ -154,8 +175,8 @@ def built_with(nb: Notebook, name: str, defs: Dict[str, Definition]) -> Optional
     return found if all(literal(v) for v in values) and all(k.arg for k in found.keywords) else None
 
 
-def _imported_network(name: str, d: Definition) -> Optional[str]:
-    if d.kind != "import":
+def _imported_network(name: str, d: Definition) -> str | None:
+    if not isinstance(d.node, (ast.Import, ast.ImportFrom)):   # kind "import"
         return None
     module = d.node.module if isinstance(d.node, ast.ImportFrom) else d.node.names[0].name
     if module and module.split(".")[0] in KNOWN_PACKAGES:
@@ -165,7 +186,7 @@ def _imported_network(name: str, d: Definition) -> Optional[str]:
             f"defines it")
 
 
-def choose(nb: Notebook, defs: Dict[str, Definition], name: Optional[str]) -> str:
+def choose(nb: Notebook, defs: dict[str, Definition], name: str | None) -> str:
     where = nb.path.name
     if name is not None:
         d = defs.get(name)
@@ -177,7 +198,7 @@ def choose(nb: Notebook, defs: Dict[str, Definition], name: Optional[str]) -> st
         if d.kind not in ("class", "function"):
             raise NotebookError(f"{where}: {name} is not a class or a function")
         return name
-    modules = [n for n, d in defs.items() if d.kind == "class" and is_module_class(d.node, defs)]
+    modules = [n for n, d in defs.items() if isinstance(d.node, ast.ClassDef) and is_module_class(d.node, defs)]
     called = [n for n in instantiated(nb) if n in defs]
     built = [n for n in called if n in modules]
     if built:
@@ -194,7 +215,7 @@ def choose(nb: Notebook, defs: Dict[str, Definition], name: Optional[str]) -> st
                         f"name one: --model {where}:NAME")
 
 
-def needed(name: str, defs: Dict[str, Definition]) -> List[Definition]:
+def needed(name: str, defs: dict[str, Definition]) -> list[Definition]:
     """The definitions `name` needs, transitively, in notebook order."""
     keep, todo = {}, [name]
     while todo:
@@ -208,7 +229,7 @@ def needed(name: str, defs: Dict[str, Definition]) -> List[Definition]:
     return sorted({id(d): d for d in keep.values()}.values(), key=lambda d: d.order)
 
 
-def assemble(nb: Notebook, name: Optional[str] = None) -> Assembled:
+def assemble(nb: Notebook, name: str | None = None) -> Assembled:
     defs = definitions(nb)
     chosen = choose(nb, defs, name)
     call = built_with(nb, chosen, defs) if defs[chosen].kind == "class" else None
@@ -230,5 +251,5 @@ def assemble(nb: Notebook, name: Optional[str] = None) -> Assembled:
                      tuple(sorted({d.cell for d in parts})), tuple(nb.skipped))
 
 
-def _merge(a: List[Definition], b: List[Definition]) -> List[Definition]:
+def _merge(a: list[Definition], b: list[Definition]) -> list[Definition]:
     return sorted({id(d): d for d in a + b}.values(), key=lambda d: d.order)

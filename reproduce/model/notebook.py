@@ -10,7 +10,6 @@ import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
 
 from reproduce.errors import BadInput, cannot_read
 
@@ -22,8 +21,8 @@ class NotebookError(BadInput, ValueError):
 @dataclass
 class Cell:
     number: int                     # 1-based position among all cells
-    lines: List[str]                # the cell's source lines, as written (magics included)
-    tree: Optional[ast.Module]      # None: the cell does not parse
+    lines: list[str]                # the cell's source lines, as written (magics included)
+    tree: ast.Module | None      # None: the cell does not parse
 
     def line(self, lineno: int) -> str:
         return self.lines[lineno - 1].strip() if 0 < lineno <= len(self.lines) else ""
@@ -33,17 +32,17 @@ class Cell:
 class Notebook:
     path: Path
     sha256: str
-    cells: List[Cell]               # code cells only, numbered among all cells
+    cells: list[Cell]               # code cells only, numbered among all cells
 
     @property
-    def skipped(self) -> List[int]:
+    def skipped(self) -> list[int]:
         return [c.number for c in self.cells if c.tree is None]
 
     def parsed(self):
         return [c for c in self.cells if c.tree is not None]
 
 
-def _code(lines: List[str]) -> str:
+def _code(lines: list[str]) -> str:
     """The cell as Python: shell and magic lines blanked (keeping the line count), as Jupyter strips them."""
     return "\n".join("" if ln.lstrip().startswith(("!", "%")) else ln for ln in lines)
 

@@ -20,9 +20,10 @@ import re
 import sys
 import types
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, Optional
+from typing import TYPE_CHECKING
 
 from reproduce.errors import BadInput, cannot_read, first_line
 
@@ -53,10 +54,10 @@ class ModelSource:
     spec: str                       # as given: a registry name or FILE.py:NAME / package.module:NAME
     name: str                       # names its runs: report files <name>-seed<k>.json and the report's tables
     build: Callable[[], nn.Module]
-    sha256: Optional[str]           # of the source file that defines it; None for the seed networks
-    recipe: Optional[Path]          # its own default recipe (registered models only)
-    notebook: Optional[dict] = None  # NB.ipynb specs: {"file", "sha256", "cells", "skipped"} of the notebook
-    source_text: Optional[str] = None   # NB.ipynb specs: the assembled module, kept beside the reports
+    sha256: str | None           # of the source file that defines it; None for the seed networks
+    recipe: Path | None          # its own default recipe (registered models only)
+    notebook: dict | None = None  # NB.ipynb specs: {"file", "sha256", "cells", "skipped"} of the notebook
+    source_text: str | None = None   # NB.ipynb specs: the assembled module, kept beside the reports
 
 
 def run_name(spec: str) -> str:
@@ -93,12 +94,12 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-_resolved: Dict[tuple, ModelSource] = {}
-_checked: Dict[tuple, int] = {}
+_resolved: dict[tuple, ModelSource] = {}
+_checked: dict[tuple, int] = {}
 CHECK_BATCH = 8   # images per checking forward pass, at most: small and quick, yet divisible as batches are
 
 
-def resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
+def resolve(spec: str, registry: dict[str, Registered]) -> ModelSource:
     """The spec's ModelSource, loading its file once per process and content (a file edited since is loaded
     anew). Does not build the network."""
     key = (spec, None)
@@ -117,7 +118,7 @@ def resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
     return _resolved[key]
 
 
-def _resolve(spec: str, registry: Dict[str, Registered]) -> ModelSource:
+def _resolve(spec: str, registry: dict[str, Registered]) -> ModelSource:
     if spec in registry:
         entry = registry[spec]
         module = sys.modules[entry.build.__module__]

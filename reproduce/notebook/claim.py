@@ -22,7 +22,6 @@ Claimed each (reproduce/notebook/printed.py).
 import json
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
 
 from reproduce.errors import BadInput
 from reproduce.notebook import printed
@@ -52,22 +51,22 @@ class ClaimError(BadInput, ValueError):
 @dataclass
 class Claimed:
     """One training run's printed test accuracy per epoch."""
-    accs: List[float]                           # percent, in order: from the counts where they were printed
-    losses: List[Optional[float]]
-    shown: List[str]                            # each as printed, in percent: "99.5", "97.08" (from 9708/10000)
+    accs: list[float]                           # percent, in order: from the counts where they were printed
+    losses: list[float | None]
+    shown: list[str]                            # each as printed, in percent: "99.5", "97.08" (from 9708/10000)
     shape: str
     first: str = ""                             # where its first test line was printed: "cell 7's output"
-    n_test: Optional[int] = None                # known from `K/N` only
-    total_params: Optional[int] = None          # the run's printed Total params: (printed.split_runs)
+    n_test: int | None = None                # known from `K/N` only
+    total_params: int | None = None          # the run's printed Total params: (printed.split_runs)
 
 
 @dataclass
 class Outputs:
     text: str                                   # what the code cells printed, in order
-    error: Optional[str] = None                 # "outputs end in an error in cell N (Name: message)"
-    total_params: Optional[int] = None          # torchsummary's `Total params:`, the last one printed
-    cells: List[Tuple[int, str]] = field(default_factory=list)
-    lines: List[Line] = field(default_factory=list)
+    error: str | None = None                 # "outputs end in an error in cell N (Name: message)"
+    total_params: int | None = None          # torchsummary's `Total params:`, the last one printed
+    cells: list[tuple[int, str]] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
 
 
 def _text(out: dict) -> str:
@@ -144,7 +143,7 @@ def _number(value: str, group: str, where: str) -> float:
         raise ClaimError(f"{where}: the {group} group caught {value!r:.40}, not a number") from None
 
 
-def _percent(value: str, pct: bool, where: str = "") -> Tuple[float, str]:
+def _percent(value: str, pct: bool, where: str = "") -> tuple[float, str]:
     """(percent, as shown): test_acc=0.9946 is a fraction, shown 99.46; 99.46 a percentage, shown as printed."""
     v = _number(value, "acc", where)
     if pct or v > 1.0:
@@ -152,21 +151,21 @@ def _percent(value: str, pct: bool, where: str = "") -> Tuple[float, str]:
     return 100.0 * v, f"{100.0 * v:.{max(0, decimals(value) - 2)}f}"
 
 
-def _counts(correct: str, total: str, where: str) -> Tuple[float, int]:
+def _counts(correct: str, total: str, where: str) -> tuple[float, int]:
     k, n = int(_number(correct, "correct", where)), int(_number(total, "total", where))
     if n == 0 or k > n:
         raise ClaimError(f"{where}: accuracy {k}/{n} is impossible")
     return 100.0 * k / n, n
 
 
-def _from_counts(groups: dict, where: str, acc: Optional[Tuple[float, str]]) -> Tuple[float, str, int]:
+def _from_counts(groups: dict, where: str, acc: tuple[float, str] | None) -> tuple[float, str, int]:
     exact, n = _counts(groups["correct"], groups["total"], where)
     if acc is not None and not agrees(exact, acc[1]):
         raise ClaimError(f"{where}: {groups['correct']}/{n} is {exact:.2f}%, but the line says {acc[1]}%")
     return exact, f"{exact:.2f}", n
 
 
-def read_runs(outs: Outputs, where: str, pattern: Optional[str] = None) -> List[Claimed]:
+def read_runs(outs: Outputs, where: str, pattern: str | None = None) -> list[Claimed]:
     """Each training run's claim, in order; ClaimError if the outputs hold no test line of a known shape."""
     if pattern is None and MARKER in outs.text:   # pytorch/examples' shape, read strictly
         return [_strict(run) for run in printed.split_runs(outs.lines, lambda line: MARKER in line.text)]
@@ -179,13 +178,13 @@ def read_runs(outs: Outputs, where: str, pattern: Optional[str] = None) -> List[
     raise ClaimError(f"{where}: {NO_LINES}")
 
 
-def _by_shape(outs: Outputs, name: str, rx: re.Pattern, numbered: bool) -> List[Claimed]:
+def _by_shape(outs: Outputs, name: str, rx: re.Pattern, numbered: bool) -> list[Claimed]:
     epoch_of = (lambda line: _epoch(rx.search(line.text))) if numbered else (lambda line: None)
     runs = printed.split_runs(outs.lines, lambda line: bool(rx.search(line.text)), epoch_of)
     return [_shaped(run, name, rx, numbered) for run in runs]
 
 
-def _epoch(m) -> Optional[int]:
+def _epoch(m) -> int | None:
     value = m.groupdict().get("epoch") if m else None
     return int(value) if value and value.isdigit() else None
 
@@ -221,7 +220,8 @@ def _one_unit(units: dict, value: str, where: str) -> None:
 
 def _shaped(run: printed.Run, name: str, rx: re.Pattern, numbered: bool) -> Claimed:
     got = Claimed([], [], [], name, total_params=run.total_params)
-    epochs, units = [], {}
+    epochs: list[int | None] = []
+    units: dict[str, str] = {}
     for line in run.lines:
         m = rx.search(line.text)
         if not m:
@@ -244,8 +244,11 @@ def _shaped(run: printed.Run, name: str, rx: re.Pattern, numbered: bool) -> Clai
         got.losses.append(_number(groups["loss"], "loss", line.where) if groups.get("loss") else None)
         got.shown.append(shown)
         epochs.append(int(_number(groups["epoch"], "epoch", line.where)) if groups.get("epoch") else None)
-    if numbered and epochs and all(e is not None for e in epochs):   # keep each numbered epoch's last line
-        last = {e: i for i, e in enumerate(epochs)}
+    numbers = [e for e in epochs if e is not None]
+    if numbered and numbers and len(numbers) == len(epochs):   # keep each numbered epoch's last line
+        last = {e: i for i, e in enumerate(numbers)}
         keep = [last[e] for e in sorted(last)]
-        got.accs, got.losses, got.shown = ([xs[i] for i in keep] for xs in (got.accs, got.losses, got.shown))
+        got.accs = [got.accs[i] for i in keep]
+        got.losses = [got.losses[i] for i in keep]
+        got.shown = [got.shown[i] for i in keep]
     return got

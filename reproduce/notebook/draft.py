@@ -12,7 +12,6 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Tuple
 
 from reproduce.data.mnist import MEAN, STD
 from reproduce.model.notebook import Notebook, NotebookError, read as read_notebook
@@ -38,7 +37,7 @@ class DraftError(RecipeError):
 @dataclass
 class Draft:
     text: str
-    left_out: List[str] = field(default_factory=list)   # with approximate: what the draft does not hold
+    left_out: list[str] = field(default_factory=list)   # with approximate: what the draft does not hold
 
 
 def toml_value(v) -> str:
@@ -65,7 +64,7 @@ def _why(e: Entry) -> str:
     return f"{e.site}" + (f" ({e.note})" if e.note else "")
 
 
-def _section(found: List[Entry], defaults: dict, skip=()) -> List[str]:
+def _section(found: list[Entry], defaults: dict, skip=()) -> list[str]:
     given = {e.key: e for e in found}   # the last entry of a key is the notebook's final word
     out = []
     for key, default in defaults.items():
@@ -112,7 +111,7 @@ def compose(nb: Notebook, found: Found, approximate: bool) -> Draft:
     return Draft("\n".join(lines) + "\n", list(found.unknown))
 
 
-def draft(path, approximate: bool = False) -> Tuple[Notebook, Draft]:
+def draft(path, approximate: bool = False) -> tuple[Notebook, Draft]:
     try:
         nb = read_notebook(path)
     except NotebookError as e:
@@ -120,7 +119,7 @@ def draft(path, approximate: bool = False) -> Tuple[Notebook, Draft]:
     return nb, compose(nb, find(nb), approximate)
 
 
-def load(path, approximate: bool = False) -> Tuple[dict, Draft, Notebook]:
+def load(path, approximate: bool = False) -> tuple[dict, Draft, Notebook]:
     """The TrainConfig fields of the notebook's drafted recipe (validated as any recipe is), the draft, the notebook."""
     nb, d = draft(path, approximate)
     fd, tmp = tempfile.mkstemp(suffix=".toml")

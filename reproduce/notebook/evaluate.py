@@ -3,8 +3,8 @@ entries of literal dicts (`params_optimizer['lr']`), `dict(k=v)` calls and simpl
 """
 import ast
 import operator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional
 
 from reproduce.model.notebook import Cell, Notebook
 
@@ -44,9 +44,9 @@ class Values:
     """The notebook's top-level literal bindings, in order (a later one replaces an earlier one)."""
 
     def __init__(self, nb: Notebook):
-        self.env: Dict[str, object] = {}
-        self.where: Dict[str, Site] = {}
-        self.cpu_side: Dict[str, object] = {}   # names bound to `a if cuda else b`: what b would have given
+        self.env: dict[str, object] = {}
+        self.where: dict[str, Site] = {}
+        self.cpu_side: dict[str, object] = {}   # names bound to `a if cuda else b`: what b would have given
         for cell in nb.parsed():
             for stmt in cell.tree.body:
                 if isinstance(stmt, ast.Assign):
@@ -63,7 +63,7 @@ class Values:
                                 else:
                                     self.cpu_side.pop(t.id, None)
 
-    def of(self, node, cuda: Optional[List[bool]] = None):
+    def of(self, node, cuda: list[bool] | None = None):
         """The node's value, or UNKNOWN. A `a if cuda else b` takes the cuda branch, a (and appends b's value to
         cuda, where given)."""
         if node is None:
@@ -109,7 +109,7 @@ class Values:
             return self.of(node.body, cuda)
         return UNKNOWN
 
-    def kwargs(self, call: ast.Call, cuda: Optional[List[bool]] = None) -> dict:
+    def kwargs(self, call: ast.Call, cuda: list[bool] | None = None) -> dict:
         """A call's keyword arguments, `**d` of a known dict included; unknown values stay UNKNOWN."""
         out = {}
         for kw in call.keywords:

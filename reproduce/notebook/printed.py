@@ -6,8 +6,8 @@ a run starts again where the epoch numbering goes back (`EPOCH: 0` after `EPOCH:
 `Epoch 15`) or where a new model summary is printed after test lines.
 """
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence, Tuple
 
 # `EPOCH: 0`, `Epoch 3/15`, `epoch=2`, pytorch/examples' `Train Epoch: 1 [0/60000 (0%)]`, at a line's start
 EPOCH_MARK = re.compile(r"^\s*(?:train(?:ing)?\s+)?epoch\s*[:=#]?\s*(\d+)", re.I)
@@ -29,37 +29,39 @@ class Line:
 
 @dataclass
 class Run:
-    lines: List[Line]
-    total_params: Optional[int]   # the Total params: printed in the run, else the last one printed before it
+    lines: list[Line]
+    total_params: int | None   # the Total params: printed in the run, else the last one printed before it
 
 
-def final_states(text: str) -> List[str]:
+def final_states(text: str) -> list[str]:
     """Each printed line as it was left on screen: a progress bar's `\\r` updates keep only their last state."""
     return [line.rsplit("\r", 1)[-1] for line in text.replace("\r\n", "\n").split("\n")]
 
 
-def of_log(text: str, where: str) -> List[Line]:
+def of_log(text: str, where: str) -> list[Line]:
     return [Line(t, where, str(n)) for n, t in enumerate(final_states(text), 1)]
 
 
-def of_cells(cells: Sequence[Tuple[int, str]], where: str) -> List[Line]:
+def of_cells(cells: Sequence[tuple[int, str]], where: str) -> list[Line]:
     """The lines of a notebook's outputs, each placed by the number of the cell that printed it."""
     return [Line(t, where, f"cell {number}'s output") for number, text in cells for t in final_states(text)]
 
 
-def epoch_mark(text: str) -> Optional[int]:
+def epoch_mark(text: str) -> int | None:
     """The epoch number a line starts with; not a scheduler's `Epoch 00005: reducing learning rate ...`."""
     m = EPOCH_MARK.match(text)
     return int(m[1]) if m and "learning rate" not in text else None
 
 
-def split_runs(lines: List[Line], is_claim: Callable[[Line], bool],
-               epoch_of: Callable[[Line], Optional[int]] = lambda line: None) -> List[Run]:
+def split_runs(lines: list[Line], is_claim: Callable[[Line], bool],
+               epoch_of: Callable[[Line], int | None] = lambda line: None) -> list[Run]:
     """The lines cut into training runs, each holding at least one claim line, in order. After a claim line, a
     run starts again at an epoch number lower than the last one seen (an epoch line's, or epoch_of's for claim
     lines that number their epochs) or at a model summary. One run's Total params: is the last one printed."""
-    runs, current, claims, last_epoch = [], [], 0, None
-    printed = [None, None]   # (Total params: of the current run, the last one printed before it)
+    runs: list[Run] = []
+    current: list[Line] = []
+    claims, last_epoch = 0, None
+    printed: list[int | None] = [None, None]   # (Total params: of the current run, the last one printed before it)
     for line in lines:
         epoch = epoch_mark(line.text)
         if epoch is None and is_claim(line):

@@ -10,13 +10,13 @@ Each found place is one note for the verdict, naming its cell and line. A figure
 training one (`train_acc`) steers nothing and is not named.
 """
 import ast
-from typing import Iterator, List, Tuple
+from collections.abc import Iterator
 
 from reproduce.model.notebook import Notebook, NotebookError, read as read_notebook
 from reproduce.notebook.evaluate import Site, dotted
 
 
-def _names(node) -> List[str]:
+def _names(node) -> list[str]:
     """The names and attributes an expression mentions, lower-cased."""
     out = []
     for n in ast.walk(node):
@@ -34,7 +34,7 @@ def _on_test_accuracy(test) -> bool:
     return any("acc" in n for n in names) and not any("train" in n for n in names)
 
 
-def _walk(node, ancestors=()) -> Iterator[Tuple[ast.AST, tuple]]:
+def _walk(node, ancestors=()) -> Iterator[tuple[ast.AST, tuple]]:
     yield node, ancestors
     for child in ast.iter_child_nodes(node):
         yield from _walk(child, ancestors + (node,))
@@ -63,7 +63,7 @@ def _best_saves(cell) -> Iterator[Site]:
                 yield Site(cell, hit.lineno)
 
 
-def _plateau_steps(nb: Notebook) -> Iterator[Tuple[Site, str]]:
+def _plateau_steps(nb: Notebook) -> Iterator[tuple[Site, str]]:
     """`X.step(figure)` with a figure, in a notebook that builds a ReduceLROnPlateau (the only torch schedule
     that takes one)."""
     cells = nb.parsed()
@@ -80,7 +80,7 @@ def _plateau_steps(nb: Notebook) -> Iterator[Tuple[Site, str]]:
                     yield Site(cell, node.lineno), ast.unparse(figure)
 
 
-def notes(path) -> List[str]:
+def notes(path) -> list[str]:
     """One line per place where the test set steers the run; none for a notebook that cannot be read."""
     try:
         nb = read_notebook(path)

@@ -1,7 +1,6 @@
 """The training idioms of a notebook as recipe entries: optimizer, schedule, epochs, batch size, loss and an L1
 term. Each entry keeps the site it came from; what the suite cannot reproduce is named in `unknown`."""
 import ast
-from typing import Optional
 
 from reproduce.notebook.evaluate import UNKNOWN, Site, Values, calls, dotted
 from reproduce.notebook.transforms import Entry, Found
@@ -178,7 +177,7 @@ def _absolute_sum(node, sums=frozenset()) -> bool:
 
 
 def read(nb, values: Values, found: Found) -> None:
-    seen_optimizer: Optional[object] = None
+    seen_optimizer: object | None = None
     for c in calls(nb):
         module = c.dotted.rpartition(".")[0]
         if c.name in OPTIMIZERS and module.endswith("optim"):

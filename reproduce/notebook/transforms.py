@@ -6,7 +6,6 @@ cannot is named (with its cell) in `unknown`, never dropped in silence.
 """
 import ast
 from dataclasses import dataclass, field
-from typing import List, Optional
 
 from reproduce.notebook.evaluate import UNKNOWN, Site, Values, calls, dotted
 
@@ -26,14 +25,14 @@ class Entry:
     section: str                # "" (top level), "optimizer", "schedule" or "augment"
     key: str
     value: object
-    site: Optional[Site]
+    site: Site | None
     note: str = ""              # said after the site, e.g. "the cuda branch"
 
 
 @dataclass
 class Found:
-    entries: List[Entry] = field(default_factory=list)
-    unknown: List[str] = field(default_factory=list)    # one line each: what the suite cannot reproduce, and where
+    entries: list[Entry] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)    # one line each: what the suite cannot reproduce, and where
 
 
 def arguments(call: ast.Call, name: str, values: Values) -> dict:

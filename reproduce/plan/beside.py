@@ -3,7 +3,6 @@
 and records the notebook itself (its sha256, what --approximate left out) in every report."""
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional
 
 import reproduce.model as models
 from reproduce.files.atomic import write_text
@@ -24,8 +23,8 @@ def load_recipe(path, approximate: bool) -> dict:
 
 @dataclass
 class Kept:
-    files: Dict[str, str] = field(default_factory=dict)   # file name -> text, written into the run's folder
-    record: Optional[dict] = None                          # the report's `notebook` field
+    files: dict[str, str] = field(default_factory=dict)   # file name -> text, written into the run's folder
+    record: dict | None = None                          # the report's `notebook` field
 
 
 def from_run(model_spec: str, recipe_path, approximate: bool) -> Kept:

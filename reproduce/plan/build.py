@@ -5,9 +5,10 @@ folder) is said here, in one line, before any data is read or any file written.
 before torch is loaded; `plan_run` does the rest."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING
 
 from reproduce.errors import UsageError
 from reproduce.plan.request import RunRequest
@@ -29,7 +30,7 @@ class RunPlan:
     device: torch.device
     out: Path
     kept: Kept                             # a notebook's network and drafted recipe, written beside the reports
-    cluster: Optional[SlurmOptions]        # checked against the cluster itself; None for a local sweep
+    cluster: SlurmOptions | None        # checked against the cluster itself; None for a local sweep
 
 
 def refuse_at_once(request: RunRequest) -> None:

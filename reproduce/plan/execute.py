@@ -62,6 +62,7 @@ def _sweep(plan: RunPlan, console: Console):
 def _on_cluster(plan: RunPlan, sweep, options, console: Console) -> int:
     from reproduce.cluster.sweep import Waiting, run_on_cluster
     waiting = Waiting(wait=plan.request.wait, cancel_on_interrupt=plan.request.cancel_on_interrupt)
+    assert plan.cluster is not None   # a plan for the cluster holds its options
     outcome = run_on_cluster(sweep, plan.cluster, console, options, waiting)
     if plan.request.report and outcome.complete:
         return max(outcome.code, show_report(outcome.complete, console))

@@ -1,5 +1,4 @@
 """The seeds of a sweep, from '0 1 2', '0,1,2' or '0-4' (or these mixed)."""
-from typing import List
 
 from reproduce.errors import UsageError
 
@@ -7,10 +6,10 @@ MAX_SEED = 2 ** 32 - 1   # numpy's seeds are 32-bit: a larger one cannot seed ev
 MAX_SEEDS = 10_000       # seeds in one command: counted from the ranges before any list is built
 
 
-def parse_seeds(tokens) -> List[int]:
+def parse_seeds(tokens) -> list[int]:
     """The seeds in order; an empty item ('0,,2'), a seed outside 0..2**32-1, more than MAX_SEEDS seeds or a
     repeated seed is a UsageError."""
-    ranges = []
+    ranges: list[range] = []
     for tok in tokens:
         for item in str(tok).split(","):
             if not item.strip():

@@ -40,7 +40,7 @@ def rng_states(device: torch.device) -> dict:
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
         # as tensors and plain numbers: torch.load(weights_only=True) refuses numpy objects
-        "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
+        "numpy": (kind, torch.from_numpy(np.asarray(keys).astype(np.int64)), pos, has_gauss, gauss),
         "python": random.getstate(),
     }
 

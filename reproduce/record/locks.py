@@ -9,10 +9,10 @@ lock only counts if, once taken, the path still names the locked file: a process
 before the holder deleted it finds its lock on a file no longer there, and starts over on a fresh one. A lock
 file left in a folder is one whose process was killed (harmless: the next sweep takes it and removes it).
 """
+import contextlib
 import fcntl
 import os
 from pathlib import Path
-from typing import Optional
 
 
 def lock_path(report_path: Path) -> Path:
@@ -22,16 +22,15 @@ def lock_path(report_path: Path) -> Path:
 
 class RunLock:
     def __init__(self, path: Path, fd: int):
-        self.path, self.fd = path, fd
+        self.path = path
+        self.fd: int | None = fd   # None once released
 
     def release(self) -> None:
         if self.fd is not None:
             # Delete while still holding the lock, then close (which releases it): whoever opened the file
             # meanwhile sees it gone once it gets the lock, and tries again (try_lock).
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)
-            except FileNotFoundError:
-                pass
             os.close(self.fd)
             self.fd = None
 
@@ -52,7 +51,7 @@ def _still_named(path: Path, fd: int) -> bool:
     return (on_disk.st_dev, on_disk.st_ino) == (held.st_dev, held.st_ino)
 
 
-def try_lock(report_path: Path) -> Optional[RunLock]:
+def try_lock(report_path: Path) -> RunLock | None:
     """The run's lock, or None when another process holds it. OSError when the folder cannot be written."""
     path = lock_path(report_path)
     while True:

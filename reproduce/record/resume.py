@@ -12,7 +12,6 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from reproduce.files import atomic
 from reproduce.record import checkpoint
@@ -27,8 +26,8 @@ FORCE_HINT = "use another --out, or --force to move it aside"
 class Found:
     action: str                        # "new", "skip", "resume" or "refuse"
     why: str = ""                      # for "refuse": one line naming the file and the problem
-    report: Optional[RunReport] = None
-    ckpt: Optional[dict] = None
+    report: RunReport | None = None
+    ckpt: dict | None = None
 
 
 def run_identity(cfg: TrainConfig, seed: int, device: str) -> dict:
@@ -78,7 +77,7 @@ def backup_path(path: Path) -> Path:
     return candidate
 
 
-def move_aside(path: Path) -> Optional[Path]:
+def move_aside(path: Path) -> Path | None:
     if not path.exists():
         return None
     dest = backup_path(path)

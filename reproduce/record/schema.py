@@ -9,7 +9,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import List, Optional
+from typing import Any
 
 from reproduce.errors import BadInput
 from reproduce.files.atomic import write_text
@@ -44,20 +44,20 @@ class RunReport:
     device: str
     environment: dict
     data: dict
-    epochs: List[EpochRecord] = field(default_factory=list)
-    weights_sha256: Optional[str] = None   # set when the run is complete
-    train_seconds: float = 0.0
+    epochs: list[EpochRecord] = field(default_factory=list)
+    weights_sha256: str | None = None   # set when the run is complete
+    train_seconds: float | None = 0.0   # None: an imported log that does not say
     status: str = "running"
     schema_version: int = 1                # set on every save: version_for(status)
     origin: str = "trained"                # "imported": read from someone's log by `import-log`
-    source: Optional[dict] = None          # imported only: {"file": name, "sha256": hex} of the log
-    fingerprint: Optional[str] = None      # sha256 of (config, seed, device kind): see seal.py
-    execution: Optional[dict] = None       # how it ran: layout, kernels, threads (reproduce/execution.py)
-    record_sha256: Optional[str] = None    # seal over every other field, recomputed on every save
+    source: dict | None = None          # imported only: {"file": name, "sha256": hex} of the log
+    fingerprint: str | None = None      # sha256 of (config, seed, device kind): see seal.py
+    execution: dict | None = None       # how it ran: layout, kernels, threads (reproduce/execution.py)
+    record_sha256: str | None = None    # seal over every other field, recomputed on every save
     # Runs of a notebook's network or recipe: {"file", "sha256"} of the notebook, the network taken from it,
     # and "left_out": what --approximate left out of its recipe. None for every other run.
-    notebook: Optional[dict] = None
-    reason: Optional[str] = None           # "failed" only: the exception that stopped the run, in one line
+    notebook: dict | None = None
+    reason: str | None = None           # "failed" only: the exception that stopped the run, in one line
 
     def to_json(self) -> str:
         self.schema_version = version_for(self.status)
@@ -74,7 +74,7 @@ class RunReport:
         write_text(Path(path), self.to_json())
 
     @property
-    def test_accs(self) -> List[float]:
+    def test_accs(self) -> list[float]:
         """Test accuracy per epoch; a diverged run's last epoch is left out where it has none."""
         return [e.test_acc for e in self.epochs if e.test_acc is not None]
 
@@ -109,16 +109,20 @@ REPORT_OPTIONAL = {"train_seconds"}   # null in imported logs
 ORIGINS = ("trained", "imported")
 
 
-def from_dict(d, where: str) -> RunReport:
-    if not isinstance(d, dict):
-        raise ReportError(f"{where}: not a run report (top level is not an object)")
+def _version(d: dict, where: str) -> int:
+    """The schema version the report says it follows, where this suite reads it."""
     version = d.get("schema_version")
-    if _type_ok(version, int) and version > SCHEMA_VERSION:
+    if isinstance(version, int) and _type_ok(version, int) and version > SCHEMA_VERSION:
         raise ReportError(f"{where}: written by a newer version of the suite (schema_version {version}; this "
                           f"one reads up to {SCHEMA_VERSION}): upgrade to read it")
     if version not in STATUSES_OF:
         raise ReportError(f"{where}: schema_version {version!r} is not one of "
                           f"{', '.join(map(str, STATUSES_OF))}")
+    return version
+
+
+def _check_required(d: dict, where: str) -> None:
+    """Every field of REPORT_TYPES is there with its type (null where REPORT_OPTIONAL allows it)."""
     for name, kind in REPORT_TYPES.items():
         if name not in d:
             raise ReportError(f"{where}: missing field {name!r}")
@@ -126,6 +130,10 @@ def from_dict(d, where: str) -> RunReport:
             continue
         if not _type_ok(d[name], kind):
             raise ReportError(f"{where}: field {name!r} should be {kind.__name__}, got {d[name]!r:.60}")
+
+
+def _check_optional(d: dict, where: str, version: int) -> None:
+    """The status the version allows, and the fields that may be absent: their types where present."""
     if d["status"] not in STATUSES_OF[version]:
         raise ReportError(f"{where}: status {d['status']!r} is not one of {', '.join(STATUSES_OF[version])} "
                           f"(schema_version {version})")
@@ -139,21 +147,38 @@ def from_dict(d, where: str) -> RunReport:
     for name in ("source", "notebook"):
         if d.get(name) is not None and not isinstance(d[name], dict):
             raise ReportError(f"{where}: field {name!r} should be an object or null")
-    epochs = []
-    for i, e in enumerate(d["epochs"]):
-        if not isinstance(e, dict):
-            raise ReportError(f"{where}: epochs[{i}] is not an object")
-        # A diverged run's last epoch holds null for each figure that was not finite.
-        optional = EPOCH_OPTIONAL | (DIVERGED_NULLS if d["status"] == "diverged" and i == len(d["epochs"]) - 1
-                                     else set())
-        for name, kind in EPOCH_TYPES.items():
-            if e.get(name) is None and name in optional:
-                continue
-            if not _type_ok(e.get(name), kind):
-                raise ReportError(f"{where}: epochs[{i}].{name} should be {kind.__name__}, got {e.get(name)!r:.60}")
-        if e["epoch"] != i + 1:
-            raise ReportError(f"{where}: epochs[{i}].epoch is {e['epoch']}, expected {i + 1}")
-        epochs.append(EpochRecord(**{k: e.get(k) for k in EPOCH_TYPES}))
+
+
+def _epoch(e, i: int, optional: set[str], where: str) -> EpochRecord:
+    """epochs[i], checked: each figure of EPOCH_TYPES typed (null where `optional`), numbered i + 1."""
+    if not isinstance(e, dict):
+        raise ReportError(f"{where}: epochs[{i}] is not an object")
+    for name, kind in EPOCH_TYPES.items():
+        if e.get(name) is None and name in optional:
+            continue
+        if not _type_ok(e.get(name), kind):
+            raise ReportError(f"{where}: epochs[{i}].{name} should be {kind.__name__}, got {e.get(name)!r:.60}")
+    if e["epoch"] != i + 1:
+        raise ReportError(f"{where}: epochs[{i}].epoch is {e['epoch']}, expected {i + 1}")
+    figures: dict[str, Any] = {k: e.get(k) for k in EPOCH_TYPES}
+    return EpochRecord(**figures)
+
+
+def _epochs(d: dict, where: str) -> list[EpochRecord]:
+    last = len(d["epochs"]) - 1
+    # A diverged run's last epoch holds null for each figure that was not finite.
+    return [_epoch(e, i, EPOCH_OPTIONAL | (DIVERGED_NULLS if d["status"] == "diverged" and i == last else set()),
+                   where)
+            for i, e in enumerate(d["epochs"])]
+
+
+def from_dict(d, where: str) -> RunReport:
+    if not isinstance(d, dict):
+        raise ReportError(f"{where}: not a run report (top level is not an object)")
+    version = _version(d, where)
+    _check_required(d, where)
+    _check_optional(d, where, version)
+    epochs = _epochs(d, where)
     problem = content_problem(d, epochs)
     if problem:
         raise ReportError(f"{where}: {problem}")
@@ -170,7 +195,7 @@ ACCURACIES = ("train_acc", "test_acc", "val_acc")
 MAX_SEED = 2 ** 32 - 1
 
 
-def content_problem(d: dict, epochs: List[EpochRecord]) -> str:
+def content_problem(d: dict, epochs: list[EpochRecord]) -> str:
     """What a well-typed report cannot hold, seal or no seal: an accuracy outside 0-100 %, a complete run with no
     epoch, a seed or parameter count out of range. '' when it can be. (A loss may be negative: NLL of a network
     whose outputs are not log-probabilities.)"""
@@ -205,7 +230,7 @@ def load(path: Path) -> RunReport:
     return report
 
 
-def find_reports(paths) -> List[Path]:
+def find_reports(paths) -> list[Path]:
     """Report files named directly, and every <model>-seed<k>.json under folders (recursively), in a stable order."""
     found = []
     for p in map(Path, paths):

@@ -4,7 +4,6 @@ Everything the terminal view shows as a verdict is decided here; the view only d
 """
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
 
 from reproduce.model.audit import MAX_PARAMS
 from reproduce.record.schema import RunReport
@@ -20,27 +19,27 @@ class RunCheck:
     seed: int
     params: int
     status: str
-    test_accs: List[float]
-    first_reaching: Optional[int]   # first epoch <= max_epochs with test_acc >= target
-    peak: Optional[float]           # best test accuracy within max_epochs (picked on the test set)
-    peak_epoch: Optional[int]
-    final: Optional[float]          # last epoch within max_epochs
-    low_last3: Optional[float]      # lowest of the last three epochs within max_epochs
+    test_accs: list[float]
+    first_reaching: int | None   # first epoch <= max_epochs with test_acc >= target
+    peak: float | None           # best test accuracy within max_epochs (picked on the test set)
+    peak_epoch: int | None
+    final: float | None          # last epoch within max_epochs
+    low_last3: float | None      # lowest of the last three epochs within max_epochs
     complete: bool
     passed: bool                    # complete and reached the target
-    stays_last3: Optional[bool] = None   # each of the last three epochs within max_epochs >= target
+    stays_last3: bool | None = None   # each of the last three epochs within max_epochs >= target
     # Epoch selection without the test set (runs with --val-split): the epoch of best validation accuracy
     # (earliest on ties) and the test accuracy at that epoch. None when the run has no validation figures.
-    val_epoch: Optional[int] = None
-    val_best: Optional[float] = None
-    test_at_val: Optional[float] = None
+    val_epoch: int | None = None
+    val_best: float | None = None
+    test_at_val: float | None = None
     origin: str = "trained"
     test_images: int = 10_000       # for the binomial spread of one accuracy
     final_passed: bool = False      # complete and the last epoch within max_epochs reaches the target
     # trained with --allow-nondeterministic: an op without a deterministic kernel ran, the bytes may not repeat
     nondeterministic: bool = False
     # what the report says the run lacks: an imported notebook's error, what --approximate left out
-    notes: List[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     trained_as: str = ""            # "execution fast, precision bf16"; empty for imported logs
 
 
@@ -48,8 +47,8 @@ class RunCheck:
 class ModelCheck:
     model: str
     params: int
-    rules: Dict[str, Optional[bool]]  # the challenge's constraints, from the audit and the runs' epochs
-    runs: List[RunCheck] = field(default_factory=list)
+    rules: dict[str, bool | None]  # the challenge's constraints, from the audit and the runs' epochs
+    runs: list[RunCheck] = field(default_factory=list)
     passing: int = 0
     label: str = ""    # what tells these runs apart from other runs of the model shown beside them (groups.py)
 
@@ -62,7 +61,7 @@ class ModelCheck:
 class Verdict:
     target: float
     max_epochs: int
-    models: List[ModelCheck]
+    models: list[ModelCheck]
 
     @property
     def ok(self) -> bool:
@@ -72,19 +71,20 @@ class Verdict:
 def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunCheck:
     accs = r.test_accs[:max_epochs]
     first = next((i + 1 for i, a in enumerate(accs) if a >= target), None)
-    peak = max(accs) if accs else None
+    peak = max(accs, default=None)
     complete = r.status == "complete"
     vals = [e.val_acc for e in r.epochs[:max_epochs]]
+    known = [v for v in vals if v is not None]
     val_epoch = None
-    if vals and all(v is not None for v in vals):
-        val_epoch = vals.index(max(vals)) + 1
+    if vals and len(known) == len(vals):
+        val_epoch = known.index(max(known)) + 1
     low_last3 = min(accs[-3:]) if accs else None
     return RunCheck(
         path=path, seed=r.seed, params=r.params, status=r.status, test_accs=accs, first_reaching=first,
-        peak=peak, peak_epoch=accs.index(peak) + 1 if accs else None,
+        peak=peak, peak_epoch=accs.index(peak) + 1 if peak is not None else None,
         final=accs[-1] if accs else None, low_last3=low_last3,
         complete=complete, passed=complete and first is not None,
-        stays_last3=low_last3 >= target if accs else None,
+        stays_last3=low_last3 >= target if low_last3 is not None else None,   # None: no epoch
         val_epoch=val_epoch, val_best=vals[val_epoch - 1] if val_epoch else None,
         test_at_val=accs[val_epoch - 1] if val_epoch else None,
         origin=r.origin, test_images=test_images(r),
@@ -96,10 +96,12 @@ def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunChe
     )
 
 
-def notes(r: RunReport) -> List[str]:
-    out = [f"{r.source['file']}: {r.source['error']}"] if r.source and r.source.get("error") else []
-    left = (r.notebook or {}).get("left_out") or []
-    return out + [f"{r.notebook['file']}: left out by --approximate: {item}" for item in left]
+def notes(r: RunReport) -> list[str]:
+    source = r.source or {}
+    out = [f"{source['file']}: {source['error']}"] if source.get("error") else []
+    notebook = r.notebook or {}
+    left = notebook.get("left_out") or []
+    return out + [f"{notebook['file']}: left out by --approximate: {item}" for item in left]
 
 
 def test_images(r: RunReport) -> int:
@@ -107,7 +109,7 @@ def test_images(r: RunReport) -> int:
     return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 10_000
 
 
-def rules(r: RunReport, epochs_trained: int) -> Dict[str, Optional[bool]]:
+def rules(r: RunReport, epochs_trained: int) -> dict[str, bool | None]:
     """The constraints; None where the audit does not say (an imported log of a model the suite cannot build)."""
     a = r.audit
 
@@ -123,7 +125,7 @@ def rules(r: RunReport, epochs_trained: int) -> Dict[str, Optional[bool]]:
     }
 
 
-def check(reports: List[Tuple[Path, RunReport]], target: float = TARGET, max_epochs: int = MAX_EPOCHS) -> Verdict:
+def check(reports: list[tuple[Path, RunReport]], target: float = TARGET, max_epochs: int = MAX_EPOCHS) -> Verdict:
     """One ModelCheck per configuration (groups.py): runs that differ only by their seed. ReportError for two
     different reports of one run."""
     models = []

@@ -7,7 +7,6 @@ per-seed differences with a paired t interval.
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import List, Optional, Tuple
 
 from rich import box
 from rich.console import Console
@@ -29,7 +28,7 @@ class CompareError(ReportError):
     """Two sweeps that cannot be compared, said in one line."""
 
 
-def metric_of(r: RunCheck, metric: str) -> Optional[float]:
+def metric_of(r: RunCheck, metric: str) -> float | None:
     return {"final": r.final, "peak": r.peak, "val-pick": r.test_at_val}[metric]
 
 
@@ -41,10 +40,10 @@ class Side:
     passing: int
     pass_low: float
     pass_high: float
-    values: List[Tuple[int, float]]      # (seed, metric) for runs that have the metric
-    mean: Optional[float]
-    sd: Optional[float]
-    min: Optional[float]
+    values: list[tuple[int, float]]      # (seed, metric) for runs that have the metric
+    mean: float | None
+    sd: float | None
+    min: float | None
 
 
 @dataclass
@@ -55,9 +54,9 @@ class Comparison:
     a: Side
     b: Side
     diff: float                           # mean(B) - mean(A), points
-    welch: Optional[Tuple[float, float, float]]   # (low, high, degrees of freedom), 95%
-    per_seed: List[Tuple[int, float, float, float]]   # (seed, A, B, B - A) for seeds in both
-    paired: Optional[Tuple[float, float, float]]  # (mean difference, low, high), 95%
+    welch: tuple[float, float, float] | None   # (low, high, degrees of freedom), 95%
+    per_seed: list[tuple[int, float, float, float]]   # (seed, A, B, B - A) for seeds in both
+    paired: tuple[float, float, float] | None  # (mean difference, low, high), 95%
 
 
 def load_side(path: Path, metric: str, target: float, max_epochs: int) -> Side:
@@ -77,7 +76,7 @@ def load_side(path: Path, metric: str, target: float, max_epochs: int) -> Side:
     if len(set(seeds)) != len(seeds):
         raise CompareError(f"{path}: a seed appears twice; a sweep has one run per seed")
     s = summarise_model(m)
-    values = [(r.seed, metric_of(r, metric)) for r in m.runs if metric_of(r, metric) is not None]
+    values = [(r.seed, v) for r in m.runs if (v := metric_of(r, metric)) is not None]
     mean, sd = stats.mean_sd([v for _, v in values])
     return Side(str(path), m.model, s.runs, s.passing, s.pass_low, s.pass_high, values, mean, sd,
                 min((v for _, v in values), default=None))
@@ -95,6 +94,8 @@ def compare(a: Path, b: Path, metric: str = "final", target: float = 99.4, max_e
         welch = (low, high, df)
     in_b = dict(sb.values)
     per_seed = [(seed, va, in_b[seed], in_b[seed] - va) for seed, va in sa.values if seed in in_b]
+    assert sa.mean is not None   # a side with values has their mean
+    assert sb.mean is not None
     return Comparison(metric, target, max_epochs, sa, sb, sb.mean - sa.mean, welch, per_seed,
                       stats.paired([d for *_, d in per_seed]))
 

@@ -8,7 +8,6 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 from reproduce.record.schema import ReportError, RunReport
 from reproduce.training.config import TrainConfig
@@ -24,7 +23,7 @@ def identity(r: RunReport) -> dict:
 class Group:
     model: str
     identity: dict
-    runs: List[Tuple[Path, RunReport]] = field(default_factory=list)
+    runs: list[tuple[Path, RunReport]] = field(default_factory=list)
     label: str = ""           # what tells it apart from the other groups of its model; "" when it is alone
 
     @property
@@ -32,10 +31,10 @@ class Group:
         return os.path.commonpath([str(Path(p).parent) for p, _ in self.runs])
 
 
-def group(reports: List[Tuple[Path, RunReport]]) -> List[Group]:
+def group(reports: list[tuple[Path, RunReport]]) -> list[Group]:
     """The reports as groups of one configuration each, every run once, sorted by model then label."""
-    groups: Dict[str, Group] = {}
-    seen: Dict[tuple, Tuple[Path, RunReport]] = {}
+    groups: dict[str, Group] = {}
+    seen: dict[tuple, tuple[Path, RunReport]] = {}
     for path, r in reports:
         ident = identity(r)
         key = json.dumps({"model": r.model, **ident}, sort_keys=True)
@@ -53,7 +52,7 @@ def group(reports: List[Tuple[Path, RunReport]]) -> List[Group]:
     return sorted(out, key=lambda g: (g.model, g.label))
 
 
-def label_apart(groups: List[Group]) -> None:
+def label_apart(groups: list[Group]) -> None:
     """Label each of one model's groups by its folder and the config fields whose values differ among them."""
     if len(groups) < 2:
         return

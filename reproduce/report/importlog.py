@@ -18,7 +18,6 @@ network's own count. Outputs holding several training runs give one report per r
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Tuple
 
 import reproduce.model as models
 from reproduce.errors import cannot_read
@@ -35,11 +34,11 @@ class LogError(ReportError):
 
 @dataclass
 class Log:
-    runs: List[Claimed]      # each training run the outputs hold, in order (at least one)
+    runs: list[Claimed]      # each training run the outputs hold, in order (at least one)
     outs: Outputs
     raw: bytes
 
-    def epochs(self, run: Claimed) -> List[EpochRecord]:
+    def epochs(self, run: Claimed) -> list[EpochRecord]:
         return [EpochRecord(epoch=i, train_loss=None, train_acc=None, test_loss=loss, test_acc=acc, lr=None,
                             seconds=None) for i, (acc, loss) in enumerate(zip(run.accs, run.losses), 1)]
 
@@ -58,7 +57,7 @@ def read_log(log: Path, pattern=None) -> Log:
         raise LogError(str(e)) from None
 
 
-def pick_run(log: Log, path: Path, k: Optional[int]) -> Tuple[int, Claimed]:
+def pick_run(log: Log, path: Path, k: int | None) -> tuple[int, Claimed]:
     """(K, the claimed run): the last one printed, or the K-th (1-based) where asked."""
     n = len(log.runs)
     k = n if k is None else k
@@ -86,13 +85,13 @@ def model_audit(spec: str, params) -> tuple:
     return source.name, audited
 
 
-def check_printed_params(log: Path, total_params: Optional[int], audited: dict, spec: str) -> None:
+def check_printed_params(log: Path, total_params: int | None, audited: dict, spec: str) -> None:
     if total_params is not None and total_params != audited["params"]:
         raise LogError(f"{log}: it prints Total params: {total_params:,}, but the network {spec} has "
                        f"{audited['params']:,} parameters")
 
 
-def import_log(log: Path, spec: str, params, seed: int, out: Path, pattern=None) -> List[Path]:
+def import_log(log: Path, spec: str, params, seed: int, out: Path, pattern=None) -> list[Path]:
     """One report per training run in the log (`<model>-seed<k>.json`; with several runs `<model>.run<K>-...`),
     all checked before any is written."""
     log = Path(log)

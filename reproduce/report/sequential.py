@@ -28,8 +28,8 @@ the decision at a level P is: **holds** when the sequence's lower end is above P
 below P, **undecided** otherwise. Either wrong decision has probability at most a, whatever the truth.
 """
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
 
 from reproduce.report.stats import t_quantile
 
@@ -63,7 +63,7 @@ def settings_of(args) -> Settings:
 class Decided:
     """A sequence over the seeds in order, read at its last step."""
     word: str                       # holds, fails or undecided
-    settled_after: Optional[int]    # the seeds it took to decide; None while undecided
+    settled_after: int | None    # the seeds it took to decide; None while undecided
     low: float                      # the running intersection of the intervals, after the last seed
     high: float
     n: int                          # seeds seen
@@ -87,7 +87,7 @@ def _edge(inside, outside, is_in) -> float:
     return (inside + outside) / 2.0
 
 
-def rate_bounds(passes: int, fails: int, confidence: float) -> Tuple[float, float]:
+def rate_bounds(passes: int, fails: int, confidence: float) -> tuple[float, float]:
     """The CS for the pass rate after these counts: {p : M_n(p) < 1/(1 - confidence)}, as (low, high).
 
     log M_n is convex in p with its minimum (at most 0) at passes / n, so the set is an interval around it."""
@@ -104,7 +104,7 @@ def rate_bounds(passes: int, fails: int, confidence: float) -> Tuple[float, floa
     return low, high
 
 
-def _decide(bounds: List[Tuple[float, float]], level: float) -> Decided:
+def _decide(bounds: list[tuple[float, float]], level: float) -> Decided:
     low, high, word, settled = -math.inf, math.inf, UNDECIDED, None
     for i, (lo, hi) in enumerate(bounds, start=1):
         low, high = max(low, lo), min(high, hi)
@@ -146,7 +146,7 @@ def t_radius(n: int, confidence: float) -> float:
     return _edge(0.0, hi, lambda t: log_t_bayes_factor(t, n) < bar)
 
 
-def mean_bounds(values: Sequence[float], confidence: float) -> Tuple[float, float]:
+def mean_bounds(values: Sequence[float], confidence: float) -> tuple[float, float]:
     """The CS for the mean after these values: mean +- c_n sd / sqrt(n)."""
     n = len(values)
     c = t_radius(n, confidence)
@@ -163,7 +163,7 @@ def mean_sequence(finals: Sequence[float], target: float, confidence: float) -> 
     return _decide(bounds, target)
 
 
-def largest_residual(values: Sequence[float]) -> Optional[Tuple[int, float, float]]:
+def largest_residual(values: Sequence[float]) -> tuple[int, float, float] | None:
     """The normality check shown beside the normal test: (index, largest |x - mean| / sd, Grubbs' two-sided
     bound for it at 5 % under normality); None for fewer than three values or no spread."""
     n = len(values)
@@ -178,7 +178,7 @@ def largest_residual(values: Sequence[float]) -> Optional[Tuple[int, float, floa
     return i, abs(values[i] - mean) / sd, (n - 1) / math.sqrt(n) * math.sqrt(t * t / (n - 2 + t * t))
 
 
-def seeds_to_settle(at_least: float, confidence: float, passing: bool, most: int = 1000) -> Optional[int]:
+def seeds_to_settle(at_least: float, confidence: float, passing: bool, most: int = 1000) -> int | None:
     """How many unanimous seeds (all passing, or all failing) the assumption-free sequence needs to decide."""
     for n in range(1, most + 1):
         low, high = rate_bounds(n if passing else 0, 0 if passing else n, confidence)
@@ -187,7 +187,7 @@ def seeds_to_settle(at_least: float, confidence: float, passing: bool, most: int
     return None
 
 
-def seeds_table(levels=(0.5, 0.9), confidence: float = 0.95) -> List[Tuple[float, int, int]]:
+def seeds_table(levels=(0.5, 0.9), confidence: float = 0.95) -> list[tuple[float, int | None, int | None]]:
     """(P, unanimous passing seeds to hold, unanimous failing seeds to fail) for each level."""
     return [(p, seeds_to_settle(p, confidence, True), seeds_to_settle(p, confidence, False)) for p in levels]
 
@@ -198,21 +198,24 @@ class Decision:
     assume_normal (P = 0.5 only: then P(final >= target) >= 0.5 is the mean final >= target)."""
     settings: Settings
     target: float
-    seeds: List[int]                 # the seeds whose runs are final, in order
+    seeds: list[int]                 # the seeds whose runs are final, in order
     rate: Decided
-    mean: Optional[Decided] = None
-    residual: Optional[Tuple[int, float, float]] = None   # (seed, |z|, Grubbs' bound) of the finals
+    mean: Decided | None = None
+    residual: tuple[int, float, float] | None = None   # (seed, |z|, Grubbs' bound) of the finals
 
     @property
     def leading(self) -> Decided:
-        return self.mean if self.settings.assume_normal else self.rate
+        if not self.settings.assume_normal:
+            return self.rate
+        assert self.mean is not None   # a decision made with assume_normal always holds the normal one
+        return self.mean
 
     @property
     def word(self) -> str:
         return self.leading.word
 
     def to_dict(self) -> dict:
-        def seq(d: Optional[Decided]):
+        def seq(d: Decided | None):
             return None if d is None else {"decision": d.word, "settled_after": d.settled_after, "seeds": d.n,
                                            "low": _finite(d.low), "high": _finite(d.high)}
         residual = None if self.residual is None else dict(zip(("seed", "z", "grubbs_bound"), self.residual))
@@ -222,11 +225,11 @@ class Decision:
                 "mean_final": seq(self.mean), "largest_residual": residual}
 
 
-def _finite(x: float) -> Optional[float]:
+def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None   # json has no infinity
 
 
-def decide(seeds: Sequence[int], outcomes: Sequence[bool], finals: Sequence[Optional[float]], target: float,
+def decide(seeds: Sequence[int], outcomes: Sequence[bool], finals: Sequence[float | None], target: float,
            settings: Settings) -> Decision:
     """seeds, outcomes (final epoch >= target) and finals of the final runs, in seed order."""
     d = Decision(settings, target, list(seeds), rate_sequence(outcomes, settings.at_least, settings.confidence))

@@ -8,12 +8,12 @@
 """
 import math
 import statistics
-from typing import List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 Z95 = statistics.NormalDist().inv_cdf(0.975)   # 1.959963984540054
 
 
-def wilson(k: int, n: int, z: float = Z95) -> Tuple[float, float]:
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval for the proportion k/n, as fractions in [0, 1]."""
     if n < 1 or not 0 <= k <= n:
         raise ValueError(f"wilson: need 0 <= k <= n and n >= 1, got k={k}, n={n}")
@@ -25,7 +25,7 @@ def wilson(k: int, n: int, z: float = Z95) -> Tuple[float, float]:
     return (0.0 if k == 0 else centre - half), (1.0 if k == n else centre + half)
 
 
-def mean_sd(values: Sequence[float]) -> Tuple[Optional[float], Optional[float]]:
+def mean_sd(values: Sequence[float]) -> tuple[float | None, float | None]:
     """(mean, sample sd); sd is None for fewer than two values, both None for none."""
     values = list(values)
     if not values:
@@ -33,7 +33,7 @@ def mean_sd(values: Sequence[float]) -> Tuple[Optional[float], Optional[float]]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
 
 
-def median(values: Sequence[float]) -> Optional[float]:
+def median(values: Sequence[float]) -> float | None:
     values = list(values)
     return statistics.median(values) if values else None
 
@@ -113,8 +113,8 @@ def welch(a: Sequence[float], b: Sequence[float], conf: float = 0.95):
     a, b = list(a), list(b)
     if len(a) < 2 or len(b) < 2:
         raise ValueError("welch: need at least two runs on each side")
-    ma, sa = mean_sd(a)
-    mb, sb = mean_sd(b)
+    ma, sa = statistics.fmean(a), statistics.stdev(a)   # mean_sd's, with two or more values each
+    mb, sb = statistics.fmean(b), statistics.stdev(b)
     va, vb = sa * sa / len(a), sb * sb / len(b)
     diff = mb - ma
     se = math.sqrt(va + vb)
@@ -125,21 +125,21 @@ def welch(a: Sequence[float], b: Sequence[float], conf: float = 0.95):
     return diff, diff - half, diff + half, df
 
 
-def paired(diffs: List[float], conf: float = 0.95):
+def paired(diffs: list[float], conf: float = 0.95):
     """t interval for the mean of paired differences: (mean, low, high); None for fewer than two pairs."""
     if len(diffs) < 2:
         return None
-    m, sd = mean_sd(diffs)
+    m, sd = statistics.fmean(diffs), statistics.stdev(diffs)
     half = t_quantile(0.5 + conf / 2.0, len(diffs) - 1) * sd / math.sqrt(len(diffs))
     return m, m - half, m + half
 
 
-def prediction_interval(values: Sequence[float], conf: float = 0.95) -> Optional[Tuple[float, float]]:
+def prediction_interval(values: Sequence[float], conf: float = 0.95) -> tuple[float, float] | None:
     """Where one more draw falls, from n >= 2 normal draws: mean +- t(n - 1) sd sqrt(1 + 1/n)."""
     values = list(values)
     if len(values) < 2:
         return None
-    m, sd = mean_sd(values)
+    m, sd = statistics.fmean(values), statistics.stdev(values)
     half = t_quantile(0.5 + conf / 2.0, len(values) - 1) * sd * math.sqrt(1 + 1 / len(values))
     return m - half, m + half
 

@@ -3,7 +3,6 @@
 Every figure here is a plain number or None, so the terminal view, the exports and the plot share one source.
 """
 from dataclasses import asdict, dataclass
-from typing import List, Optional
 
 from reproduce.report import stats
 from reproduce.report.check import ModelCheck, Verdict
@@ -22,21 +21,21 @@ class ModelSummary:
     final_passing: int                   # complete runs whose LAST epoch (within max_epochs) reaches the target
     final_pass_low: float                # its Wilson 95% interval, as fractions
     final_pass_high: float
-    first_median: Optional[float]        # first epoch reaching the target, over the runs that reach it
-    first_worst: Optional[int]
+    first_median: float | None        # first epoch reaching the target, over the runs that reach it
+    first_worst: int | None
     never_reaching: int                  # runs that never reach the target within max_epochs
-    final_mean: Optional[float]          # test accuracy at the last epoch within max_epochs (percent)
-    final_sd: Optional[float]
-    final_min: Optional[float]
-    peak_mean: Optional[float]           # best test accuracy within max_epochs: picked on the test set
-    peak_sd: Optional[float]
+    final_mean: float | None          # test accuracy at the last epoch within max_epochs (percent)
+    final_sd: float | None
+    final_min: float | None
+    peak_mean: float | None           # best test accuracy within max_epochs: picked on the test set
+    peak_sd: float | None
     stay_last3: int                      # runs whose last three epochs are all >= target
-    spread_at_mean: Optional[float]      # sqrt(p(1-p)/n) in points at p = final_mean, n = test images
+    spread_at_mean: float | None      # sqrt(p(1-p)/n) in points at p = final_mean, n = test images
     test_images: int
     val_runs: int                        # runs with a held-out validation split
-    val_pick_mean: Optional[float]       # test accuracy at the epoch chosen by validation accuracy
-    val_pick_sd: Optional[float]
-    val_pick_min: Optional[float]
+    val_pick_mean: float | None       # test accuracy at the epoch chosen by validation accuracy
+    val_pick_sd: float | None
+    val_pick_min: float | None
     imported: int                        # runs read from someone's log (import-log)
     diverged: int = 0                    # runs whose loss became NaN or infinite (final, not passing)
     failed: int = 0                      # runs an exception stopped (retried by rerunning the sweep)
@@ -79,7 +78,7 @@ def summarise_model(m: ModelCheck) -> ModelSummary:
     )
 
 
-def summarise(v: Verdict) -> List[ModelSummary]:
+def summarise(v: Verdict) -> list[ModelSummary]:
     return [summarise_model(m) for m in v.models]  # check() makes a model only from its runs: never empty
 
 

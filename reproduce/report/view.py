@@ -1,7 +1,6 @@
 """The terminal view of a Verdict, drawn with rich. It computes nothing the checker decides."""
 import math
 from collections import Counter
-from typing import List, Optional
 
 from rich import box
 from rich.console import Console
@@ -27,30 +26,30 @@ LEGEND = (f"first≥: first epoch reaching the target; peak@ep: best epoch; min3
           f"{REACHED}: the target reached at some epoch, not necessarily the final one.")
 
 
-def some_epoch(target: float) -> str:
+def some_epoch(target: float | str) -> str:
     return f"some epoch ≥ {target}"
 
 
-def final_epoch(target: float) -> str:
+def final_epoch(target: float | str) -> str:
     return f"final epoch ≥ {target}"
 
 
-def sparkline(values: List[float], low: float, high: float) -> str:
+def sparkline(values: list[float], low: float, high: float) -> str:
     span = (high - low) or 1.0
     return "".join(BLOCKS[min(len(BLOCKS) - 1, int((v - low) / span * len(BLOCKS)))] for v in values)
 
 
-def pct(v: Optional[float]) -> str:
+def pct(v: float | None) -> str:
     return "—" if v is None else f"{v:.2f}"
 
 
-def shown_mean_sd(mean: Optional[float], sd: Optional[float]) -> str:
+def shown_mean_sd(mean: float | None, sd: float | None) -> str:
     if mean is None:
         return "—"
     return f"{mean:.2f} ± {sd:.2f}" if sd is not None else f"{mean:.2f} (one run)"
 
 
-def mark(ok: Optional[bool]) -> str:
+def mark(ok: bool | None) -> str:
     if ok is None:   # not known (an imported log of a model the suite cannot audit)
         return "[yellow]?[/]"
     return "[green]✓[/]" if ok else "[red]✗[/]"
@@ -77,7 +76,7 @@ def model_table(m: ModelCheck, v: Verdict) -> Table:
     return t
 
 
-def summary_rows(s: ModelSummary, target: float) -> List[tuple]:
+def summary_rows(s: ModelSummary, target: float) -> list[tuple]:
     """(label, value) pairs: the summary figures as the terminal and markdown show them."""
     first = "—" if s.first_median is None else f"median {s.first_median:g}, worst {s.first_worst}"
     if s.never_reaching:
@@ -103,7 +102,7 @@ def summary_rows(s: ModelSummary, target: float) -> List[tuple]:
     return rows
 
 
-def summary_table(s: ModelSummary, target: float, decided: Optional[Decision] = None) -> Table:
+def summary_table(s: ModelSummary, target: float, decided: Decision | None = None) -> Table:
     """The summary figures; with a decision, its rows lead them."""
     t = Table(title=f"{title(s)}: summary over {s.runs} run(s)", title_justify="left", box=box.SIMPLE_HEAD,
               pad_edge=False, show_header=False)
@@ -114,7 +113,7 @@ def summary_table(s: ModelSummary, target: float, decided: Optional[Decision] = 
     return t
 
 
-def render(v: Verdict, console: Console, settings: Optional[Settings] = None) -> None:
+def render(v: Verdict, console: Console, settings: Settings | None = None) -> None:
     """With settings, each model's summary is led by its anytime-valid decision (report/sequential.py)."""
     summaries = summarise(v)   # one per group, in the same order
     for m, s in zip(v.models, summaries):
@@ -160,7 +159,7 @@ def decision_sentence(d: Decision) -> str:
     return f"{lead.word}: {what} ({conf}{normal}, settled after {lead.settled_after} seeds)"
 
 
-def decision_rows(d: Decision) -> List[tuple]:
+def decision_rows(d: Decision) -> list[tuple]:
     """(label, value) pairs: the decision, then each sequence it was read from."""
     conf = f"{100 * d.settings.confidence:g}%"
     r = d.rate

@@ -8,7 +8,6 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import torch
 from rich.console import Console
@@ -28,7 +27,7 @@ from reproduce.sweep.outcome import RunFailed, SweepOutcome
 from reproduce.sweep.progress import RunProgress, SweepProgress
 from reproduce.training import determinism, environment, execution
 from reproduce.training.config import TrainConfig
-from reproduce.training.trainer import Diverged, start_run, train, weights_sha256
+from reproduce.training.trainer import Diverged, TrainOptions, start_run, train, weights_sha256
 
 
 def pick_device(name: str) -> torch.device:
@@ -43,7 +42,8 @@ class Where:
     """Where a sweep is, for the line printed when it is stopped."""
 
     def __init__(self, total_epochs: int):
-        self.total, self.path, self.saved = total_epochs, None, 0
+        self.total, self.saved = total_epochs, 0
+        self.path: Path | None = None
 
     def __str__(self):
         if self.path is None:
@@ -79,7 +79,7 @@ class SweepContext:
             self.console.print(line, highlight=False, soft_wrap=True)
 
 
-def already_final(cfg: TrainConfig, seeds, device: torch.device, out: Path) -> Optional[SweepOutcome]:
+def already_final(cfg: TrainConfig, seeds, device: torch.device, out: Path) -> SweepOutcome | None:
     """The outcome, when every seed's report in out is final (complete or diverged) with this config: a sweep
     run again that has nothing to train, and so no data to read (or fetch). None when any seed needs training,
     or left files behind for the sweep to tidy under its lock (a checkpoint, a killed writer's temporary)."""
@@ -90,7 +90,7 @@ def already_final(cfg: TrainConfig, seeds, device: torch.device, out: Path) -> O
         if ck_path.exists() or any(list(atomic.temporaries(p)) for p in (path, ck_path)):
             return None
         found = resume.inspect(path, cfg, seed, device.type)
-        if found.action != "skip":
+        if found.action != "skip" or found.report is None:
             return None
         outcome.done.append(path)
         if found.report.status == "diverged":
@@ -98,7 +98,7 @@ def already_final(cfg: TrainConfig, seeds, device: torch.device, out: Path) -> O
     return outcome
 
 
-def run_sweep(sweep: Sweep, console: Console, options: Optional[SweepOptions] = None) -> SweepOutcome:
+def run_sweep(sweep: Sweep, console: Console, options: SweepOptions | None = None) -> SweepOutcome:
     """Train every seed in order; a diverged run is a result and the sweep goes on, a failed one ends it
     (RunFailed). Returns what became of each seed (SweepOutcome). Each seed's result depends on nothing but
     (cfg, seed, device kind, software, threads): a run re-seeds everything at its start."""
@@ -152,29 +152,48 @@ def run_one(ctx: SweepContext, seed: int, path: Path) -> str:
     returns, and the return value says why it diverged ('' when it did not). A refusal raises ReportError, an
     exception while training RunFailed (the report then says "failed"). The caller refuses conflicts for the
     whole sweep first (refuse_conflicts), before any training."""
-    cfg, device = ctx.sweep.cfg, ctx.sweep.device
-    ck_path = checkpoint.checkpoint_path(path)
-    found = resume.inspect(path, cfg, seed, device.type)  # again, under the lock: another sweep may have moved on
-    if found.action == "refuse":
-        if not ctx.options.force:
-            raise ReportError(found.why)
-        for p in (path, ck_path):
-            moved = resume.move_aside(p)
-            if moved:
-                ctx.console.print(f"--force: moved {p} aside to {moved}", highlight=False, soft_wrap=True)
-        found = resume.Found("new")
+    found = _inspected(ctx, seed, path)
     resume.remove_stale_temporaries(path)
     if found.action == "skip":
-        ck_path.unlink(missing_ok=True)  # left over by a stop between the final report and its removal
-        if found.report.status == "diverged":
-            why = f"diverged at epoch {len(found.report.epochs)}"
-            ctx.say(f"{path}: {why} with the same config (a final result), skipped")
-            return why
-        ctx.say(f"{path}: complete with the same config, skipped")
-        return ""
+        return _skipped(ctx, path, found)
     if found.report is not None and found.report.status == "failed":
         ctx.say(f"{path}: retrying the run that failed ({found.report.reason})")
+    return _trained(ctx, seed, path, found)
 
+
+def _inspected(ctx: SweepContext, seed: int, path: Path) -> resume.Found:
+    """What is at `path` for this run; with --force, a conflicting report and checkpoint moved aside first."""
+    cfg, device = ctx.sweep.cfg, ctx.sweep.device
+    found = resume.inspect(path, cfg, seed, device.type)  # again, under the lock: another sweep may have moved on
+    if found.action != "refuse":
+        return found
+    if not ctx.options.force:
+        raise ReportError(found.why)
+    for p in (path, checkpoint.checkpoint_path(path)):
+        moved = resume.move_aside(p)
+        if moved:
+            ctx.console.print(f"--force: moved {p} aside to {moved}", highlight=False, soft_wrap=True)
+    return resume.Found("new")
+
+
+def _skipped(ctx: SweepContext, path: Path, found: resume.Found) -> str:
+    """A final report with the same config: said and skipped; why it diverged, or ''."""
+    # A checkpoint here was left over by a stop between the final report and its removal.
+    checkpoint.checkpoint_path(path).unlink(missing_ok=True)
+    done = found.report
+    assert done is not None   # "skip" comes with the final report it skips for
+    if done.status == "diverged":
+        why = f"diverged at epoch {len(done.epochs)}"
+        ctx.say(f"{path}: {why} with the same config (a final result), skipped")
+        return why
+    ctx.say(f"{path}: complete with the same config, skipped")
+    return ""
+
+
+def _trained(ctx: SweepContext, seed: int, path: Path, found: resume.Found) -> str:
+    """Trains the run from where `found` says to its end: why it diverged, or ''; RunFailed when it failed."""
+    cfg, device = ctx.sweep.cfg, ctx.sweep.device
+    ck_path = checkpoint.checkpoint_path(path)
     report = RunReport(model=cfg.run_name, params=ctx.audit["params"], audit=ctx.audit, seed=seed,
                        config=cfg.to_dict(), device=device.type, environment=ctx.environment, data=ctx.data,
                        fingerprint=resume.run_fingerprint(cfg, seed, device.type),
@@ -184,6 +203,7 @@ def run_one(ctx: SweepContext, seed: int, path: Path) -> str:
         state, report.train_seconds = begin(cfg, seed, device, found, ctx.data["train_images"])
         train_run(ctx, seed, path, report, state)
     except Diverged as d:
+        assert state is not None   # only training, after begin, diverges
         report.status, report.weights_sha256 = "diverged", weights_sha256(state.net)
         report.save(path)
         ck_path.unlink(missing_ok=True)  # the diverged report is final, as a complete one is
@@ -195,7 +215,9 @@ def run_one(ctx: SweepContext, seed: int, path: Path) -> str:
         raise RunFailed(f"{path}: the run failed in epoch {len(report.epochs) + 1}: cannot write "
                         f"{e.filename or ''}: {e.strerror or e}; its last saved epoch is kept and the same command "
                         f"resumes it") from None
-    except Exception as e:
+    # Any other exception: the network and its recipe are someone's code. The run is recorded as failed, with
+    # the exception in one line, and the sweep goes on.
+    except Exception as e:  # noqa: BLE001
         report.status, report.reason = "failed", f"{type(e).__name__}: {first_line(e, 200)}"
         report.save(path)  # the checkpoint, if any, is the last epoch's: never ahead of this report
         raise RunFailed(f"{path}: the run failed in epoch {len(report.epochs) + 1} ({report.reason})") from None
@@ -205,7 +227,9 @@ def run_one(ctx: SweepContext, seed: int, path: Path) -> str:
 def begin(cfg, seed, device, found: resume.Found, n_train: int):
     """(the run's state to train from, its training seconds so far): its checkpoint's when there is one."""
     if found.action == "resume":
-        return checkpoint.resume(found.ckpt, cfg, seed, device, n_train), found.ckpt["train_seconds"]
+        ck = found.ckpt
+        assert ck is not None   # "resume" comes with the checkpoint it resumes from
+        return checkpoint.resume(ck, cfg, seed, device, n_train), ck["train_seconds"]
     return start_run(cfg, seed, device, n_train), 0.0
 
 
@@ -216,7 +240,7 @@ def train_run(ctx: SweepContext, seed: int, path: Path, report: RunReport, state
     ck_path = checkpoint.checkpoint_path(path)
     if state.epochs:
         ctx.say(f"{path}: resuming after epoch {len(state.epochs)} of {cfg.epochs}")
-    fp, seconds_before = report.fingerprint, report.train_seconds
+    fp, seconds_before = report.fingerprint, report.train_seconds or 0.0   # None only in an imported report
     report.epochs = state.epochs
     ctx.where.path, ctx.where.saved = path, len(state.epochs)
     report.save(path)
@@ -235,8 +259,8 @@ def train_run(ctx: SweepContext, seed: int, path: Path, report: RunReport, state
                      quiet=ctx.options.quiet, sweep=ctx.progress) as progress:
         if progress.bar and state.epochs:
             progress.bar.advance(progress.epoch_task, len(state.epochs))
-        _, report.weights_sha256, _ = train(cfg, seed, ctx.tensors, device, on_epoch=on_epoch,
-                                            on_batch=progress.batch, start=state)
+        options = TrainOptions(on_epoch=on_epoch, on_batch=progress.batch, start=state)
+        _, report.weights_sha256, _ = train(cfg, seed, ctx.tensors, device, options)
     report.train_seconds = time.perf_counter() - t0
     report.status = "complete"
     report.save(path)

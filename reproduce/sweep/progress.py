@@ -4,7 +4,6 @@ progress and ETA. The ETA is the mean seconds per epoch trained by this process 
 among the processes seen working on the same folder (another process's lock on a run says it is there)."""
 import time
 from pathlib import Path
-from typing import Optional
 
 from rich.console import Console
 from rich.markup import escape
@@ -29,12 +28,12 @@ def duration(seconds: float) -> str:
 class SweepProgress:
     """Runs done of n in a sweep (skipped, locked by another process, or trained here), and its ETA."""
 
-    def __init__(self, runs: int, epochs_per_run: int, clock=time.perf_counter, folder: Optional[Path] = None):
+    def __init__(self, runs: int, epochs_per_run: int, clock=time.perf_counter, folder: Path | None = None):
         self.runs, self.epochs_per_run, self.clock, self.folder = runs, epochs_per_run, clock, folder
         self.done = 0
         self.epochs_here, self.seconds_here = 0, 0.0
         self._epoch_started = clock()
-        self.others = set()  # pids of the other processes seen holding a run's lock in this sweep
+        self.others: set[str] = set()  # pids of the other processes seen holding a run's lock in this sweep
 
     def shared_with(self, pid: str) -> None:
         """Another process holds one of this sweep's runs: the runs left are shared with it."""
@@ -52,7 +51,7 @@ class SweepProgress:
     def run_done(self) -> None:
         self.done += 1
 
-    def eta(self, epochs_left_in_run: int = 0) -> Optional[float]:
+    def eta(self, epochs_left_in_run: int = 0) -> float | None:
         """Seconds left: None until this process has trained an epoch (skipped runs say nothing of speed). The
         runs not yet started are shared among this process and the others seen; the current run is this one's."""
         if not self.epochs_here:
@@ -82,7 +81,7 @@ class RunProgress:
     """Progress of one run. Off a terminal (CI, pipes, log files) the bars are not drawn; the epoch lines are."""
 
     def __init__(self, console: Console, label: str, epochs: int, batches_per_epoch: int, quiet: bool = False,
-                 sweep: Optional[SweepProgress] = None):
+                 sweep: SweepProgress | None = None):
         self.console, self.label, self.quiet, self.sweep, self.epochs = console, label, quiet, sweep, epochs
         self.bar = None
         self.title_width = console.width - OTHER_COLUMNS

@@ -16,7 +16,7 @@ from reproduce.errors import UsageError
 from reproduce.record.schema import ReportError, load
 from reproduce.training import environment, precision
 from reproduce.training.config import TrainConfig
-from reproduce.training.trainer import Diverged, train, weights_sha256
+from reproduce.training.trainer import Diverged, TrainOptions, train, weights_sha256
 
 NOT_COMPARED = {"seconds"}  # wall time: differs on every run
 
@@ -44,12 +44,8 @@ def epoch_differences(recorded, rerun) -> list:
             if a.get(k) != b.get(k)]
 
 
-def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Console = None) -> int:
-    """0 when the re-run matches bit for bit, 1 when it does not. UsageError for a flag that cannot apply to
-    this report (UsageError); ReportError for a report that cannot be read or re-run."""
-    console = console or Console()
-    say = lambda m: console.print(m, highlight=False, soft_wrap=True)
-    report = load(path)
+def _to_rerun(path: Path, report, epochs) -> tuple[TrainConfig, int, torch.device]:
+    """(its config, the epochs to re-run, the device) of a report that can be re-run here, or why not."""
     if report.origin == "imported":
         raise ReportError(f"{path}: an imported run (read from a log by import-log) has no config to re-run; "
                           f"verify takes a run the suite trained")
@@ -69,16 +65,14 @@ def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Consol
     if source.sha256 != cfg.model_sha256:
         raise ReportError(f"{path}: the model {cfg.model} is not the one this run trained (sha256 of its source "
                           f"{cfg.model_sha256} in the report, {source.sha256} here)")
-    # The report's thread count, unless told otherwise: CPU kernels may split sums differently with another.
-    torch.set_num_threads(threads or report.environment.get("torch_threads") or torch.get_num_threads())
-    info = ensure_mnist(Path(data_dir) if data_dir else default_root(), log=say)
-    data = load_tensors(Path(info.root), device)
-    # A diverged report is final: its weights hash is that of the epoch it diverged in.
-    full = (report.status == "complete" and k == cfg.epochs) or (report.status == "diverged" and k == recorded)
-    say(f"verifying {path}: {report.model} seed {report.seed}, epochs 1..{k} of {cfg.epochs} on {device.type}, "
-        f"{torch.get_num_threads()} threads")
+    return cfg, k, device
 
-    first_bad = []
+
+def _rerun(cfg: TrainConfig, report, data, device: torch.device, k: int, say) -> tuple[str, list]:
+    """Trains epochs 1..k again, saying for each whether it matches: (the weights' sha256, [(the first differing
+    epoch, its differences)] or [])."""
+    recorded = len(report.epochs)
+    first_bad: list = []
 
     def on_epoch(e):
         diff = epoch_differences(report.epochs[e.epoch - 1], e)
@@ -87,7 +81,7 @@ def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Consol
             first_bad.append((e.epoch, diff))
 
     try:
-        _, digest, _ = train(cfg, report.seed, data, device, on_epoch=on_epoch, stop_after=k)
+        _, digest, _ = train(cfg, report.seed, data, device, TrainOptions(on_epoch=on_epoch, stop_after=k))
     except Diverged as d:
         # A diverged report's last epoch is where it diverged: the re-run must diverge there, with the same figures.
         on_epoch(d.record)
@@ -97,6 +91,34 @@ def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Consol
                                                                ": the report did not"))
         if not as_reported and not first_bad:
             first_bad.append((d.record.epoch, [f"status {report.status!r} (report) vs 'diverged' (here)"]))
+    return digest, first_bad
+
+
+def _say_mismatch(say, report, first_bad: list, hash_bad: bool, digest: str) -> None:
+    if first_bad:
+        epoch, diff = first_bad[0]
+        say(f"MISMATCH: first differing epoch {epoch}: {'; '.join(diff)}")
+    if hash_bad:
+        say(f"MISMATCH: weights sha256 {report.weights_sha256} (report) vs {digest} (here)")
+
+
+def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Console | None = None) -> int:
+    """0 when the re-run matches bit for bit, 1 when it does not. UsageError for a flag that cannot apply to
+    this report (UsageError); ReportError for a report that cannot be read or re-run."""
+    console = console or Console()
+    say = lambda m: console.print(m, highlight=False, soft_wrap=True)
+    report = load(path)
+    cfg, k, device = _to_rerun(path, report, epochs)
+    # The report's thread count, unless told otherwise: CPU kernels may split sums differently with another.
+    torch.set_num_threads(threads or report.environment.get("torch_threads") or torch.get_num_threads())
+    info = ensure_mnist(Path(data_dir) if data_dir else default_root(), log=say)
+    data = load_tensors(Path(info.root), device)
+    # A diverged report is final: its weights hash is that of the epoch it diverged in.
+    full = ((report.status == "complete" and k == cfg.epochs)
+            or (report.status == "diverged" and k == len(report.epochs)))
+    say(f"verifying {path}: {report.model} seed {report.seed}, epochs 1..{k} of {cfg.epochs} on {device.type}, "
+        f"{torch.get_num_threads()} threads")
+    digest, first_bad = _rerun(cfg, report, data, device, k, say)
     here = environment.capture(device)
     env_diff = environment_differences(report.environment, here)
     data_diff = [] if report.data.get("sha256") == info.sha256 else ["data sha256"]
@@ -108,11 +130,7 @@ def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Consol
         if env_diff:
             say(f"  (environment differs from the report's, without effect: {'; '.join(env_diff)})")
         return 0
-    if first_bad:
-        epoch, diff = first_bad[0]
-        say(f"MISMATCH: first differing epoch {epoch}: {'; '.join(diff)}")
-    if hash_bad:
-        say(f"MISMATCH: weights sha256 {report.weights_sha256} (report) vs {digest} (here)")
+    _say_mismatch(say, report, first_bad, hash_bad, digest)
     differing = env_diff + data_diff
     say("environment differs from the report's: " + ("; ".join(differing) if differing else
                                                        "nothing recorded differs"))

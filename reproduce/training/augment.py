@@ -20,7 +20,7 @@ the draws, it always took.
 """
 import hashlib
 import math
-from typing import Optional
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -36,14 +36,24 @@ def stream_seed(seed: int) -> int:
     return int.from_bytes(hashlib.sha256(f"augment:{seed}".encode()).digest()[:8], "little")
 
 
+@dataclass(frozen=True)
+class Affine:
+    """The recipe's rotate, translate and scale: degrees either way, a fraction of the side (or [x, y]
+    fractions) either way, and the [low, high] of the scale factor."""
+    rotate: float = 0.0
+    translate: float | list[float] = 0.0
+    scale: tuple[float, float] | list[float] = (1.0, 1.0)
+
+
 class Augment:
-    def __init__(self, rotate: float, translate, scale, seed: int, device: torch.device,
-                 more: Optional[dict] = None, normalize=(MEAN, STD)):
-        """translate: a fraction of the side, or [x, y] fractions; more: the recipe's other [augment] keys that
-        are on (shear, resized_crop, ...); normalize: the [mean, std] the images were normalised with."""
-        self.rotate = float(rotate)
+    def __init__(self, affine: Affine, seed: int, device: torch.device, more: dict | None = None,
+                 normalize=(MEAN, STD)):
+        """more: the recipe's other [augment] keys that are on (shear, resized_crop, ...); normalize: the
+        [mean, std] the images were normalised with."""
+        translate = affine.translate
+        self.rotate = float(affine.rotate)
         self.translate = [float(t) for t in translate] if isinstance(translate, (list, tuple)) else float(translate)
-        self.low, self.high = map(float, scale)
+        self.low, self.high = map(float, affine.scale)
         self.more = dict(more or {})
         self.mean, self.std = map(float, normalize)
         self.background = BACKGROUND if (self.mean, self.std) == (MEAN, STD) else -self.mean / self.std
@@ -58,7 +68,7 @@ class Augment:
             return None
         a = cfg.augment
         more = {k: v for k, v in a.items() if k not in ("rotate", "translate", "scale")}
-        return cls(a["rotate"], a["translate"], a["scale"], seed, device, more, cfg.normalize)
+        return cls(Affine(a["rotate"], a["translate"], a["scale"]), seed, device, more, cfg.normalize)
 
     def draw(self, n: int, k: int, like: torch.Tensor) -> torch.Tensor:
         return torch.rand(n, k, generator=self.generator, device=like.device, dtype=like.dtype)
@@ -78,7 +88,7 @@ class Augment:
         return torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1),
                             torch.stack([sin, cos, shift[:, 1]], 1)], 1)
 
-    def sampling_map(self, n: int, like: torch.Tensor) -> Optional[torch.Tensor]:
+    def sampling_map(self, n: int, like: torch.Tensor) -> torch.Tensor | None:
         """The geometric stages on, composed in their order, as (n, 3, 3) maps; None when none is on."""
         side, more, maps = like.shape[-1], self.more, []
         if "resized_crop" in more:

@@ -2,7 +2,6 @@
 spec and how the run is executed. Defaults are the seed document's recipe (model/seed.toml)."""
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Optional
 
 from reproduce.data import MEAN, STD
 from reproduce.training.problem import Problem
@@ -33,16 +32,16 @@ class TrainConfig:
     epochs: int = 19
     batch_size: int = 128
     lr: float = 0.01
-    momentum: Optional[float] = 0.9     # sgd only (None for adam/adamw)
-    train_limit: Optional[int] = None   # train on the first N training images (smoke tests)
+    momentum: float | None = 0.9     # sgd only (None for adam/adamw)
+    train_limit: int | None = None   # train on the first N training images (smoke tests)
     eval_batch_size: int = 1000         # evaluation only; does not change any number
     val_split: int = 0                  # hold out the last N training images as validation (reproduce/data/split.py)
     execution: str = "fast"             # "plain" | "fast" | "graph" (CUDA): see reproduce/training/execution.py
-    model_sha256: Optional[str] = None  # sha256 of the file defining the model (reproduce/model/spec.py)
+    model_sha256: str | None = None  # sha256 of the file defining the model (reproduce/model/spec.py)
     loss: str = "nll"                   # "nll" (the model returns log-probabilities) | "cross_entropy" (logits)
     label_smoothing: float = 0.0        # cross_entropy only
     optimizer: str = "sgd"              # sgd | adam | adamw
-    nesterov: Optional[bool] = False    # sgd only (None for adam/adamw)
+    nesterov: bool | None = False    # sgd only (None for adam/adamw)
     weight_decay: float = 0.0
     schedule: dict = field(default_factory=lambda: dict(NO_SCHEDULE))   # {"name": ..., torch's own kwargs}
     augment: dict = field(default_factory=lambda: dict(NO_AUGMENT))     # docs/recipe-keys.md: what each key does
@@ -105,7 +104,7 @@ class TrainConfig:
             out.extend(optim.problems(self))
         return out
 
-    def graph_problem(self) -> Optional[str]:
+    def graph_problem(self) -> str | None:
         """Why --execution graph cannot run this recipe, or None. The captured step replays fixed kernels: an
         SGD update with its lr baked in, no per-batch random augmentation outside the graph."""
         if self.optimizer != "sgd":

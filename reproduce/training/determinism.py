@@ -14,7 +14,6 @@ instead. Never a silent downgrade.
 import os
 import random
 import re
-from typing import Optional
 
 import numpy as np
 import torch
@@ -53,13 +52,13 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def alerted_op(error: BaseException) -> Optional[str]:
+def alerted_op(error: BaseException) -> str | None:
     """The op named by torch's 'X does not have a deterministic implementation' error, or None."""
     m = ALERT.search(str(error))
     return m.group(1) if m else None
 
 
-def nondeterministic_op(net: torch.nn.Module, loss_fn, device: torch.device, batch: int = 2) -> Optional[str]:
+def nondeterministic_op(net: torch.nn.Module, loss_fn, device: torch.device, batch: int = 2) -> str | None:
     """Run one training step's forward and backward and one evaluation forward of `net` (a throwaway instance)
     on a batch of `batch` blank images on `device` under deterministic algorithms; the name of the first op that
     has no deterministic kernel there, or None. Every RNG is left as it was."""

@@ -23,11 +23,14 @@ minute per process, and its dropout RNG differs from eager's).
 """
 import ctypes
 from contextlib import contextmanager
-from typing import Optional
+from typing import Any
 
 import torch
 
 from reproduce.training import graph_step, optim
+
+# Its fill_uninitialized_memory is a module attribute torch reads at run time; torch's stubs do not declare it.
+_DETERMINISTIC: Any = torch.utils.deterministic
 
 
 def is_fast(execution: str) -> bool:
@@ -55,7 +58,7 @@ def optimizer(net: torch.nn.Module, cfg) -> torch.optim.Optimizer:
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # glibc's malloc.h
 MMAP_THRESHOLD_MAX = 32 << 20                  # the largest mmap threshold glibc accepts on 64-bit
-_freed_memory_kept: Optional[bool] = None      # None until the fast execution first runs in this process
+_freed_memory_kept: bool | None = None      # None until the fast execution first runs in this process
 
 
 def keep_freed_memory() -> bool:
@@ -82,12 +85,12 @@ def kernels(execution: str):
         yield
         return
     keep_freed_memory()
-    before = torch.utils.deterministic.fill_uninitialized_memory
-    torch.utils.deterministic.fill_uninitialized_memory = False
+    before = _DETERMINISTIC.fill_uninitialized_memory
+    _DETERMINISTIC.fill_uninitialized_memory = False
     try:
         yield
     finally:
-        torch.utils.deterministic.fill_uninitialized_memory = before
+        _DETERMINISTIC.fill_uninitialized_memory = before
 
 
 def describe(execution: str) -> dict:
@@ -97,7 +100,7 @@ def describe(execution: str) -> dict:
         "name": execution,
         "memory_format": "channels_last" if fast else "contiguous",
         "sgd_foreach": fast,
-        "fill_uninitialized_memory": not fast and torch.utils.deterministic.fill_uninitialized_memory,
+        "fill_uninitialized_memory": not fast and _DETERMINISTIC.fill_uninitialized_memory,
         # the process's state, which a fast run sets for good (never a value of the run depends on it)
         "malloc_keeps_freed_memory": keep_freed_memory() if fast else bool(_freed_memory_kept),
         "compiled": False,

@@ -22,7 +22,7 @@ Without CUDA (capture=False) the same step runs as a plain call on the same stat
 restore included: tests/test_graph_step.py checks on the CPU that this gives bit-identical results to the
 fast execution. The capture itself needs a GPU: bench/gpu_check.sh.
 """
-from typing import Callable, Dict, List, Optional
+from collections.abc import Callable
 
 import torch
 import torch.nn as nn
@@ -36,7 +36,7 @@ class Snapshot:
 
     def __init__(self, net: nn.Module, opt: torch.optim.Optimizer, device: torch.device):
         self.state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        self.momentum: List[Optional[torch.Tensor]] = [
+        self.momentum: list[torch.Tensor | None] = [
             None if opt.state.get(p, {}).get("momentum_buffer") is None else opt.state[p]["momentum_buffer"].clone()
             for p in _params(opt)]
         self.cpu_rng = torch.get_rng_state()
@@ -56,15 +56,17 @@ class Snapshot:
             torch.cuda.set_rng_state(self.cuda_rng, device)
 
 
-def _params(opt: torch.optim.Optimizer) -> List[torch.Tensor]:
+def _params(opt: torch.optim.Optimizer) -> list[torch.Tensor]:
     return [p for group in opt.param_groups for p in group["params"]]
 
 
 class GraphedTraining:
     """One run's training epochs with the step captured (capture=True, CUDA) or called as is (capture=False)."""
 
-    def __init__(self, net: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+    def __init__(self, net: nn.Module, opt: torch.optim.Optimizer, data: tuple[torch.Tensor, torch.Tensor],
                  batch_size: int, capture: bool, loss_fn=F.nll_loss):
+        """data: the training images and their labels."""
+        x, y = data
         if capture and x.device.type != "cuda":
             raise ValueError("the graph execution captures CUDA graphs: it needs a CUDA device")
         self.net, self.opt, self.x, self.y, self.batch_size, self.loss_fn = net, opt, x, y, batch_size, loss_fn
@@ -75,7 +77,7 @@ class GraphedTraining:
         self.yb = torch.empty(batch_size, dtype=y.dtype, device=device)
         self.loss_sum = torch.zeros((), device=device)
         self.correct = torch.zeros((), dtype=torch.long, device=device)
-        self.graph: Optional["torch.cuda.CUDAGraph"] = None
+        self.graph: torch.cuda.CUDAGraph | None = None
         self._prepare(capture)
 
     def _step(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
@@ -144,6 +146,6 @@ class GraphedTraining:
         return self.loss_sum.item() / n, 100.0 * self.correct.item() / n
 
 
-def describe() -> Dict[str, object]:
+def describe() -> dict[str, object]:
     return {"captured": "every full batch's step (gather, forward, loss, backward, SGD, sums)",
             "partial_batch": "eager", "warmup_steps": WARMUP_STEPS}

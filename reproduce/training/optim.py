@@ -9,7 +9,7 @@ training loss; never on the test loss, which would choose the learning rate by t
 import inspect
 import math
 import warnings
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -25,7 +25,7 @@ SET_BY_THE_RUN = {"optimizer", "last_epoch", "verbose", "epochs", "steps_per_epo
 LOSSES = ("nll", "cross_entropy")
 
 
-def build_optimizer(params, cfg, foreach: Optional[bool] = None) -> torch.optim.Optimizer:
+def build_optimizer(params, cfg, foreach: bool | None = None) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=bool(cfg.nesterov),
                                weight_decay=cfg.weight_decay, foreach=foreach)
@@ -71,7 +71,7 @@ def with_l1(loss_fn, net: torch.nn.Module, l1: float):
     return lambda out, y: loss_fn(out, y) + l1 * sum(p.abs().sum() for p in params)
 
 
-def step_epoch(schedule, cfg, train_loss: float, val_loss: Optional[float]) -> None:
+def step_epoch(schedule, cfg, train_loss: float, val_loss: float | None) -> None:
     """The end-of-epoch schedule step (not OneCycle's, which steps per batch): plateau watches the validation
     loss when there is one, else the training loss."""
     if cfg.schedule["name"] == "plateau":
@@ -87,27 +87,28 @@ def eval_loss_sum(cfg) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     return lambda out, y: F.cross_entropy(out, y, reduction="sum")
 
 
-def problems(cfg) -> list:
-    """What torch (or the recipe's own rules) rejects in cfg's loss, optimizer and schedule: Problems (config.py),
-    the first one found."""
+def _loss_problems(cfg) -> list:
     if cfg.loss not in LOSSES:
         return [Problem("loss", f"must be one of {', '.join(LOSSES)}, got {cfg.loss!r}")]
     if not (math.isfinite(cfg.label_smoothing) and 0 <= cfg.label_smoothing < 1):
         return [Problem("label_smoothing", f"must be in [0, 1), got {cfg.label_smoothing}")]
     if cfg.label_smoothing and cfg.loss != "cross_entropy":
         return [Problem("label_smoothing", "applies to loss = \"cross_entropy\" only")]
+    return []
+
+
+def _optimizer_problems(cfg) -> list:
     if cfg.optimizer not in OPTIMIZERS:
         return [Problem("optimizer", f"name must be one of {', '.join(OPTIMIZERS)}, got {cfg.optimizer!r}")]
     if cfg.optimizer == "sgd" and cfg.momentum is None:
         return [Problem("momentum", "is needed by sgd (0 for none)")]
     if not math.isfinite(cfg.weight_decay) or cfg.weight_decay < 0:
         return [Problem("weight_decay", f"must be 0 or more, got {cfg.weight_decay}")]
-    probe = [torch.nn.Parameter(torch.zeros(1))]
-    try:
-        opt = build_optimizer(probe, cfg)
-    except (ValueError, TypeError, RuntimeError) as e:
-        return [Problem("optimizer", f"{cfg.optimizer}: torch rejects it: {e}")]
-    name = cfg.schedule.get("name")
+    return []
+
+
+def _schedule_key_problems(cfg, name: str) -> list:
+    """The schedule's name and keys: known to it, none of those the run sets."""
     if name not in SCHEDULES:
         return [Problem("schedule", f"name must be one of {', '.join(SCHEDULES)}, got {name!r}")]
     ours = sorted(SET_BY_THE_RUN & set(schedule_kwargs(cfg)))
@@ -123,17 +124,40 @@ def problems(cfg) -> list:
         if unknown:
             return [Problem("schedule", f"{name}: unknown key {unknown[0]!r} ({cls.__name__} takes: "
                                         f"{', '.join(sorted(accepted))})")]
-        wrong = value_problem(name, schedule_kwargs(cfg))
-        if wrong:
-            return [Problem("schedule", f"{name}: {wrong}")]
-        try:
-            schedule = build_schedule(opt, cfg, batches_per_epoch=1)
-        except (ValueError, TypeError, KeyError, RuntimeError, ZeroDivisionError) as e:
-            return [Problem("schedule", f"{name}: torch rejects it: {e}")]
-        problem = first_steps_problem(opt, schedule, min(cfg.epochs, FIRST_STEPS), cfg)
-        if problem:
-            return [Problem("schedule", f"{name}: {problem}")]
     return []
+
+
+def _schedule_value_problems(cfg, name: str, opt) -> list:
+    """The schedule's values: our own rules, then torch's, then its first steps."""
+    wrong = value_problem(name, schedule_kwargs(cfg))
+    if wrong:
+        return [Problem("schedule", f"{name}: {wrong}")]
+    try:
+        schedule = build_schedule(opt, cfg, batches_per_epoch=1)
+    except (ValueError, TypeError, KeyError, RuntimeError, ZeroDivisionError) as e:
+        return [Problem("schedule", f"{name}: torch rejects it: {e}")]
+    problem = first_steps_problem(opt, schedule, min(cfg.epochs, FIRST_STEPS), cfg)
+    if problem:
+        return [Problem("schedule", f"{name}: {problem}")]
+    return []
+
+
+def problems(cfg) -> list:
+    """What torch (or the recipe's own rules) rejects in cfg's loss, optimizer and schedule: Problems (config.py),
+    the first one found."""
+    found = _loss_problems(cfg) or _optimizer_problems(cfg)
+    if found:
+        return found
+    probe = [torch.nn.Parameter(torch.zeros(1))]
+    try:
+        opt = build_optimizer(probe, cfg)
+    except (ValueError, TypeError, RuntimeError) as e:
+        return [Problem("optimizer", f"{cfg.optimizer}: torch rejects it: {e}")]
+    name = cfg.schedule.get("name")
+    found = _schedule_key_problems(cfg, name)
+    if found or SCHEDULES[name] is None:
+        return found
+    return _schedule_value_problems(cfg, name, opt)
 
 
 FIRST_STEPS = 3

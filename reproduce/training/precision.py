@@ -12,7 +12,6 @@ Refused, in one line, where it cannot run or cannot help (`problem`): a CPU whos
 the plain execution (the textbook loop stays textbook), and the graph execution (its capture is not tested
 with autocast). See docs/precision.md.
 """
-from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -25,7 +24,7 @@ def cpu_bf16_reports() -> dict:
     return {"torch.backends.mkldnn.is_available()": mkldnn, "torch.ops.mkldnn._is_mkldnn_bf16_supported()": bf16}
 
 
-def problem(precision: str, execution: str, device: torch.device) -> Optional[str]:
+def problem(precision: str, execution: str, device: torch.device) -> str | None:
     """Why this precision cannot train with this execution on this device, as one line; None when it can."""
     if precision == "fp32":
         return None

@@ -104,49 +104,65 @@ def sets_nothing(path: Path) -> bool:
     return empty(tomllib.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def load(path: Path) -> dict:
-    """The TrainConfig fields that the recipe at `path` sets (validated), or RecipeError."""
-    path = Path(path)
+def _read(path: Path) -> dict:
+    """The recipe file as TOML, or RecipeError."""
     file = str(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise RecipeError(f"{file}: cannot read the recipe ({e.strerror or e})") from None
     except UnicodeDecodeError:
         raise RecipeError(f"{file}: not a text file") from None
     except tomllib.TOMLDecodeError as e:
         raise RecipeError(f"{file}: not valid TOML ({e})") from None
-    top = _table(raw, TOP, file, "")
-    fields = {k: top[k] for k in ("epochs", "batch_size", "loss", "label_smoothing", "precision") if k in top}
-    fields.update(_normalize_and_l1(top, file))
 
+
+def _optimizer_fields(top: dict, file: str) -> dict:
+    """[optimizer]'s TrainConfig fields; SGD's own keys only for sgd."""
     opt = _table(top.get("optimizer", {}), OPTIMIZER, file, "optimizer")
     name = opt.get("name", "sgd")
-    fields["optimizer"] = name
+    fields = {"optimizer": name}
     if name != "sgd":
         given = [k for k in SGD_ONLY if k in opt]
         if given:
             raise RecipeError(f"{file}: [optimizer] {given[0]}: sgd only (the optimizer is {name})")
         fields.update(momentum=None, nesterov=None)
     fields.update({k: opt[k] for k in ("lr", "momentum", "nesterov", "weight_decay") if k in opt})
+    return fields
 
+
+def _schedule_field(top: dict, file: str) -> dict:
+    """[schedule] as TrainConfig.schedule: its name ("none" when there is no table) and its keys."""
     schedule = top.get("schedule", dict(NO_SCHEDULE))
     if "name" not in schedule and schedule:
         raise RecipeError(f"{file}: [schedule] has {sorted(schedule)[0]!r} but no name (one of "
                           f"{', '.join(SCHEDULE_NAMES)})")
     if "name" in schedule and not isinstance(schedule["name"], str):
         raise RecipeError(f"{file}: [schedule] name should be a string, got {schedule['name']!r:.60}")
-    fields["schedule"] = {"name": schedule.get("name", "none"), **{k: v for k, v in schedule.items() if k != "name"}}
+    return {"name": schedule.get("name", "none"), **{k: v for k, v in schedule.items() if k != "name"}}
 
+
+def _augment_field(top: dict, file: str) -> dict:
     augment = top.get("augment", {})
     unknown = [k for k in augment if k not in augment_keys.KEYS]
     if unknown:
         raise RecipeError(f"{file}: [augment] unknown key {unknown[0]!r} (known: {', '.join(augment_keys.KEYS)})")
     try:
-        aug = augment_keys.check(augment)
+        return augment_keys.check(augment)
     except ValueError as e:
         raise RecipeError(f"{file}: [augment] {e}") from None
-    fields["augment"] = aug
+
+
+def load(path: Path) -> dict:
+    """The TrainConfig fields that the recipe at `path` sets (validated), or RecipeError."""
+    path = Path(path)
+    file = str(path)
+    top = _table(_read(path), TOP, file, "")
+    fields = {k: top[k] for k in ("epochs", "batch_size", "loss", "label_smoothing", "precision") if k in top}
+    fields.update(_normalize_and_l1(top, file))
+    fields.update(_optimizer_fields(top, file))
+    fields["schedule"] = _schedule_field(top, file)
+    fields["augment"] = _augment_field(top, file)
 
     problems = TrainConfig(**fields).problems()
     if problems:

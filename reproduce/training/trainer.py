@@ -12,12 +12,13 @@ exactly the loop it always ran: no schedule and no augmentation draw nothing and
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.optim.lr_scheduler import LRScheduler
 
 import reproduce.model as models
 from reproduce.data.mnist import MNISTTensors, renormalised
@@ -58,9 +59,9 @@ class RunState:
     net: nn.Module
     opt: torch.optim.Optimizer
     order: torch.Generator                  # decides the data order, nothing else
-    epochs: List[EpochRecord] = field(default_factory=list)
-    schedule: Optional[object] = None       # the recipe's torch lr scheduler, if any
-    augment: Optional[Augment] = None       # the recipe's augmentation with its own generator, if any
+    epochs: list[EpochRecord] = field(default_factory=list)
+    schedule: LRScheduler | None = None  # the recipe's torch lr scheduler, if any
+    augment: Augment | None = None       # the recipe's augmentation with its own generator, if any
 
 
 class Diverged(Exception):
@@ -72,7 +73,7 @@ class Diverged(Exception):
         self.record, self.net = record, net
 
 
-def not_finite(losses: dict) -> Optional[str]:
+def not_finite(losses: dict) -> str | None:
     """'the training loss became nan' for the first loss that is not finite, else None."""
     for name, value in losses.items():
         if value is not None and not math.isfinite(value):
@@ -88,7 +89,7 @@ def batches_per_epoch(cfg: TrainConfig, n_train: int) -> int:
     return -(-n_train // cfg.batch_size)
 
 
-def start_run(cfg: TrainConfig, seed: int, device: torch.device, n_train: Optional[int] = None) -> RunState:
+def start_run(cfg: TrainConfig, seed: int, device: torch.device, n_train: int | None = None) -> RunState:
     """A fresh run. n_train (the images trained on: OneCycle's steps per epoch) defaults to MNIST's split."""
     n_train = plan(cfg).n_train if n_train is None else n_train
     net, opt, order = make_model(cfg, seed, device)
@@ -96,15 +97,31 @@ def start_run(cfg: TrainConfig, seed: int, device: torch.device, n_train: Option
     return RunState(net, opt, order, schedule=schedule, augment=Augment.from_config(cfg, seed, device))
 
 
-def train_epoch(net, opt, x, y, *, batch_size: int, order: torch.Generator,
-                on_batch: Callable[[], None] = lambda: None, loss_fn=F.nll_loss, augment: Optional[Augment] = None,
-                batch_schedule=None):
-    """One epoch of net on the images x and labels y; (mean training loss, training accuracy %). order: the
-    generator of the epoch's shuffle; augment: applied to each gathered batch; batch_schedule: a scheduler
-    stepped after every optimizer step (OneCycle)."""
+def _no_batch_hook() -> None:
+    """Nothing to tell after a batch."""
+
+
+def _no_epoch_hook(record: EpochRecord) -> None:
+    """Nothing to tell after an epoch."""
+
+
+@dataclass(frozen=True)
+class EpochSteps:
+    """How train_epoch steps through one epoch, besides the network, its optimizer and the data."""
+    batch_size: int
+    order: torch.Generator                      # the generator of the epoch's shuffle
+    loss_fn: Callable = F.nll_loss
+    augment: Augment | None = None              # applied to each gathered batch
+    batch_schedule: LRScheduler | None = None   # stepped after every optimizer step (OneCycle)
+    on_batch: Callable[[], None] = _no_batch_hook
+
+
+def train_epoch(net, opt, x, y, steps: EpochSteps):
+    """One epoch of net on the images x and labels y; (mean training loss, training accuracy %)."""
+    batch_size, loss_fn, augment, batch_schedule = steps.batch_size, steps.loss_fn, steps.augment, steps.batch_schedule
     net.train()
     n = x.shape[0]
-    perm = torch.randperm(n, generator=order).to(x.device)
+    perm = torch.randperm(n, generator=steps.order).to(x.device)
     loss_sum = torch.zeros((), device=x.device)
     correct = torch.zeros((), dtype=torch.long, device=x.device)
     for start in range(0, n, batch_size):
@@ -121,7 +138,7 @@ def train_epoch(net, opt, x, y, *, batch_size: int, order: torch.Generator,
             batch_schedule.step()
         loss_sum += loss.detach() * idx.numel()
         correct += (out.argmax(1) == yb).sum()
-        on_batch()
+        steps.on_batch()
     return loss_sum.item() / n, 100.0 * correct.item() / n
 
 
@@ -139,14 +156,21 @@ def evaluate(net, x, y, batch_size: int, loss_sum_fn=lambda out, y: F.nll_loss(o
     return loss_sum.item() / n, 100.0 * correct.item() / n
 
 
-def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device, *,
-          on_epoch: Callable[[EpochRecord], None] = lambda e: None,
-          on_batch: Callable[[], None] = lambda: None,
-          start: Optional[RunState] = None, stop_after: Optional[int] = None):
-    """Train one run; call on_epoch after each epoch. Returns (epochs, final weights sha256, model).
+@dataclass(frozen=True)
+class TrainOptions:
+    """Where train starts and stops, and whom it tells after each epoch and batch."""
+    on_epoch: Callable[[EpochRecord], None] = _no_epoch_hook
+    on_batch: Callable[[], None] = _no_batch_hook
+    # Continue this state (a resumed run) instead of a fresh one; it is updated in place, so on_epoch can
+    # checkpoint it.
+    start: RunState | None = None
+    stop_after: int | None = None   # end after that epoch (verify re-runs a prefix of a run)
 
-    start: continue that state (a resumed run) instead of a fresh one; it is updated in place, so on_epoch
-    can checkpoint it. stop_after: end after that epoch (verify re-runs a prefix of a run)."""
+
+def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
+          options: TrainOptions = TrainOptions()):
+    """Train one run; call options.on_epoch after each epoch. Returns (epochs, final weights sha256, model)."""
+    on_epoch, on_batch, start, stop_after = options.on_epoch, options.on_batch, options.start, options.stop_after
     split = plan(cfg, data.train_x.shape[0])
     data = renormalised(data, *cfg.normalize)
     state = start if start is not None else start_run(cfg, seed, device, split.n_train)
@@ -164,13 +188,12 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
         lr = opt.param_groups[0]["lr"]   # the epoch's first step's (OneCycle moves it every batch)
         with execution.kernels(cfg.execution):
             if cfg.execution == "graph":
-                graphed = graphed or GraphedTraining(net, opt, x, y, cfg.batch_size, capture=device.type == "cuda",
+                graphed = graphed or GraphedTraining(net, opt, (x, y), cfg.batch_size, capture=device.type == "cuda",
                                                      loss_fn=loss_fn)
                 train_loss, train_acc = graphed.train_epoch(order, on_batch)
             else:
-                train_loss, train_acc = train_epoch(forward, opt, x, y, batch_size=cfg.batch_size, order=order,
-                                                    on_batch=on_batch, loss_fn=loss_fn, augment=state.augment,
-                                                    batch_schedule=per_batch)
+                steps = EpochSteps(cfg.batch_size, order, loss_fn, state.augment, per_batch, on_batch)
+                train_loss, train_acc = train_epoch(forward, opt, x, y, steps)
             test_loss, test_acc = evaluate(net, test_x, data.test_y, cfg.eval_batch_size, eval_sum)
             val_loss, val_acc = (evaluate(net, val_x, val_y, cfg.eval_batch_size, eval_sum) if split.n_val
                                  else (None, None))

@@ -7,11 +7,13 @@ A bad value raises ValueError whose message starts with the key (recipe.py adds 
 """
 import math
 import numbers
+from collections.abc import Callable
+from typing import Any
 
 from reproduce.training.config import NO_AUGMENT
 
 # each sub-table's keys with torchvision's defaults (None: required)
-TABLES = {
+TABLES: dict[str, dict[str, Any]] = {
     "resized_crop": {"scale": [0.08, 1.0], "ratio": [3 / 4, 4 / 3]},
     "center_crop": {"size": None, "p": 1.0},
     "color_jitter": {"brightness": 0.0, "contrast": 0.0},
@@ -62,34 +64,52 @@ def shear(v) -> list:
                      f"inside (-90, 90), got {v!r:.60}")
 
 
-def _table(name: str, v) -> dict:
-    """A sub-table with torchvision's defaults filled in, each value checked."""
+def _with_defaults(name: str, v) -> dict:
+    """The sub-table's keys, each known, with torchvision's defaults for those not given."""
     if not isinstance(v, dict):
         raise ValueError(f"{name} should be a table, e.g. {name} = {{ {', '.join(TABLES[name])} }}, got {v!r:.60}")
     unknown = sorted(set(v) - set(TABLES[name]))
     if unknown:
         raise ValueError(f"{name}: unknown key {unknown[0]!r} (known: {', '.join(TABLES[name])})")
-    t = {**TABLES[name], **v}
+    return {**TABLES[name], **v}
+
+
+def _center_crop(t: dict, key: Callable[[str], str]) -> None:
+    size = t["size"]
+    if not (isinstance(size, int) and not isinstance(size, bool) and 1 <= size <= SIDE):
+        raise ValueError(f"{key('size')} should be a whole number of pixels in [1, {SIDE}], got {size!r:.60}")
+
+
+def _color_jitter(t: dict, key: Callable[[str], str]) -> None:
+    for k in ("brightness", "contrast"):
+        if not (_number(t[k]) and t[k] >= 0):
+            raise ValueError(f"{key(k)} should be a number 0 or more, got {t[k]!r:.60}")
+        t[k] = float(t[k])
+
+
+def _erasing(t: dict, key: Callable[[str], str]) -> None:
+    if not _number(t["value"]):
+        raise ValueError(f"{key('value')} should be a number (a normalised pixel value), got {t['value']!r:.60}")
+    t["value"] = float(t["value"])
+
+
+# What one sub-table holds beyond the shared keys (p, distortion, scale, ratio), checked in place.
+OWN_KEYS: dict[str, Callable[[dict, Callable[[str], str]], None]] = {
+    "center_crop": _center_crop, "color_jitter": _color_jitter, "erasing": _erasing}
+
+
+def _table(name: str, v) -> dict:
+    """A sub-table with torchvision's defaults filled in, each value checked."""
+    t = _with_defaults(name, v)
     key = lambda k: f"{name}.{k}"
     for k in ("p", "distortion"):
         if k in t:
             t[k] = _fraction(t[k], key(k), "a probability" if k == "p" else "a fraction of half the side")
-    if name == "center_crop":
-        size = t["size"]
-        if not (isinstance(size, int) and not isinstance(size, bool) and 1 <= size <= SIDE):
-            raise ValueError(f"{key('size')} should be a whole number of pixels in [1, {SIDE}], got {size!r:.60}")
-    if name == "color_jitter":
-        for k in ("brightness", "contrast"):
-            if not (_number(t[k]) and t[k] >= 0):
-                raise ValueError(f"{key(k)} should be a number 0 or more, got {t[k]!r:.60}")
-            t[k] = float(t[k])
     if "scale" in t:
         t["scale"] = _pair(t["scale"], key("scale"), "area fractions", top=1.0, strict_low=name == "resized_crop")
         t["ratio"] = _pair(t["ratio"], key("ratio"), "aspect ratios")
-    if name == "erasing" and not _number(t["value"]):
-        raise ValueError(f"{key('value')} should be a number (a normalised pixel value), got {t['value']!r:.60}")
-    if name == "erasing":
-        t["value"] = float(t["value"])
+    if name in OWN_KEYS:
+        OWN_KEYS[name](t, key)
     return t
 
 
