@@ -186,7 +186,7 @@ FETCH_FAILURES = (OSError, RuntimeError, DataError, zipfile.BadZipFile, KeyError
                   ValueError)
 
 
-def ensure_mnist(root: Path = None, log=lambda msg: None) -> DataInfo:
+def ensure_mnist(root: Path | None = None, log=lambda msg: None) -> DataInfo:
     """Verified MNIST under root, fetching it when no file is there. Files already there are never replaced:
     a wrong one is an error for the user to look at, not something to overwrite silently."""
     root = Path(root) if root is not None else default_root()

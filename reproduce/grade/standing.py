@@ -33,9 +33,9 @@ def standing_of(claimed: float, finals: Sequence[float], test_images: int) -> St
                  stats.binomial_spread(claimed, test_images))
     interval = stats.prediction_interval(finals)
     if interval is not None:
-        s.low, s.high = interval
+        s.low, s.high = low, high = interval
         mean, sd = stats.mean_sd(finals)
-        if sd > 0 and not s.low <= claimed <= s.high:
+        if mean is not None and sd is not None and sd > 0 and not low <= claimed <= high:
             tail = stats.upper_tail(claimed, mean, sd) if claimed > mean else 1 - stats.upper_tail(claimed, mean, sd)
             s.one_in = 1 / tail if tail > 0 else math.inf
     return s
@@ -51,15 +51,16 @@ def rounded(n: float) -> str:
 
 def sentence(s: Standing) -> str:
     said = f"ranks {s.rank} of {s.runs + 1} beside the {s.runs} honest final{'s' if s.runs != 1 else ''}"
-    if s.low is None:
+    low, high = s.low, s.high
+    if low is None or high is None:
         return said + f" (one run's sampling spread ±{s.spread:.2f} points)"
-    said += f"; 95% prediction interval for one more honest run {s.low:.2f}–{s.high:.2f} %"
-    if s.low <= s.claimed <= s.high:
+    said += f"; 95% prediction interval for one more honest run {low:.2f}–{high:.2f} %"
+    if low <= s.claimed <= high:
         said += f": the claimed {s.claimed:.2f} % is inside it"
     elif s.one_in is None:
         said += f": the claimed {s.claimed:.2f} % is outside it, and the honest runs do not vary"
     else:
-        side = "above" if s.claimed > s.high else "below"
+        side = "above" if s.claimed > high else "below"
         rough = ": rough with so few" if s.runs < FEW else ""
         said += (f": the claimed {s.claimed:.2f} % is {side} it; {rounded(s.one_in)} honest seeds end that "
                  f"{'high' if side == 'above' else 'low'} (a normal tail from {s.runs} runs{rough})")

@@ -69,7 +69,7 @@ def read(path) -> Notebook:
         with warnings.catch_warnings():   # e.g. cells without ids: nbformat warns, the cells read fine
             warnings.simplefilter("ignore")
             cells = list(nbformat.reads(raw.decode("utf-8"), as_version=4).cells)
-    except Exception:   # nbformat raises several kinds; a notebook written by hand may still be one
+    except Exception:  # noqa: BLE001 - nbformat raises many kinds (JSON, schema, version); a notebook written by hand may still be one
         cells = _cells_as_written(raw, path)
     out = []
     for number, cell in enumerate(cells, 1):

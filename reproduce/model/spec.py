@@ -14,6 +14,7 @@ file, a syntax error) answers before torch is loaded.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import re
@@ -102,17 +103,14 @@ CHECK_BATCH = 8   # images per checking forward pass, at most: small and quick, 
 def resolve(spec: str, registry: dict[str, Registered]) -> ModelSource:
     """The spec's ModelSource, loading its file once per process and content (a file edited since is loaded
     anew). Does not build the network."""
-    key = (spec, None)
+    key: tuple[str, str | None] = (spec, None)
+    # A file that cannot be read keeps the key without a hash: _resolve says what is wrong with it.
     if spec not in registry and is_notebook_spec(spec):
-        try:
+        with contextlib.suppress(OSError):
             key = (spec, sha256_file(notebook_parts(spec)[0]))
-        except OSError:
-            pass   # _resolve says what is wrong with the file
     elif spec not in registry and is_file_spec(spec):
-        try:
+        with contextlib.suppress(OSError):
             key = (spec, sha256_file(Path(spec.rpartition(":")[0])))
-        except OSError:
-            pass   # _resolve says what is wrong with the file
     if key not in _resolved:
         _resolved[key] = _resolve(spec, registry)
     return _resolved[key]
@@ -121,8 +119,8 @@ def resolve(spec: str, registry: dict[str, Registered]) -> ModelSource:
 def _resolve(spec: str, registry: dict[str, Registered]) -> ModelSource:
     if spec in registry:
         entry = registry[spec]
-        module = sys.modules[entry.build.__module__]
-        digest = sha256_file(module.__file__) if entry.hash_source else None
+        file = sys.modules[entry.build.__module__].__file__
+        digest = sha256_file(Path(file)) if entry.hash_source and file else None
         return ModelSource(spec, spec, entry.build, digest, entry.recipe)
     if is_notebook_spec(spec):
         return _from_notebook(spec)
@@ -236,7 +234,7 @@ def _import_module(name: str, spec: str):
         module = importlib.import_module(name)
     except ModuleNotFoundError as e:
         raise SpecError(f"--model {spec}: no module named {e.name!r}") from None
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - the user's module may raise anything on import: its failure, said in one line
         raise SpecError(f"--model {spec}: importing {name} raised {type(e).__name__}: {first_line(e)}") from None
     file = getattr(module, "__file__", None)
     return module, (sha256_file(file) if file and file.endswith(".py") else None)
@@ -247,7 +245,7 @@ def instantiate(source: ModelSource) -> nn.Module:
     import torch.nn as nn
     try:
         net = source.build()
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - the user's constructor may raise anything: its failure, said in one line
         raise SpecError(f"--model {source.spec}: building it raised {type(e).__name__}: {first_line(e)}") from None
     if not isinstance(net, nn.Module):
         raise SpecError(f"--model {source.spec}: it returned a {type(net).__name__}, not an nn.Module")
@@ -315,7 +313,7 @@ def _forward(source: ModelSource, n: int) -> dict:
             try:
                 with torch.no_grad():
                     outputs[mode] = net(torch.zeros(n, 1, 28, 28))
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - the user's forward may raise anything: said in one line
                 raise ForwardFailed(f"--model {source.spec}: a forward pass on a batch of {n} images (1x28x28) failed "
                                 f"in {mode} mode: {type(e).__name__}: {first_line(e)}") from None
         return outputs
