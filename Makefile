@@ -38,7 +38,7 @@ BENCH_PYTEST = BENCH_THREADS=$(BENCH_THREADS) $(PYTHON) -m pytest bench -q -p no
 	--benchmark-warmup=on --benchmark-warmup-iterations=10 --benchmark-min-rounds=5 --benchmark-max-time=1.0 \
 	--benchmark-columns=median,iqr,rounds,iterations $(BENCH_ARGS)
 
-.PHONY: reproduce report test test-fast lint data clean-venv bench bench-compare check
+.PHONY: reproduce report test test-fast test-unit lint data clean-venv bench bench-compare check
 
 # `make check NOTEBOOK=their.ipynb SEEDS=0-9`: the notebook's claim against honest runs of its network and the
 # recipe drafted from its code (docs/notebooks.md). NOTEBOOK may name several; MODEL_FILE: the network, where it
@@ -77,9 +77,15 @@ test: $(SETUP)
 	$(PYTHON) -m pytest -q tests
 
 # The edit-test loop: the suite without the tests marked slow (those that train for more than a few seconds or
-# bring up SLURM). `make test` runs them all.
+# bring up SLURM; every test under tests/e2e/). `make test` runs them all.
 test-fast: $(SETUP)
 	$(PYTHON) -m pytest -q -m "not slow" tests
+
+# The unit tier, under a minute: only the tests that run in this process on made-up data; those that start a
+# process or read the real MNIST (marked integration) and the slow ones are left out. tests/conftest.py gives
+# each test its tier, and fails a test of this tier that starts a process.
+test-unit: $(SETUP)
+	$(PYTHON) -m pytest -q -m unit tests
 
 # ruff (pyproject.toml [tool.ruff]): pycodestyle, pyflakes, import order, bugbear.
 lint: $(SETUP)
