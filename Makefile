@@ -83,9 +83,10 @@ test-fast: $(SETUP)
 
 # The unit tier, under a minute: only the tests that run in this process on made-up data; those that start a
 # process or read the real MNIST (marked integration) and the slow ones are left out. tests/conftest.py gives
-# each test its tier, and fails a test of this tier that starts a process.
+# each test its tier, and fails a test of this tier that starts a process. One OpenMP thread: the tensors are
+# small, and on a busy machine torch's threads spin waiting for each other (three times the wall time).
 test-unit: $(SETUP)
-	$(PYTHON) -m pytest -q -m unit tests
+	OMP_NUM_THREADS=1 $(PYTHON) -m pytest -q -m unit tests
 
 # ruff (pyproject.toml [tool.ruff]): pycodestyle, pyflakes, import order, bugbear.
 lint: $(SETUP)

@@ -44,7 +44,8 @@ def test_a_unit_test_that_starts_a_process_fails_naming_the_mark(monkeypatch):
 @pytest.mark.integration   # runs make
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 @pytest.mark.parametrize("target, runs", [("test", "-m pytest -q tests"), ("test-fast", '-m pytest -q -m "not slow" tests'),
-                                          ("test-unit", "-m pytest -q -m unit tests")])
+                                          ("test-unit", "-m pytest -q -m unit tests")],
+                         ids=["test", "test-fast", "test-unit"])
 def test_the_make_targets_select_their_tier(target, runs):
     done = subprocess.run(["make", "-n", target, f"PYTHON={sys.executable}"], cwd=REPO, capture_output=True,
                           text=True)
