@@ -42,7 +42,7 @@ BENCH_PYTEST = BENCH_THREADS=$(BENCH_THREADS) $(PYTHON) -m pytest bench -q -p no
 	--benchmark-warmup=on --benchmark-warmup-iterations=10 --benchmark-min-rounds=5 --benchmark-max-time=1.0 \
 	--benchmark-columns=median,iqr,rounds,iterations $(BENCH_ARGS)
 
-.PHONY: reproduce report test test-fast lint data clean-venv bench bench-compare check
+.PHONY: reproduce report test test-fast test-unit lint data clean-venv bench bench-compare check
 
 # `make check NOTEBOOK=their.ipynb SEEDS=0-9`: the notebook's claim against honest runs of its network and the
 # recipe drafted from its code (docs/notebooks.md). NOTEBOOK may name several; MODEL_FILE: the network, where it
@@ -81,9 +81,16 @@ test: $(SETUP)
 	$(PYTHON) -m pytest -q tests
 
 # The edit-test loop: the suite without the tests marked slow (those that train for more than a few seconds or
-# bring up SLURM). `make test` runs them all.
+# bring up SLURM; every test under tests/e2e/). `make test` runs them all.
 test-fast: $(SETUP)
 	$(PYTHON) -m pytest -q -m "not slow" tests
+
+# The unit tier, under a minute: only the tests that run in this process on made-up data; those that start a
+# process or read the real MNIST (marked integration) and the slow ones are left out. tests/conftest.py gives
+# each test its tier, and fails a test of this tier that starts a process. One OpenMP thread: the tensors are
+# small, and on a busy machine torch's threads spin waiting for each other (three times the wall time).
+test-unit: $(SETUP)
+	OMP_NUM_THREADS=1 $(PYTHON) -m pytest -q -m unit tests
 
 # ruff (pyproject.toml [tool.ruff]): pycodestyle, pyflakes, import order, bugbear, complexity, argument count,
 # named catches, today's syntax, simpler forms, pytest idioms; then mypy ([tool.mypy]) on reproduce/ and bench/.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from reproduce.model.spec import ModelSource, Registered, SpecError, instantiate, load_file, resolve as _resolve
 
-NAMES = ("frontier", "frontier-8k", "seed", "seed-fc")   # MODELS' keys (tests/test_model.py keeps the two the same)
+NAMES = ("frontier", "frontier-8k", "seed", "seed-fc")   # MODELS' keys (tests/model/test_model.py keeps them equal)
 
 UnknownModel = SpecError   # the name older callers catch
 

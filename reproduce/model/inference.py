@@ -1,6 +1,6 @@
 """The suite's inference path: the same function as the eval-mode model, computed faster.
 
-Steps, each exact in fp32 up to rounding (checked against eager in tests/test_inference.py):
+Steps, each exact in fp32 up to rounding (checked against eager in tests/model/test_inference.py):
   1. fold every foldable BatchNorm into a neighbouring conv and drop eval-mode Dropout (reproduce/model/fold_bn.py);
   2. channels_last memory format (oneDNN on CPU and cuDNN on GPU prefer NHWC for convs);
   3. torch.compile, where it works on this machine; where it does not, the reason is recorded and step 2's

@@ -46,7 +46,7 @@ class Registered:
     build: Callable[[], nn.Module]
     recipe: Path
     # Hash the defining file into the run's identity, as for a user's file. False only for the seed networks,
-    # whose runs predate source hashing; they are pinned by tests/test_model.py instead.
+    # whose runs predate source hashing; they are pinned by tests/model/test_model.py instead.
     hash_source: bool = True
 
 

@@ -19,7 +19,7 @@ What capture needs, and how it is met without changing the run:
   execution of its own (part of the fingerprint) rather than a speed-up of `fast`.
 
 Without CUDA (capture=False) the same step runs as a plain call on the same static buffers, warm-up and
-restore included: tests/test_graph_step.py checks on the CPU that this gives bit-identical results to the
+restore included: tests/e2e/test_graph_step.py checks on the CPU that this gives bit-identical results to the
 fast execution. The capture itself needs a GPU: bench/gpu_check.sh.
 """
 from collections.abc import Callable

@@ -4,22 +4,7 @@ import json
 import pytest
 
 from bench import table
-
-
-def result(median, **info):
-    name = "-".join(str(v) for k, v in sorted(info.items()) if k in ("model", "device", "batch", "variant", "loop"))
-    return {"name": name, "fullname": f"bench/x.py::{name}", "group": "g", "params": {}, "stats": {"median": median}, "extra_info": info}
-
-
-def forward(model, device, batch, variant, median):
-    return result(median, model=model, device=device, batch=batch, variant=variant, device_name="cpu0",
-                  torch="2.x", threads=2, inference={"compiled": variant == "compiled",
-                                                    "compile_fallback": None if variant != "compiled" else None})
-
-
-def train(median, reference_per_step, steps=4):
-    return result(median, loop="trainer", device="cpu", batch=128, steps_per_round=steps, device_name="cpu0",
-                  reference_seconds_per_step=reference_per_step)
+from conftest import bench_forward as forward, bench_train as train
 
 
 @pytest.fixture

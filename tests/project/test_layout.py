@@ -5,7 +5,8 @@ so a new import that runs upward fails here, not in a reviewer's head."""
 import ast
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from conftest import REPO
+
 # A package may import packages of a lower rank only. Packages sharing a rank (record and notebook, report and
 # sweep) do not import each other.
 RANK = {"files": 0, "data": 1, "model": 2, "training": 3, "record": 4, "notebook": 4, "report": 5, "sweep": 5,

@@ -7,6 +7,7 @@ import re
 import pytest
 from nbfactory import IMPORTS, LOADERS, NET, NET_PARAMS, TRAIN, notebook, pytorch_lines, stream, write
 
+from conftest import numbers
 from reproduce.cli import main
 from reproduce.record.schema import load
 
@@ -23,11 +24,6 @@ def answer(path, flip=False):
                                 "plt.plot(train_losses))",   # cell 8: does not parse
                                 outputs={3: [stream(pytorch_lines([98.10, 99.02, 99.46]))],
                                          5: [stream(f"Total params: {NET_PARAMS:,}\n")]}))
-
-
-def numbers(path):
-    r = json.loads(path.read_text())
-    return [{k: v for k, v in e.items() if k != "seconds"} for e in r["epochs"]], r["weights_sha256"]
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Resume after an interruption, bit-identically: a real subprocess stopped by a real signal during epoch 2,
 then the same command again, must give the uninterrupted run's per-epoch metrics and final weights hash."""
 import errno
-import json
 import os
 import shutil
 import signal
@@ -12,7 +11,7 @@ import time
 import pytest
 import torch
 
-from conftest import REPO, SMALL_RUN, run_cli
+from conftest import REPO, SMALL_RUN, numbers, run_cli
 from reproduce.cli import main
 from reproduce.record import checkpoint
 from reproduce.record.schema import load
@@ -22,12 +21,6 @@ pytestmark = pytest.mark.slow   # trains, kills and resumes real subprocesses: l
 # 2,048 images, 3 epochs: an epoch long enough that a signal sent when epoch 1 is reported lands in epoch 2.
 RUN = ["--model", "seed", "--seeds", "0", "--epochs", "3", "--train-limit", "2048", "--device", "cpu",
        "--threads", "1"]
-
-
-def numbers(report_path):
-    """Everything a run must reproduce: per-epoch metrics (wall time aside) and the final weights hash."""
-    r = json.loads(report_path.read_text())
-    return [{k: v for k, v in e.items() if k != "seconds"} for e in r["epochs"]], r["weights_sha256"]
 
 
 def start(out, mnist_root):

@@ -3,8 +3,8 @@ import json
 import math
 
 import pytest
-from test_report_tool import record, write
 
+from conftest import write_sweep
 from reproduce.cli import main
 from reproduce.report.stats import t_quantile
 
@@ -13,13 +13,7 @@ B = {1: 99.45, 2: 99.60, 3: 99.60, 4: 99.70}
 
 
 def sweep(folder, finals, model="seed", val=False):
-    for seed, final in finals.items():
-        rec = record(seed, [99.0, final], model=model)
-        if val:
-            for e in rec["epochs"]:
-                e["val_acc"], e["val_loss"] = 99.0, 0.02
-        write(folder, rec)
-    return folder
+    return write_sweep(folder, {seed: [99.0, final] for seed, final in finals.items()}, model, val)
 
 
 def run(capsys, *args):

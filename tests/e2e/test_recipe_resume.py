@@ -2,14 +2,12 @@
 per-image augmentation, killed by a real signal during epoch 2, then the same command again, ends with the
 uninterrupted run's metrics and weights hash. Also: the same seed alone or inside a sweep, and a checkpoint
 written before schedules existed still resumes."""
-import json
-from pathlib import Path
 
 import pytest
 import torch
 from rich.console import Console
 
-from conftest import REPO, kill_after_epoch_1, run_cli
+from conftest import REPO, kill_after_epoch_1, numbers, run_cli
 from reproduce.data.mnist import DataInfo
 from reproduce.record import checkpoint
 from reproduce.sweep.local import run_sweep
@@ -22,11 +20,6 @@ pytestmark = pytest.mark.slow   # trains, kills and resumes real subprocesses: l
 RUN = ["--model", "examples/my_net.py:Net", "--recipe", "examples/my_recipe.toml", "--seeds", "0", "--epochs", "3",
        "--train-limit", "2048", "--device", "cpu", "--threads", "1"]
 NAME = "my_net.Net-seed0.json"
-
-
-def numbers(path):
-    r = json.loads(Path(path).read_text())
-    return [{k: v for k, v in e.items() if k != "seconds"} for e in r["epochs"]], r["weights_sha256"]
 
 
 @pytest.fixture(scope="module")

@@ -2,16 +2,16 @@
 identical metrics and weights; a seed's result does not depend on the run before it in the process; it is part
 of the run's identity, recorded in the report, and restores the process-wide settings it changes.
 It also keeps freed memory in the process, so a step takes no fresh pages from the kernel.
-(Resume after a kill with the fast default: tests/test_resume.py.)"""
+(Resume after a kill with the fast default: tests/e2e/test_resume.py.)"""
 import platform
 import subprocess
 import sys
 from dataclasses import asdict, replace
-from pathlib import Path
 
 import pytest
 import torch
 
+from conftest import REPO
 from reproduce.record.seal import fingerprint
 from reproduce.training import execution
 from reproduce.training.config import TrainConfig
@@ -127,7 +127,7 @@ def test_fast_keeps_freed_memory_so_a_step_takes_no_fresh_pages():
     counts = {}
     for name in ("plain", "fast"):  # a process each: the setting is process-wide and stays
         done = subprocess.run([sys.executable, "-c", FAULTS_PER_STEP, name], capture_output=True, text=True,
-                              timeout=300, cwd=Path(__file__).resolve().parent.parent)
+                              timeout=300, cwd=REPO)
         assert done.returncode == 0, done.stderr[-2000:]
         faults, kept = done.stdout.split()  # median fresh pages per step of eight rounds, and the setting
         counts[name] = (float(faults), kept)

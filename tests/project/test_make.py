@@ -9,7 +9,8 @@ import pytest
 
 from conftest import REPO
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+pytestmark = [pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed"),
+              pytest.mark.integration]   # runs make
 
 
 def dry_run(*variables: str, target: str = "reproduce") -> str:

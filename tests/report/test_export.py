@@ -5,9 +5,9 @@ import json
 import sys
 
 import pytest
-from test_report_tool import record, write
 from test_summary import ACCS
 
+from conftest import write_sweep
 from reproduce.cli import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -15,10 +15,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture
 def sweep(tmp_path):
-    folder = tmp_path / "sweep"
-    for seed, accs in ACCS.items():
-        write(folder, record(seed, accs))
-    return folder
+    return write_sweep(tmp_path / "sweep", ACCS)
 
 
 def report(capsys, *args):

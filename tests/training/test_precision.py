@@ -2,13 +2,11 @@
 fp32. Part of the config (and fingerprint) only when it is not fp32; refused in one line where it cannot run;
 as deterministic as fp32: the same seed in two processes, alone or inside a sweep, killed and resumed. And fp32
 means IEEE fp32 (TF32 off, recorded)."""
-import json
 import os
 import signal
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import torch
@@ -16,7 +14,7 @@ import torch.nn as nn
 from rich.console import Console
 
 import reproduce.model as model
-from conftest import REPO, run_cli
+from conftest import REPO, numbers, run_cli
 from reproduce.cli import main
 from reproduce.data.mnist import DataInfo
 from reproduce.record.resume import run_fingerprint
@@ -36,11 +34,7 @@ needs_bf16 = pytest.mark.skipif(not all(precision.cpu_bf16_reports().values()),
                                 reason=f"this CPU has no bf16 support: {precision.cpu_bf16_reports()}")
 
 
-def numbers(path):
-    r = json.loads(Path(path).read_text())
-    return [{k: v for k, v in e.items() if k != "seconds"} for e in r["epochs"]], r["weights_sha256"]
-
-
+@pytest.mark.integration   # the environment it records asks `uname -p`
 def test_fp32_means_ieee_fp32_and_the_report_says_so():
     flags = environment.capture(CPU)["determinism"]
     assert flags["tf32_cudnn"] is False
@@ -85,6 +79,7 @@ def test_the_training_forward_runs_bf16_convolutions_and_returns_fp32():
     assert all(p.dtype == torch.float32 for p in net.parameters())
 
 
+@pytest.mark.integration   # starts a process
 def test_refused_with_the_plain_loop_in_one_line_and_nothing_written(tmp_path):
     done = run_cli("run", *RUN, "--precision", "bf16", "--execution", "plain", "--out", tmp_path / "o")
     assert done.returncode == 2, done.stderr

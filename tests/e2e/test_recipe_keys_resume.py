@@ -1,14 +1,13 @@
 """Determinism with every further recipe key on (all the augmentations, normalize, l1, plateau on a validation
 split): a real process killed by a real signal during epoch 2, then the same command again, ends with the
 uninterrupted run's metrics and weights hash; and the same seed alone equals it inside a sweep."""
-import json
 from pathlib import Path
 
 import pytest
 import torch
 from rich.console import Console
 
-from conftest import kill_after_epoch_1, run_cli
+from conftest import kill_after_epoch_1, numbers, run_cli
 from reproduce.data.mnist import DataInfo
 from reproduce.record import checkpoint
 from reproduce.sweep.local import run_sweep
@@ -58,11 +57,6 @@ def plateau_lrs(val_losses) -> list:
         lrs.append(probe.param_groups[0]["lr"])
         schedule.step(loss)
     return lrs
-
-
-def numbers(path):
-    r = json.loads(Path(path).read_text())
-    return [{k: v for k, v in e.items() if k != "seconds"} for e in r["epochs"]], r["weights_sha256"]
 
 
 @pytest.fixture(scope="module")

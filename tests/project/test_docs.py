@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REPO
 from reproduce.cli import build_parser
 
-REPO = Path(__file__).resolve().parent.parent
 # Folders and files of the repository that the docs may name; output folders (reports/, data/) hold what the
 # suite writes, so their paths name files a run makes, not files that must exist.
 TRACKED = {"model", "reproduce", "bench", "tests", "examples", "docs", ".ci", "README.md", "RESULTS.md",

@@ -4,8 +4,8 @@ import io
 import json
 
 from rich.console import Console
-from test_report_tool import record, write
 
+from conftest import record, write_report as write
 from reproduce.grade import view
 from reproduce.grade.verdict import Budget, Claim, NotebookVerdict
 from reproduce.record.schema import load

@@ -3,15 +3,13 @@ cases, once each, untimed (--benchmark-disable), as a subprocess the way make ru
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import reproduce.model as model
+from conftest import REPO
 
 pytestmark = pytest.mark.slow   # runs every benchmark case once: left out by make test-fast
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def test_bench_cases_run_untimed(mnist_root):

@@ -7,29 +7,7 @@ import sys
 
 import pytest
 
-from reproduce.record.schema import SCHEMA_VERSION
-from reproduce.record.seal import seal
-
-
-# Many arguments: one keyword per field a test varies, each defaulting to the common value.
-def record(seed, accs, status="complete", model="seed", params=19_750, fc=False, epochs=None):  # noqa: PLR0913
-    return {
-        "schema_version": SCHEMA_VERSION, "model": model, "params": params,
-        "audit": {"params": params, "batchnorm": True, "dropout": True, "fully_connected": fc,
-                  "global_avg_pool": True},
-        "seed": seed, "config": {"model": model, "epochs": epochs or len(accs)}, "device": "cpu",
-        "environment": {}, "data": {},
-        "epochs": [{"epoch": i + 1, "train_loss": 0.1, "train_acc": 98.0, "test_loss": 0.02, "test_acc": a,
-                    "lr": 0.01, "seconds": 1.0} for i, a in enumerate(accs)],
-        "weights_sha256": "ab" * 32 if status == "complete" else None, "train_seconds": 1.0, "status": status,
-    }
-
-
-def write(folder, rec):
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{rec['model']}-seed{rec['seed']}.json"
-    path.write_text(json.dumps(seal(rec)))  # sealed like a report the suite wrote: load() checks it
-    return path
+from conftest import record, write_report as write
 
 
 def test_passing_runs_exit_0_with_first_epoch_peak_final_and_summary(cli, tmp_path):
@@ -121,6 +99,7 @@ def test_a_folder_without_reports_is_bad_input(cli, tmp_path):
 
 
 @pytest.mark.parametrize(("accs", "verdict"), [([99.0, 99.45, 99.5], 0), ([99.0, 99.1, 99.2], 1)])
+@pytest.mark.integration   # starts a process
 def test_a_reader_that_stops_early_leaves_the_verdict_and_no_error(tmp_path, accs, verdict):
     # `report | head`: 400 runs make far more output than a pipe holds, so the pipe does break
     from tests.conftest import REPO

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, record, run_cli, write_recipe, write_report
 from reproduce.record.schema import SCHEMA_VERSION, load
 from reproduce.record.seal import seal
 
@@ -178,6 +178,7 @@ net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10), nn.LogSoftmax(1))
     (WRONG_IN_TRAIN_MODE, "Net", "forward in train mode on a batch of 8 gave shape (8, 20)"),
     (AN_INSTANCE, "net", "net is an nn.Module instance; give its class, or a function"),
 ])
+@pytest.mark.integration   # starts a process
 def test_a_model_that_cannot_train_is_refused_up_front(tmp_path, source, name, says):
     net = tmp_path / "bad.py"
     net.write_text(source)
@@ -190,18 +191,12 @@ def test_a_model_that_cannot_train_is_refused_up_front(tmp_path, source, name, s
 
 # --- refused before anything is written ----------------------------------------------------------------------
 
-def recipe(tmp_path, text: str) -> Path:
-    path = tmp_path / "recipe.toml"
-    path.write_text(text)
-    return path
-
-
 @pytest.mark.parametrize(("flags", "says"), [
-    (lambda t: ["--recipe", recipe(t, "[schedule]\nname = \"step\"\nstep_size = 0\n")],
+    (lambda t: ["--recipe", write_recipe(t, "[schedule]\nname = \"step\"\nstep_size = 0\n", "recipe.toml")],
      "[schedule] step: step_size must be an integer of at least 1, got 0"),
-    (lambda t: ["--recipe", recipe(t, "[schedule]\nname = \"cosine\"\nT_max = 0\n")],
+    (lambda t: ["--recipe", write_recipe(t, "[schedule]\nname = \"cosine\"\nT_max = 0\n", "recipe.toml")],
      "[schedule] cosine: T_max must be an integer of at least 1, got 0"),
-    (lambda t: ["--recipe", recipe(t, "[schedule]\nname = \"exponential\"\ngamma = 1e300\n")],
+    (lambda t: ["--recipe", write_recipe(t, "[schedule]\nname = \"exponential\"\ngamma = 1e300\n", "recipe.toml")],
      "the learning rate becomes inf"),
     (lambda t: ["--seeds", "4294967296"], "--seeds: seeds must be in 0..4294967295"),
     (lambda t: ["--seeds", "0,,2"], "--seeds: '0,,2' has an empty item"),
@@ -213,6 +208,7 @@ def recipe(tmp_path, text: str) -> Path:
     (lambda t: ["--val-split", "59900", "--train-limit", "60000"],
      "--val-split 59900: leaves 100 of 60000 training images; training needs at least one batch (--batch-size 128)"),
 ])
+@pytest.mark.integration   # starts a process
 def test_bad_input_is_refused_before_anything_is_written(tmp_path, flags, says):
     out = tmp_path / "out"
     done = run_cli("run", "--seeds", "0", "--epochs", "1", *TINY, *flags(tmp_path), "--out", out)
@@ -221,6 +217,7 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path, flags, says):
     assert not out.exists()   # no report, no lock, no checkpoint: not even the folder
 
 
+@pytest.mark.integration   # starts a process
 def test_out_naming_a_file_is_refused_and_the_file_kept(tmp_path):
     out = tmp_path / "results.json"
     out.write_text("mine")
@@ -230,6 +227,7 @@ def test_out_naming_a_file_is_refused_and_the_file_kept(tmp_path):
     assert out.read_text() == "mine"
 
 
+@pytest.mark.integration   # starts a process
 def test_verify_on_a_folder_is_refused(tmp_path):
     done = run_cli("verify", tmp_path)
     assert done.returncode == 2
@@ -249,7 +247,7 @@ def test_plot_to_an_extension_matplotlib_cannot_write_is_refused_before_any_outp
 
 @pytest.mark.slow
 def test_too_many_threads_and_an_empty_recipe_are_said_and_the_run_goes_on(tmp_path):
-    empty = recipe(tmp_path, "# nothing here\n[optimizer]\n")
+    empty = write_recipe(tmp_path, "# nothing here\n[optimizer]\n", "recipe.toml")
     out = tmp_path / "out"
     flags = [a for a in TINY if a not in ("--threads", "1")]
     threads = str((os.cpu_count() or 1) + 1)
@@ -274,6 +272,7 @@ def test_a_report_from_a_newer_schema_says_so(small_report, tmp_path):
     one_line(done, "written by a newer version of the suite")
 
 
+@pytest.mark.integration   # starts a process
 def test_run_report_says_when_another_process_holds_a_seed(tmp_path):
     from reproduce.record.locks import try_lock
     out = tmp_path / "out"
@@ -335,6 +334,7 @@ sys.exit(code)
     (["run", "--model", "nosuch.py:Net"], 2), (["run", "--model", "nonsense"], 2),
     (["run", "--model", "tests/data/no-such.ipynb"], 2), (["check", "no-such.ipynb", "--model", "x.py:Net"], 2),
 ])
+@pytest.mark.integration   # starts a process
 def test_help_and_flag_errors_answer_before_torch_rich_or_matplotlib(argv, code):
     done = subprocess.run([sys.executable, "-c", PROBE, *argv], cwd=REPO, capture_output=True, text=True,
                           timeout=120)
@@ -346,18 +346,10 @@ def test_help_and_flag_errors_answer_before_torch_rich_or_matplotlib(argv, code)
 
 def hand_made(folder: Path, seed: int, accs, **config) -> Path:
     """A sealed report as the suite writes one, with the config fields given (the rest: the seed recipe's)."""
-    rec = {"schema_version": 1, "model": "seed", "params": 19_750,
-           "audit": {"params": 19_750, "batchnorm": True, "dropout": True, "fully_connected": False,
-                     "global_avg_pool": True},
-           "seed": seed, "config": {"model": "seed", "epochs": len(accs), **config}, "device": "cpu",
-           "environment": {}, "data": {},
-           "epochs": [{"epoch": i + 1, "train_loss": 0.1, "train_acc": 98.0, "test_loss": 0.02, "test_acc": a,
-                       "lr": 0.01, "seconds": 1.0} for i, a in enumerate(accs)],
-           "weights_sha256": "ab" * 32, "train_seconds": 1.0, "status": "complete"}
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"seed-seed{seed}.json"
-    path.write_text(json.dumps(seal(rec)))
-    return path
+    rec = record(seed, accs)
+    rec["schema_version"] = 1
+    rec["config"].update(config)
+    return write_report(folder, rec)
 
 
 def report_of(capsys, *args):

@@ -12,24 +12,17 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, numbers, run_cli, tiny_net, write_file
 from reproduce.cli import main
 
 SLURM = REPO / "tests" / "slurm"
 SMALL = ["--model", "seed", "--epochs", "1", "--train-limit", "512", "--device", "cpu"]
 ON_SLURM = ["--cluster", "slurm", "--cpus-per-task", "1"]
-
-
-def numbers(report_path):
-    """Everything a run must reproduce: per-epoch metrics (wall time aside) and the final weights hash."""
-    r = json.loads(report_path.read_text())
-    return [{k: v for k, v in e.items() if k != "seconds"} for e in r["epochs"]], r["weights_sha256"]
 
 
 def local_run(*args, mnist_root):
@@ -131,28 +124,15 @@ def test_a_task_stopped_like_a_preempted_one_is_requeued_and_resumes_bit_identic
 
 # Passes every check the suite makes before training (a batch of 8, a batch of 1), trains seed 0, and fails on
 # seed 1's first training batch: a sweep with one done and one failed task.
-FAILS_ON_SEED_1 = """
-import torch
-import torch.nn as nn
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2), nn.BatchNorm2d(4), nn.ReLU(), nn.Dropout(0.1),
-                                  nn.AvgPool2d(13))
-        self.fc = nn.Linear(4, 10)
-
-    def forward(self, x):
-        if x.shape[0] > 8 and torch.initial_seed() == 1:
-            raise RuntimeError(f"seed 1 refuses batches of {x.shape[0]}")
-        return self.fc(self.body(x).flatten(1)).log_softmax(1)
-"""
+FAILS_ON_SEED_1 = tiny_net("""
+if x.shape[0] > 8 and torch.initial_seed() == 1:
+    raise RuntimeError(f"seed 1 refuses batches of {x.shape[0]}")
+""")
 
 
 @pytest.mark.slow   # brings up SLURM and trains on it: left out by make test-fast
 def test_a_failing_task_is_shown_with_its_state_and_log_and_exit_1(slurm_cluster, mnist_root, tmp_path):
-    net = tmp_path / "net.py"
-    net.write_text(textwrap.dedent(FAILS_ON_SEED_1))
+    net = write_file(tmp_path, FAILS_ON_SEED_1, "net.py")
     done = run_cli("run", "--model", f"{net}:Net", "--seeds", "0-1", "--epochs", "1", "--train-limit", "256",
                    "--device", "cpu", *ON_SLURM, "--out", tmp_path / "slurm", "--report",
                    env_extra={"MNIST_DATA_DIR": str(mnist_root)})

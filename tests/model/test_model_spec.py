@@ -1,40 +1,17 @@
 """--model FILE.py:NAME and package.module:NAME: a network from outside the suite, loaded, hashed and checked;
 every way a spec can be wrong is one line and exit 2 with nothing written."""
 import json
-import textwrap
 
 import pytest
 import torch.nn as nn
 
 import reproduce.model as model
-from conftest import run_cli
+from conftest import TINY_NET, run_cli, write_file
 from reproduce.cli import main
 from reproduce.model.audit import audit
 from reproduce.model.spec import SpecError, run_name
 
 EXAMPLE = "examples/my_net.py:Net"
-TINY = """
-import torch.nn as nn
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2), nn.BatchNorm2d(4), nn.ReLU(), nn.Dropout(0.1),
-                                  nn.AvgPool2d(13))
-        self.fc = nn.Linear(4, 10)
-
-    def forward(self, x):
-        return self.fc(self.body(x).flatten(1)).log_softmax(1)
-
-def make():
-    return Net()
-"""
-
-
-def write(tmp_path, text, name="net.py"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
 
 
 @pytest.mark.parametrize(("spec", "name"), [("seed", "seed"), ("nets/tiny.py:Net", "tiny.Net"),
@@ -54,18 +31,18 @@ def test_a_file_spec_loads_hashes_and_audits_the_example():
 def test_a_module_spec_and_a_factory_function(tmp_path, monkeypatch):
     (tmp_path / "their_pkg").mkdir()
     (tmp_path / "their_pkg" / "__init__.py").write_text("")
-    (tmp_path / "their_pkg" / "nets.py").write_text(TINY)
+    (tmp_path / "their_pkg" / "nets.py").write_text(TINY_NET)
     monkeypatch.syspath_prepend(str(tmp_path))
     assert isinstance(model.build("their_pkg.nets:Net"), nn.Module)
     assert model.resolve("their_pkg.nets:Net").sha256 is not None
-    path = write(tmp_path, TINY)
+    path = write_file(tmp_path, TINY_NET, "net.py")
     assert isinstance(model.build(f"{path}:make"), nn.Module)
 
 
 def test_editing_the_file_gives_another_source_hash(tmp_path):
-    path = write(tmp_path, TINY)
+    path = write_file(tmp_path, TINY_NET, "net.py")
     before = model.resolve(f"{path}:Net").sha256
-    path.write_text(TINY + "\n# an edit\n")
+    path.write_text(TINY_NET + "\n# an edit\n")
     assert model.resolve(f"{path}:Net").sha256 != before
 
 
@@ -73,7 +50,7 @@ BAD = {
     "missing file": (None, "Net", "cannot read"),
     "syntax error": ("class Net(nn.Module:\n    pass\n", "Net", "syntax error in {path} at line 1"),
     "raises on import": ("raise RuntimeError('no GPU here')\n", "Net", "raised RuntimeError: no GPU here"),
-    "name missing": (TINY, "Nett", "defines no 'Nett'"),
+    "name missing": (TINY_NET, "Nett", "defines no 'Nett'"),
     "not a module class": ("class Net:\n    pass\n", "Net", "not an nn.Module"),
     "not callable": ("Net = 3\n", "Net", "not an nn.Module class or a function"),
     "factory returns something else": ("def Net():\n    return 3\n", "Net", "not an nn.Module"),
@@ -108,7 +85,7 @@ def test_an_unknown_registry_name_is_one_line(capsys, tmp_path):
 
 @pytest.mark.slow
 def test_a_user_network_trains_reports_and_refuses_to_continue_after_its_file_changed(tmp_path, mnist_root):
-    net = write(tmp_path, TINY)
+    net = write_file(tmp_path, TINY_NET, "net.py")
     out = tmp_path / "runs"
     args = ["run", "--model", f"{net}:Net", "--seeds", "0", "--epochs", "1", "--train-limit", "256",
             "--threads", "1", "--quiet", "--out", out]
@@ -121,7 +98,7 @@ def test_a_user_network_trains_reports_and_refuses_to_continue_after_its_file_ch
     assert report["config"]["model_sha256"] == model.resolve(f"{net}:Net").sha256
     assert report["audit"]["fully_connected"]
     assert report["status"] == "complete"
-    net.write_text(TINY + "\n# edited after the run\n")
+    net.write_text(TINY_NET + "\n# edited after the run\n")
     again = run_cli(*args, env_extra=env)
     assert again.returncode == 2
     assert "model_sha256" in again.stderr

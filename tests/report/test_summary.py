@@ -3,8 +3,8 @@ import json
 from pathlib import Path
 
 import pytest
-from test_report_tool import record, write
 
+from conftest import record, write_report as write
 from reproduce.record.schema import from_dict
 from reproduce.record.seal import seal
 from reproduce.report.check import check

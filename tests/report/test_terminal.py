@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from test_bench_table import forward, train
-from test_report_tool import record, write
 
 from bench import table as bench_table
+from conftest import bench_forward as forward, bench_train as train, record, write_report as write
 from reproduce.cluster import slurm, watch
 from reproduce.files.shown import tail
 from reproduce.record.schema import load
