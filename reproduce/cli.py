@@ -105,6 +105,8 @@ def build_parser() -> Parser:
                         "model's own (model/seed.toml for files and notebooks)")
     r.add_argument("--approximate", action="store_true",
                    help="with --recipe NB.ipynb: leave out what the suite cannot reproduce (recorded in each report)")
+    r.add_argument("--static", action="store_true",
+                   help="with --recipe NB.ipynb: draft the recipe by reading the notebook's code, without running it")
     r.add_argument("--seeds", nargs="+", default=["0-4"], help="seeds as a list '0 1 2' or a range '0-4'")
     r.add_argument("--epochs", type=int, default=None, help="overrides the recipe's")
     r.add_argument("--batch-size", type=int, default=None, help="overrides the recipe's")
@@ -195,7 +197,7 @@ def config_from_args(args) -> TrainConfig:
     source = models.resolve(args.model)       # SpecError: a file that is missing, broken, or names no network
     check_spec(source)
     recipe_path = args.recipe or source.recipe or models.MODELS["seed"].recipe
-    fields = beside.load_recipe(recipe_path, getattr(args, "approximate", False))
+    fields = beside.load_recipe(recipe_path, getattr(args, "approximate", False), getattr(args, "static", False))
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum,
                  "precision": args.precision}
     fields.update({k: v for k, v in overrides.items() if v is not None})
@@ -278,7 +280,7 @@ def cmd_run(args, console: Console) -> int:
         refuse_conflicts(cfg, seeds, device, out)  # at once, before the data is read and verified
     say_notes(args)   # after every refusal: a refused command says one line only
     info = ensure_mnist(args.data_dir or default_root(), log=lambda m: console.print(m, highlight=False))
-    kept = beside.from_run(cfg.model, args.recipe, args.approximate)
+    kept = beside.from_run(cfg.model, args.recipe, args.approximate, getattr(args, "static", False))
     beside.keep(out, kept, None if args.quiet else console)   # a notebook's network and recipe, as trained
     sweep = Sweep(cfg, seeds, device, info, out)
     options = SweepOptions(quiet=args.quiet, force=args.force, threads=args.threads, notebook=kept.record)

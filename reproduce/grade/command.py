@@ -27,6 +27,8 @@ def register(sub, run_parser) -> None:
     r.add_argument("notebook", type=Path, help="a Jupyter notebook (.ipynb)")
     r.add_argument("--approximate", action="store_true",
                    help="leave out what the suite cannot reproduce (listed at the end) instead of refusing")
+    r.add_argument("--static", action="store_true",
+                   help="read the notebook's code as text instead of running it (a dry run) to learn its recipe")
 
     c = sub.add_parser("check", help="a notebook's claim against honest runs of its network and recipe over seeds")
     c.add_argument("notebooks", nargs="+", type=Path, help="Jupyter notebooks (.ipynb); several give a row each")
@@ -50,7 +52,7 @@ def register(sub, run_parser) -> None:
 
 def cmd_recipe(args, console) -> int:
     from reproduce.notebook import draft
-    _, d = draft.draft(args.notebook, args.approximate)
+    _, d = draft.draft(args.notebook, args.approximate, args.static)
     sys.stdout.write(d.text)
     return 0
 

@@ -12,7 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from model.notebook import Notebook, NotebookError, read as read_notebook
 from reproduce.data.mnist import MEAN, STD
@@ -39,6 +39,7 @@ class DraftError(RecipeError):
 class Draft:
     text: str
     left_out: List[str] = field(default_factory=list)   # with approximate: what the draft does not hold
+    trace: Optional[object] = None                      # the dry run's compose.Traced, when it was drafted from one
 
 
 def toml_value(v) -> str:
@@ -112,17 +113,36 @@ def compose(nb: Notebook, found: Found, approximate: bool) -> Draft:
     return Draft("\n".join(lines) + "\n", list(found.unknown))
 
 
-def draft(path, approximate: bool = False) -> Tuple[Notebook, Draft]:
+TRACED = {}   # (notebook path, sha256, approximate) -> Draft: one dry run per notebook per process
+
+
+def traced(nb: Notebook, approximate: bool) -> Draft:
+    """The recipe from a dry run of the notebook's own code (reproduce/notebook/trace/), the static reading as
+    its cross-check."""
+    from reproduce.data.mnist import default_root, ensure_mnist
+    from reproduce.notebook.trace import compose as traced_compose, runner
+    key = (str(nb.path.resolve()), nb.sha256, approximate)
+    if key not in TRACED:
+        static = find(nb)
+        root = ensure_mnist(default_root()).root
+        dry = runner.run(nb.path, str(root))
+        t = traced_compose.compose(nb, dry, static, approximate, traced_compose.printed_epochs(nb))
+        TRACED[key] = Draft(t.text, t.left_out, t)
+    return TRACED[key]
+
+
+def draft(path, approximate: bool = False, static: bool = False) -> Tuple[Notebook, Draft]:
+    """The notebook's recipe: from a dry run of its code, or with `static` from reading its text."""
     try:
         nb = read_notebook(path)
     except NotebookError as e:
         raise DraftError(str(e)) from None
-    return nb, compose(nb, find(nb), approximate)
+    return nb, compose(nb, find(nb), approximate) if static else traced(nb, approximate)
 
 
-def load(path, approximate: bool = False) -> Tuple[dict, Draft, Notebook]:
+def load(path, approximate: bool = False, static: bool = False) -> Tuple[dict, Draft, Notebook]:
     """The TrainConfig fields of the notebook's drafted recipe (validated as any recipe is), the draft, the notebook."""
-    nb, d = draft(path, approximate)
+    nb, d = draft(path, approximate, static)
     fd, tmp = tempfile.mkstemp(suffix=".toml")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

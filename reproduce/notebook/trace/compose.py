@@ -1,0 +1,142 @@
+"""The recipe drafted from a dry run (the default of `recipe`, `check` and `run --recipe NB.ipynb`): the
+claimed run's values, each with where it was observed, the notes the draft must say (the CUDA branch, an
+argument dropped, a schedule never stepped, a plateau on the test loss, an early stop on test accuracy), and
+the static reading's values where they disagree. A notebook that fails before its training is seen, or a
+value neither reading gives, is one line naming it and its cell: DraftError (exit 2)."""
+import ast
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from model.notebook import Notebook
+from reproduce.notebook.trace import runner, runs, to_recipe
+from reproduce.notebook.trace.to_recipe import Observed
+from reproduce.notebook.transforms import Entry, Found
+from reproduce.training.config import NO_AUGMENT
+
+NEEDED = {"": ("epochs", "batch_size", "loss", "normalize", "l1"), "optimizer": ("name", "lr", "weight_decay"),
+          "schedule": ("name",)}
+ORDER = ("", "optimizer", "schedule", "augment")
+
+
+@dataclass
+class Traced:
+    text: str
+    left_out: List[str]
+    dry_run: runner.DryRun
+    model: Optional[dict] = None            # the claimed run's model (record.Model as a dict)
+    notes: List[str] = field(default_factory=list)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def early_stops(nb: Notebook) -> List[str]:
+    """`if <something with acc> ...: break` inside a loop, in the notebook's cells: a run stopped on test accuracy."""
+    found = []
+    for cell in nb.parsed():
+        for loop in (n for n in ast.walk(cell.tree) if isinstance(n, (ast.For, ast.While))):
+            for node in ast.walk(loop):
+                if (isinstance(node, ast.If) and "acc" in ast.unparse(node.test).lower()
+                        and any(isinstance(b, ast.Break) for b in ast.walk(node))):
+                    found.append(f"the loop stops early on accuracy (cell {cell.number}, line {node.lineno}: "
+                                 f"{cell.line(node.lineno)}): the dry run saw its configured epochs; a claim stopped "
+                                 f"on the test accuracy was selected on the test set")
+                    break
+    return list(dict.fromkeys(found))
+
+
+def disagreements(traced: Found, static: Found) -> List[str]:
+    seen: Dict[Tuple[str, str], Entry] = {(e.section, e.key): e for e in traced.entries}
+    out = []
+    for (section, key), e in {(e.section, e.key): e for e in static.entries}.items():
+        mine = seen.get((section, key))
+        if mine is not None and not _same(mine.value, e.value):
+            where = f"{section}.{key}" if section else key
+            out.append(f"{where}: the run used {to_toml(mine.value)}; the code's text reads {to_toml(e.value)} "
+                       f"({e.site})")
+    return out
+
+
+def to_toml(v) -> str:
+    from reproduce.notebook.draft import toml_value
+    return toml_value(v)
+
+
+def _failure_line(nb: Notebook, failure: runner.Failure) -> str:
+    hint = ""
+    if failure.what.startswith(("ModuleNotFoundError", "ImportError")):
+        hint = ": the notebook's own dependencies must be importable by the Python that runs the suite"
+    return f"{nb.path.name}: the dry run stopped at cell {failure.cell}: {failure.what}{hint}"
+
+
+def compose(nb: Notebook, dry: runner.DryRun, static: Found, approximate: bool,
+            printed_epochs: Optional[int]) -> Traced:
+    from reproduce.notebook.draft import DraftError, toml_value
+    found_runs = runs.runs(dry.record)
+    run, why = runs.claimed(found_runs, printed_epochs)
+    failure = dry.failure
+    if failure is not None and (run is None or failure.cell <= max(run.cells)):
+        raise DraftError(_failure_line(nb, failure) + "; nothing written")
+    if run is None:
+        raise DraftError(f"{nb.path.name}: no optimizer stepped while its cells ran, so its training was not seen "
+                         f"(the dry run ran every cell); nothing written")
+    seen = to_recipe.read(dry.record, run)
+    found = seen.found
+    notes = [f"the run read: {why} (cell{"s" if len(run.cells) > 1 else ""} {', '.join(map(str, run.cells))})"] + seen.notes + early_stops(nb)
+    if failure is not None:
+        notes.append(f"cell {failure.cell} failed after the training was seen ({failure.what}); the run before it "
+                     f"is the one read")
+    keys = {(e.section, e.key) for e in found.entries}
+    for section, needed in NEEDED.items():
+        for key in needed:
+            if (section, key) not in keys and not any(key in u for u in found.unknown):
+                found.unknown.append(f"the recipe's {section + '.' if section else ''}{key}: neither the dry run nor "
+                                     f"the code's text gives it (cells {', '.join(map(str, run.cells))})")
+    if found.unknown and not approximate:
+        raise DraftError(f"{nb.path.name}: {found.unknown[0]}; --approximate leaves it out (recorded in the report)")
+    lines = [f"# Recipe drafted from a dry run of {nb.path.name}: its code cells ran (CUDA served on the CPU, every",
+             f"# DataLoader cut to {runner.Limits().batches} batches a pass, the suite's verified MNIST), and each "
+             f"value is what torch was handed.", "# Read it and edit it."]
+    lines += [f"# - {n}" for n in notes]
+    last = {}
+    for e in found.entries:
+        last[(e.section, e.key)] = e
+    for section in ORDER:
+        if section:
+            lines += ["", f"[{section}]"]
+        for (s, key), e in last.items():
+            if s == section:
+                lines.append(f"{key} = {toml_value(e.value)}  # {e.site}" + (f" ({e.note})" if e.note else ""))
+        if section == "augment":
+            for key, rest in NO_AUGMENT.items():
+                if ("augment", key) not in last:
+                    lines.append(f"{key} = {toml_value(rest)}  # observed: not in the training transform")
+    differ = disagreements(found, static)
+    if differ:
+        lines += ["", "# Where the code's text (the static reading, --static) reads otherwise:"]
+        lines += [f"# - {d}" for d in differ]
+    if found.unknown:
+        lines += ["", "# Left out (--approximate): the suite cannot reproduce these"]
+        lines += [f"# - {u}" for u in found.unknown]
+    model = dry.record.models[dry.record.optimizers[run.optimizer].model] \
+        if dry.record.optimizers[run.optimizer].model is not None else None
+    return Traced("\n".join(lines) + "\n", list(found.unknown), dry, model and model.__dict__, notes)
+
+
+def printed_epochs(nb: Notebook) -> Optional[int]:
+    from reproduce.notebook import claim
+    try:
+        outs = claim.outputs(Path(nb.path).read_bytes(), nb.path.name)
+        return len(claim.read(outs.text, nb.path.name).accs) or None
+    except (claim.ClaimError, OSError):
+        return None
+
+
+__all__ = ["Traced", "compose", "printed_epochs", "Observed"]

@@ -1,0 +1,127 @@
+"""The training runs in a dry run's events, and the one the notebook claims.
+
+A pass is one iteration over a loader (events from one "pass" to the next). A training pass is one in which
+an optimizer stepped; a run is a sequence of training passes of one optimizer (passes without steps, such as a
+test loader's or `next(iter(train_loader))`, may sit between them). A run's epochs are its training passes:
+counted, never read from code, so `trainer.train(25)` or `epochs` passed through helpers count the same. The
+claim is the last run, or, when the number of epochs the notebook printed is known, the last run of that many
+epochs (an LR range test before training is a run of one pass)."""
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from reproduce.notebook.trace.record import Record
+
+
+@dataclass
+class Pass:
+    loader: int
+    cell: Optional[int]
+    steps: Dict[int, int] = field(default_factory=dict)        # optimizer -> steps in this pass
+    losses: List[float] = field(default_factory=list)          # values of the loss calls in it
+    trained_with: List[Tuple[str, dict]] = field(default_factory=list)   # loss calls with a gradient
+    penalties: Optional[int] = None                            # record.penalties index at its steps
+
+    @property
+    def optimizer(self) -> Optional[int]:
+        return max(self.steps, key=self.steps.get) if self.steps else None
+
+
+@dataclass
+class Run:
+    optimizer: int
+    passes: List[Pass]                                         # its training passes
+    sched_steps: Dict[int, int] = field(default_factory=dict)  # scheduler -> steps during the run, in total
+    sched_values: Dict[int, List[Tuple[object, Optional[str]]]] = field(default_factory=dict)  # value, matched
+
+    @property
+    def epochs(self) -> int:
+        return len(self.passes)
+
+    @property
+    def loader(self) -> int:
+        return self.passes[-1].loader
+
+    @property
+    def steps(self) -> int:
+        return sum(p.steps.get(self.optimizer, 0) for p in self.passes)
+
+    @property
+    def cells(self) -> List[int]:
+        return sorted({p.cell for p in self.passes if p.cell is not None})
+
+
+def passes(record: Record) -> List[Tuple[Pass, list]]:
+    """Each pass with the scheduler events that came after it and before the next pass."""
+    out: List[Tuple[Pass, list]] = []
+    for e in record.events:
+        if e.kind == "pass":
+            out.append((Pass(e.fields[0], e.cell), []))
+        elif not out:
+            continue
+        elif e.kind == "step":
+            p = out[-1][0]
+            p.steps[e.fields[0]] = p.steps.get(e.fields[0], 0) + 1
+            p.penalties = e.fields[1] if e.fields[1] is not None else p.penalties
+        elif e.kind == "loss":
+            name, kwargs, value, grad = e.fields
+            if value is not None:
+                out[-1][0].losses.append(value)
+            if grad:
+                out[-1][0].trained_with.append((name, kwargs))
+        elif e.kind == "sched":
+            out[-1][1].append(e)
+    return out
+
+
+def _matches(value, p: Pass, record: Record) -> bool:
+    """Whether a plateau step's value is a loss the loop computed over this pass: its sum, mean, or sum over
+    the dataset's size or the loader's full length."""
+    if not isinstance(value, (int, float)) or not p.losses:
+        return False
+    loader = record.loaders[p.loader]
+    total = sum(p.losses)
+    candidates = [total, total / len(p.losses), p.losses[-1]]
+    if loader.size:
+        candidates.append(total / loader.size)
+        if isinstance(loader.batch_size, int) and loader.batch_size > 0:
+            candidates.append(total / -(-loader.size // loader.batch_size))
+    return any(abs(value - c) <= 1e-6 * max(1.0, abs(c)) for c in candidates)
+
+
+def runs(record: Record) -> List[Run]:
+    found: List[Run] = []
+    last_seen: Dict[str, Pass] = {}   # "train"/"other": the latest pass of each kind, for plateau values
+    for p, sched_events in passes(record):
+        opt = p.optimizer
+        if opt is not None:
+            if not found or found[-1].optimizer != opt:
+                found.append(Run(opt, []))
+            found[-1].passes.append(p)
+            last_seen["train"] = p
+        else:
+            last_seen["other"] = p
+        if not found:
+            continue
+        run = found[-1]
+        for e in sched_events:
+            sched, value = e.fields[0], e.fields[1]
+            run.sched_steps[sched] = run.sched_steps.get(sched, 0) + 1
+            if value is not None:
+                matched = next((kind for kind in ("other", "train") if kind in last_seen
+                                and _matches(value, last_seen[kind], record)), None)
+                run.sched_values.setdefault(sched, []).append((value, matched))
+    return found
+
+
+def claimed(found: List[Run], printed_epochs: Optional[int]) -> Tuple[Optional[Run], str]:
+    """The run the notebook's claim comes from, and why that one."""
+    if not found:
+        return None, "no optimizer stepped during the dry run"
+    if len(found) == 1:
+        return found[0], "the only training run"
+    if printed_epochs:
+        same = [r for r in found if r.epochs == printed_epochs]
+        if same:
+            return same[-1], (f"the last of {len(found)} training runs with {printed_epochs} epochs, as many as "
+                              f"the notebook printed test lines")
+    return found[-1], f"the last of {len(found)} training runs"
