@@ -83,8 +83,9 @@ def _plan(path: Path, args, seeds):
     if path.suffix != ".ipynb":
         raise cli.UsageError(f"check {path}: not a Jupyter notebook (.ipynb)")
     epochs, _, outs, _ = importlog.read_log(path, args.pattern)
-    run_args = argparse.Namespace(**{**vars(args), "model": args.model or str(path), "recipe": path,
-                                     "out": args.out / path.stem, "report": False})
+    out = args.out / path.stem
+    model_spec = args.model or (str(path) if args.static else traced_network(path, args.approximate, out))
+    run_args = argparse.Namespace(**{**vars(args), "model": model_spec, "recipe": path, "out": out, "report": False})
     cfg = cli.config_from_args(run_args)
     importlog.check_printed_params(path, outs, audit(models.build_aside(cfg.model)).to_dict(), cfg.model)
     claim = Claim([e.test_acc for e in epochs], outs.error, outs.total_params)
@@ -95,6 +96,22 @@ def _plan(path: Path, args, seeds):
             raise cli.UsageError(str(e)) from None
         refuse_conflicts(cfg, seeds, device, run_args.out)
     return run_args, cfg, claim
+
+
+def traced_network(path: Path, approximate: bool, out: Path) -> str:
+    """The --model spec of the network the notebook's dry run trained (reproduce/notebook/trace/network.py);
+    a builder module it needs is written into `out`, beside the runs."""
+    from reproduce.files.atomic import write_text
+    from reproduce.notebook import draft
+    from reproduce.notebook.trace.network import BUILDER, NetworkError
+    trace = draft.draft(path, approximate)[1].trace
+    if trace.network is None:
+        raise NetworkError(trace.network_error)
+    if trace.network.builder is None:
+        return trace.network.spec
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / trace.network.builder_name, trace.network.builder)
+    return f"{out / trace.network.builder_name}:{BUILDER}"
 
 
 def cmd_check(args, console) -> int:

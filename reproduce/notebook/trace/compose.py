@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from model.notebook import Notebook
-from reproduce.notebook.trace import runner, runs, to_recipe
+from reproduce.notebook.trace import network as networks, runner, runs, to_recipe
 from reproduce.notebook.trace.to_recipe import Observed
 from reproduce.notebook.transforms import Entry, Found
 from reproduce.training.config import NO_AUGMENT
@@ -25,8 +25,9 @@ class Traced:
     text: str
     left_out: List[str]
     dry_run: runner.DryRun
-    model: Optional[dict] = None            # the claimed run's model (record.Model as a dict)
     notes: List[str] = field(default_factory=list)
+    network: Optional[networks.Network] = None   # the claimed run's network as a --model spec
+    network_error: str = ""                     # why it cannot be named as one (said by `check`, not `recipe`)
 
 
 def _same(a, b) -> bool:
@@ -89,7 +90,8 @@ def compose(nb: Notebook, dry: runner.DryRun, static: Found, approximate: bool,
                          f"(the dry run ran every cell); nothing written")
     seen = to_recipe.read(dry.record, run)
     found = seen.found
-    notes = [f"the run read: {why} (cell{"s" if len(run.cells) > 1 else ""} {', '.join(map(str, run.cells))})"] + seen.notes + early_stops(nb)
+    cells = f"cell{'s' if len(run.cells) > 1 else ''} {', '.join(map(str, run.cells))}"
+    notes = [f"the run read: {why} ({cells})"] + seen.notes + early_stops(nb)
     if failure is not None:
         notes.append(f"cell {failure.cell} failed after the training was seen ({failure.what}); the run before it "
                      f"is the one read")
@@ -101,6 +103,9 @@ def compose(nb: Notebook, dry: runner.DryRun, static: Found, approximate: bool,
                                      f"the code's text gives it (cells {', '.join(map(str, run.cells))})")
     if found.unknown and not approximate:
         raise DraftError(f"{nb.path.name}: {found.unknown[0]}; --approximate leaves it out (recorded in the report)")
+    net, net_error = _network(nb, dry, run)
+    if net is not None:
+        notes.append(net.says)
     lines = [f"# Recipe drafted from a dry run of {nb.path.name}: its code cells ran (CUDA served on the CPU, every",
              f"# DataLoader cut to {runner.Limits().batches} batches a pass, the suite's verified MNIST), and each "
              f"value is what torch was handed.", "# Read it and edit it."]
@@ -125,9 +130,18 @@ def compose(nb: Notebook, dry: runner.DryRun, static: Found, approximate: bool,
     if found.unknown:
         lines += ["", "# Left out (--approximate): the suite cannot reproduce these"]
         lines += [f"# - {u}" for u in found.unknown]
-    model = dry.record.models[dry.record.optimizers[run.optimizer].model] \
-        if dry.record.optimizers[run.optimizer].model is not None else None
-    return Traced("\n".join(lines) + "\n", list(found.unknown), dry, model and model.__dict__, notes)
+    return Traced("\n".join(lines) + "\n", list(found.unknown), dry, notes, net, net_error)
+
+
+def _network(nb: Notebook, dry: runner.DryRun, run: runs.Run):
+    index = dry.record.optimizers[run.optimizer].model
+    if index is None:
+        return None, (f"{nb.path.name}: no one module holds exactly the parameters its optimizer trained "
+                      f"(cell {dry.record.optimizers[run.optimizer].cell}); --model names the network")
+    try:
+        return networks.find(nb.path, dict(vars(dry.record.models[index])), dry.folder), ""
+    except networks.NetworkError as e:
+        return None, str(e)
 
 
 def printed_epochs(nb: Notebook) -> Optional[int]:

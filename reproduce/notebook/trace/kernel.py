@@ -126,8 +126,12 @@ def cuda_on_cpu(state: State):
     torch.cuda.device_count = lambda: 1
     torch.cuda.current_device = lambda: 0
     torch.cuda.get_device_name = lambda *a, **k: "CPU (dry run)"
-    torch.cuda.is_current_stream_capturing = lambda: False   # asked by Adam's and AdamW's step
-    for name in ("manual_seed", "manual_seed_all", "synchronize", "empty_cache", "set_device", "reset_peak_memory_stats"):
+    torch.cuda.is_current_stream_capturing = lambda: False
+    for check in ("_accelerator_graph_capture_health_check", "_cuda_graph_capture_health_check"):
+        if hasattr(torch.optim.Optimizer, check):   # asked by Adam's and AdamW's step: no graph is captured here
+            setattr(torch.optim.Optimizer, check, lambda self: None)
+    for name in ("manual_seed", "manual_seed_all", "synchronize", "empty_cache", "set_device",
+                 "reset_peak_memory_stats"):
         setattr(torch.cuda, name, lambda *a, **k: None)
     torch.Tensor.cuda = lambda self, *a, **k: self
     torch.nn.Module.cuda = lambda self, *a, **k: self

@@ -45,6 +45,7 @@ class DryRun:
     executed: str              # the notebook as run, with its outputs (nbformat JSON)
     seconds: float
     failure: Optional[Failure] = None
+    folder: str = ""           # the scratch copy it ran in (gone now): the defining files' paths start with it
 
 
 def as_python(source: str) -> str:
@@ -156,4 +157,4 @@ def run(path: Path, data_root: str, limits: Limits = Limits()) -> DryRun:
         record = Record.read(record_path) if record_path.exists() else Record.empty()
         if failure is not None and failure.cell == 0:
             raise RuntimeError(f"the dry run's first cell failed: {failure.what}")
-    return DryRun(record, nbformat.writes(nb), time.monotonic() - started, failure)
+    return DryRun(record, nbformat.writes(nb), time.monotonic() - started, failure, str(folder))

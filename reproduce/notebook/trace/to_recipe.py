@@ -7,8 +7,8 @@ from typing import List
 from reproduce.notebook.trace import transforms
 from reproduce.notebook.trace.record import Record
 from reproduce.notebook.trace.runs import Run
-from reproduce.notebook.transforms import Entry, Found
 from reproduce.notebook.training import SCHEDULES
+from reproduce.notebook.transforms import Entry, Found
 
 OPTIMIZERS = {"SGD": "sgd", "Adam": "adam", "AdamW": "adamw"}
 KEPT = {"sgd": ("lr", "momentum", "nesterov", "weight_decay"), "adam": ("lr", "weight_decay"),
@@ -113,8 +113,9 @@ def _loss(run: Run, found: Found) -> None:
     names = sorted({n for n, _ in calls})
     cell = run.cells[-1]
     if len(names) != 1:
-        found.unknown.append(f"the training loss: {'nll_loss and cross_entropy both' if names else 'neither nll_loss nor cross_entropy'} "
-                             f"called on the model's output while it trained (cell {cell})")
+        which = "nll_loss and cross_entropy both" if names else "neither nll_loss nor cross_entropy"
+        found.unknown.append(f"the training loss: {which} called on the model's output while it trained "
+                             f"(cell {cell})")
         return
     kwargs = calls[-1][1]
     if kwargs.get("reduction", "mean") != "mean":
@@ -151,7 +152,8 @@ def _data(record: Record, run: Run, traced: Traced) -> None:
         traced.found.unknown.append(f"the training DataLoader's batch size {loader.batch_size!r} (cell {loader.cell})")
     else:
         traced.found.entries.append(Entry("", "batch_size", loader.batch_size, Observed(
-            f"DataLoader(batch_size={loader.batch_size}, shuffle={loader.shuffle}) over {loader.dataset}", loader.cell)))
+            f"DataLoader(batch_size={loader.batch_size}, shuffle={loader.shuffle}) over {loader.dataset}",
+            loader.cell)))
     if not loader.shuffle:
         traced.notes.append(f"the training DataLoader does not shuffle (cell {loader.cell}); the suite's runs do")
     if loader.transform is None and loader.dataset.split("/")[-1] != "MNIST":

@@ -112,7 +112,8 @@ class Watch:
                 bound = signature.bind_partial(sched, *args, **kwargs).arguments
                 opt = bound.get("optimizer")
                 watch.scheduler_ids[sched] = watch.state.add("schedulers", {
-                    "cls": type(sched).__name__, "module": type(sched).__module__, "optimizer": watch.optimizer_ids.get(opt),
+                    "cls": type(sched).__name__, "module": type(sched).__module__,
+                    "optimizer": watch.optimizer_ids.get(opt),
                     "args": {k: describe(v) for k, v in bound.items() if k not in ("self", "optimizer")}})
         return __init__
 
