@@ -144,13 +144,22 @@ def _network(nb: Notebook, dry: runner.DryRun, run: runs.Run):
         return None, str(e)
 
 
+PYTORCH_EXAMPLES = r"Accuracy:\s*\d+/\d+\s*\((?P<acc>\d+(?:\.\d+)?)%\)"   # `Test set: ... Accuracy: K/N (P%)`
+
+
 def printed_epochs(nb: Notebook) -> Optional[int]:
+    """How many test lines the notebook printed (in pytorch/examples' shape or claim.py's), or None."""
     from reproduce.notebook import claim
     try:
         outs = claim.outputs(Path(nb.path).read_bytes(), nb.path.name)
-        return len(claim.read(outs.text, nb.path.name).accs) or None
     except (claim.ClaimError, OSError):
         return None
+    for pattern in (PYTORCH_EXAMPLES, None):
+        try:
+            return len(claim.read(outs.text, nb.path.name, pattern).accs) or None
+        except claim.ClaimError:
+            continue
+    return None
 
 
 __all__ = ["Traced", "compose", "printed_epochs", "Observed"]

@@ -2,7 +2,7 @@
 in a scratch copy of the notebook's folder (so nothing is written in the author's), with that folder first on
 the import path and PYTHONPATH passed through. The first cell, ours, loads kernel.py; shell lines and magics
 become no-ops at the same indentation (`%time stmt` keeps its statement). Each cell has a time limit and the
-whole run another; at either, the kernel is interrupted and shut down.
+whole run another; at either, the kernel is shut down (killed when it does not stop).
 
 Returns the record the kernel wrote (record.py), the executed notebook (kept beside the reports) and, where a
 cell failed, which one and why."""
@@ -88,16 +88,28 @@ def scratch_copy(folder: Path, into: Path) -> Path:
     return target
 
 
-def _kernel_manager_class():
-    from jupyter_client import KernelManager
-    from jupyter_client.kernelspec import KernelSpec
+KERNEL = "dry-run-python"
 
-    class ThisPython(KernelManager):
-        """A kernel of the Python running the suite, whatever kernels Jupyter has installed elsewhere."""
-        @property
-        def kernel_spec(self):
-            return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                              display_name="dry run", language="python")
+
+def _kernel_manager_class(scratch: Path):
+    """A kernel of the Python running the suite, whatever kernels Jupyter has installed elsewhere: its spec
+    written into the scratch folder, the only place this manager looks."""
+    import json
+
+    from ipykernel.kernelspec import get_kernel_dict  # ipykernel's own spec: its protocol version matters
+    from jupyter_client import AsyncKernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
+    from traitlets import default
+    spec = scratch / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({**get_kernel_dict(), "display_name": "dry run",
+                                                  "argv": [sys.executable, "-m", "ipykernel_launcher", "-f",
+                                                           "{connection_file}"]}))
+
+    class ThisPython(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _only_ours(self):
+            return KernelSpecManager(kernel_dirs=[str(scratch / "kernels")], ensure_native_kernel=False)
     return ThisPython
 
 
@@ -132,8 +144,9 @@ def run(path: Path, data_root: str, limits: Limits = Limits()) -> DryRun:
         nb.cells += [new_code_cell(src, metadata={"cell": n}) for n, src in cells]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p), MPLBACKEND="Agg")
-        client = NotebookClient(nb, timeout=limits.cell_s, kernel_manager_class=_kernel_manager_class(),
-                                resources={"metadata": {"path": str(folder)}}, interrupt_on_timeout=True)
+        client = NotebookClient(nb, timeout=limits.cell_s, kernel_name=KERNEL,
+                                kernel_manager_class=_kernel_manager_class(Path(scratch)),
+                                resources={"metadata": {"path": str(folder)}})   # at a limit: CellTimeoutError
         failure = None
         with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):   # the kernel's own log; cells' is kept
             for index, cell in enumerate(nb.cells):
@@ -142,7 +155,8 @@ def run(path: Path, data_root: str, limits: Limits = Limits()) -> DryRun:
                 if left <= 0:
                     failure = Failure(number, f"not reached within the dry run's {limits.total_s:g} s", True)
                     break
-                client.timeout = max(1, int(min(limits.cell_s, left)))
+                # our own first cell (importing torch) has what is left of the whole run's time
+                client.timeout = max(1, int(left if index == 0 else min(limits.cell_s, left)))
                 try:
                     client.execute_cell(cell, index)
                 except CellTimeoutError:
