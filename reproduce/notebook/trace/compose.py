@@ -92,6 +92,9 @@ def compose(nb: Notebook, dry: runner.DryRun, static: Found, approximate: bool,
     found = seen.found
     cells = f"cell{'s' if len(run.cells) > 1 else ''} {', '.join(map(str, run.cells))}"
     notes = [f"the run read: {why} ({cells})"] + seen.notes + early_stops(nb)
+    if printed_epochs and printed_epochs != run.epochs:
+        notes.append(f"the notebook printed {printed_epochs} test lines; the run read has {run.epochs} epochs (were "
+                     f"its outputs made by other code than its cells hold now?)")
     if failure is not None:
         notes.append(f"cell {failure.cell} failed after the training was seen ({failure.what}); the run before it "
                      f"is the one read")

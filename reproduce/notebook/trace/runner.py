@@ -17,12 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Tuple
 
+from reproduce.errors import BadInput
 from reproduce.notebook.trace.record import Record
 
 MAGIC = re.compile(r"^(\s*)(?:%%?|!)(.*)$")
 KEEPS_STATEMENT = re.compile(r"^%%?(?:time|timeit|prun)(?:\s+-\S+)*\s+(.*)$")
 NOT_COPIED = shutil.ignore_patterns(".git", "__pycache__", ".ipynb_checkpoints", "*.pt", "*.pth", "*.ckpt")
 BIGGEST_COPIED = 50 << 20
+
+
+class NoKernel(BadInput, RuntimeError):
+    """The dry run's packages are not installed: said in one line, with what to do."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +133,13 @@ def _error_of(cell) -> str:
 
 def run(path: Path, data_root: str, limits: Limits = Limits()) -> DryRun:
     import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    try:
+        import ipykernel  # noqa: F401  (the kernel the cells run in)
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    except ImportError as e:
+        raise NoKernel(f"the dry run of a notebook needs {e.name}: pip install '.[notebook]' (nbclient, ipykernel, "
+                       f"tqdm); --static reads the notebook's code as text instead, running nothing") from None
     from nbformat.v4 import new_code_cell, new_notebook
     path = Path(path).resolve()
     source = nbformat.read(str(path), as_version=4)
@@ -144,7 +154,7 @@ def run(path: Path, data_root: str, limits: Limits = Limits()) -> DryRun:
         nb.cells += [new_code_cell(src, metadata={"cell": n}) for n, src in cells]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p), MPLBACKEND="Agg")
-        client = NotebookClient(nb, timeout=limits.cell_s, kernel_name=KERNEL,
+        client = NotebookClient(nb, timeout=limits.cell_s, kernel_name=KERNEL, shutdown_kernel="immediate",
                                 kernel_manager_class=_kernel_manager_class(Path(scratch)),
                                 resources={"metadata": {"path": str(folder)}})   # at a limit: CellTimeoutError
         failure = None
