@@ -262,3 +262,48 @@ def test_an_endless_loop_is_ended_by_the_cell_limit(tmp_path, mnist_root):
     assert time.monotonic() - started < 45
     assert dry.failure is not None and dry.failure.cell == 3 and dry.failure.timed_out
     assert "did not finish within 3 s" in dry.failure.what
+
+
+# --- the draft from a dry run: refusals and what it says (compose.py, no kernel) ----------------------------
+
+def composed(tmp_path, rec, failure=None, approximate=False):
+    from model.notebook import read
+    from reproduce.notebook.trace import compose
+    from reproduce.notebook.transforms import Found
+    nb = read(f.write(tmp_path / "nb.ipynb", f.notebook("x = 1", "y = 2", "z = 3", "w = 4")))
+    dry = runner.DryRun(rec, "{}", 1.0, failure, str(tmp_path / "scratch"))
+    return compose.compose(nb, dry, Found(), approximate, None)
+
+
+def test_a_cell_failing_after_the_training_is_said_and_one_failing_in_it_refuses(tmp_path):
+    from reproduce.notebook.draft import DraftError
+    rec = record(epoch() * 2)   # the training ran in cell 4
+    later = composed(tmp_path, rec, runner.Failure(5, "FileNotFoundError: /content/best.pt"))
+    assert "cell 5 failed after the training was seen (FileNotFoundError: /content/best.pt)" in later.text
+    with pytest.raises(DraftError, match=r"^nb.ipynb: the dry run stopped at cell 4: did not finish within 3 s "
+                                         r"\(stopped\); nothing written$"):
+        composed(tmp_path, rec, runner.Failure(4, "did not finish within 3 s (stopped)", True))
+    with pytest.raises(DraftError, match="cell 2: ModuleNotFoundError: No module named 'theirpkg': the notebook's "
+                                         "own dependencies must be importable"):
+        composed(tmp_path, record([]), runner.Failure(2, "ModuleNotFoundError: No module named 'theirpkg'"))
+
+
+def test_no_training_seen_or_a_value_not_shown_is_refused_never_defaulted(tmp_path):
+    from reproduce.notebook.draft import DraftError
+    with pytest.raises(DraftError, match="no optimizer stepped while its cells ran"):
+        composed(tmp_path, record([("pass", 0, 2)]))
+    no_loss = [e for e in epoch() if e[0] != "loss"]   # a loss the suite does not know: nothing observed
+    with pytest.raises(DraftError, match="the training loss: neither nll_loss nor cross_entropy called"):
+        composed(tmp_path, record(no_loss))
+    left = composed(tmp_path, record(no_loss), approximate=True)
+    assert left.left_out == ["the training loss: neither nll_loss nor cross_entropy called on the model's output "
+                             "while it trained (cell 4)"]
+    assert "loss =" not in left.text and "# - the training loss: neither" in left.text
+
+
+def test_the_draft_says_where_the_static_reading_differs(tmp_path):
+    from reproduce.notebook.trace import compose
+    from reproduce.notebook.transforms import Entry, Found
+    static = Found([Entry("", "epochs", 20, "cell 3, line 1: EPOCHS = 20")])
+    assert compose.disagreements(traced(record(epoch() * 3)).found, static) == [
+        "epochs: the run used 3; the code's text reads 20 (cell 3, line 1: EPOCHS = 20)"]
