@@ -307,3 +307,15 @@ def test_the_draft_says_where_the_static_reading_differs(tmp_path):
     static = Found([Entry("", "epochs", 20, "cell 3, line 1: EPOCHS = 20")])
     assert compose.disagreements(traced(record(epoch() * 3)).found, static) == [
         "epochs: the run used 3; the code's text reads 20 (cell 3, line 1: EPOCHS = 20)"]
+
+
+def test_an_early_stop_on_accuracy_and_one_on_patience_are_said(tmp_path):
+    from model.notebook import read
+    from reproduce.notebook.trace.compose import early_stops
+    nb = read(f.write(tmp_path / "nb.ipynb", f.notebook(
+        "for epoch in range(20):\n    acc = 1\n    if acc >= 99.4:\n        break",
+        "while True:\n    if waited > patience:\n        break", "for x in range(3):\n    pass")))
+    said = early_stops(nb)
+    assert len(said) == 2
+    assert said[0].startswith("the loop stops early on accuracy (cell 2, line 3: if acc >= 99.4:)")
+    assert said[1].startswith("a loop can stop early (cell 3, line 2: if waited > patience:)")

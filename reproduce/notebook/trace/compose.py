@@ -39,17 +39,21 @@ def _same(a, b) -> bool:
 
 
 def early_stops(nb: Notebook) -> List[str]:
-    """`if <something with acc> ...: break` inside a loop, in the notebook's cells: a run stopped on test accuracy."""
+    """`if ...: break` inside a loop of the notebook's cells: on an accuracy, a run stopped on the test set; on
+    anything else (patience, a loss), a stop that the dry run's cut data may have moved."""
     found = []
     for cell in nb.parsed():
         for loop in (n for n in ast.walk(cell.tree) if isinstance(n, (ast.For, ast.While))):
             for node in ast.walk(loop):
-                if (isinstance(node, ast.If) and "acc" in ast.unparse(node.test).lower()
-                        and any(isinstance(b, ast.Break) for b in ast.walk(node))):
-                    found.append(f"the loop stops early on accuracy (cell {cell.number}, line {node.lineno}: "
-                                 f"{cell.line(node.lineno)}): the dry run saw its configured epochs; a claim stopped "
-                                 f"on the test accuracy was selected on the test set")
-                    break
+                if not (isinstance(node, ast.If) and any(isinstance(b, ast.Break) for b in node.body)):
+                    continue
+                where = f"cell {cell.number}, line {node.lineno}: {cell.line(node.lineno)}"
+                if "acc" in ast.unparse(node.test).lower():
+                    found.append(f"the loop stops early on accuracy ({where}): the dry run saw its configured "
+                                 f"epochs; a claim stopped on the test accuracy was selected on the test set")
+                else:
+                    found.append(f"a loop can stop early ({where}): if it is the epoch loop, its stop under the "
+                                 f"dry run's two batches a pass may differ from the claimed run's; check the epochs")
     return list(dict.fromkeys(found))
 
 

@@ -3,8 +3,9 @@ here, in seconds, without writing anywhere but its scratch folder.
 
 - CUDA: `torch.cuda.is_available()` answers True (the claim was trained on a GPU, so the CUDA branch is the
   notebook's recipe) and everything sent to "cuda" stays on the CPU;
-- modules a notebook imports for display only (torchsummary, torchinfo, seaborn, pandas) and google.colab,
-  when they are not installed: stand-ins whose functions do nothing (and say so where they would print);
+- modules a notebook imports for display only (torchsummary, torchinfo, pandas) and google.colab, when they
+  are not installed, and seaborn, torchviz and wandb always: stand-ins whose functions do nothing (and say so
+  where they would print);
 - plotting: matplotlib on its headless Agg backend, `show` a no-op;
 - then loaders.py (the verified MNIST, loaders cut to a few batches) and watch.py (the record).
 """
@@ -21,7 +22,8 @@ from reproduce.notebook.trace.state import State
 FACTORIES = ("tensor", "as_tensor", "zeros", "ones", "empty", "full", "rand", "randn", "randint", "randperm",
              "arange", "linspace", "eye", "zeros_like", "ones_like", "empty_like", "full_like", "rand_like",
              "randn_like", "randint_like")
-DISPLAY_ONLY = ("torchsummary", "torchinfo", "seaborn", "pandas", "torchviz", "wandb")
+DISPLAY_ONLY = ("torchsummary", "torchinfo", "pandas")   # stand-ins when not installed
+PLOTS_ONLY = ("seaborn", "torchviz", "wandb")             # stand-ins always: a countplot of 60,000 labels is minutes
 
 
 def on_cpu(device):
@@ -92,6 +94,8 @@ def stand_ins():
     for name in DISPLAY_ONLY:
         if not _importable(name):
             _stand_in(name)
+    for name in PLOTS_ONLY:
+        _stand_in(name)
     try:
         importlib.import_module("google.colab")
     except ImportError:

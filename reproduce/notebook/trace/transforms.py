@@ -8,7 +8,8 @@ rotation, a RandomApply of anything but one CenterCrop, or any transform the sui
 from reproduce.notebook import transforms as static
 from reproduce.notebook.transforms import Entry, Found
 
-NEUTRAL = static.NEUTRAL | {"ToImage", "ToDtype", "ToPureTensor", "ToImageTensor", "ConvertImageDtype"}
+NEUTRAL = static.NEUTRAL | {"ToImage", "ToDtype", "ToPureTensor", "ToImageTensor", "ConvertImageDtype",
+                            "ToTensorV2"}   # ToTensorV2: Albumentations' (its other transforms are named, unknown)
 CONTAINERS = ("Compose", "Sequential")
 
 
