@@ -319,3 +319,23 @@ def test_an_early_stop_on_accuracy_and_one_on_patience_are_said(tmp_path):
     assert len(said) == 2
     assert said[0].startswith("the loop stops early on accuracy (cell 2, line 3: if acc >= 99.4:)")
     assert said[1].startswith("a loop can stop early (cell 3, line 2: if waited > patience:)")
+
+
+def test_the_traced_network_as_a_model_spec(tmp_path, monkeypatch):
+    from reproduce.notebook.trace import network
+    f.beside(tmp_path)
+    nb = tmp_path / "answer.ipynb"
+    scratch = tmp_path.parent / "scratch-copy"   # where the dry run ran: the defining file's path there
+    model = {"cls": "Net", "qualname": "Net", "module": "model", "file": str(scratch / "model.py"), "args": [],
+             "kwargs": {}}
+    monkeypatch.chdir(tmp_path)
+    assert network.find(nb, {**model, "module": "__main__", "file": None}, str(scratch)).spec == f"{nb}:Net"
+    assert network.find(nb, model, str(scratch)).spec == "model.py:Net"
+    built = network.find(nb, {**model, "kwargs": {"batch_normalization_type": "GBN"}}, str(scratch))
+    assert built.spec == "" and built.builder_name == "answer.network.py"
+    assert built.says == "the network Net(batch_normalization_type='GBN'), from model.py beside the notebook"
+    namespace = {}
+    exec(compile(built.builder, "answer.network.py", "exec"), namespace)
+    assert type(namespace["build_network"]().norm).__name__ == "GhostBatchNorm"
+    with pytest.raises(network.NetworkError, match="with arguments that are not literals"):
+        network.find(nb, {**model, "args": [{"repr": "<object>", "type": "object"}]}, str(scratch))
