@@ -227,6 +227,11 @@ def test_check_from_the_notebooks_folder_finds_the_network_beside_it(tmp_path, m
     report = json.loads(next((out / "answer").glob("answer.network*seed0.json")).read_text())
     assert report["config"]["model"].endswith("answer.network.py:build_network")
     assert report["config"]["optimizer"] == "adam" and report["config"]["schedule"]["name"] == "plateau"
+    assert report["notebook"]["adapted"] == [
+        "ReduceLROnPlateau(verbose=True) in cell 4: an argument this torch no longer takes, dropped"]
+    assert report["notebook"]["steered"][0].startswith("ReduceLROnPlateau was stepped on the test loss (cell 4)")
+    shown = " ".join(run_cli("report", "reports/answer", cwd=tmp_path).stdout.split())   # as read, any width
+    assert "answer.ipynb: run as written with one adaptation: ReduceLROnPlateau(verbose=True)" in shown
     assert "GhostBatchNorm" in (out / "answer" / "answer.network.py").read_text() or \
         "batch_normalization_type" in (out / "answer" / "answer.network.py").read_text()
 

@@ -42,6 +42,8 @@ def from_run(model_spec: str, recipe_path, approximate: bool, static: bool = Fal
         if kept.record is None or kept.record["sha256"] != nb.sha256:
             kept.record = {**(kept.record or {}), "file": nb.path.name, "sha256": nb.sha256}
         kept.record["left_out"] = d.left_out
+        if d.trace is not None and (d.trace.adapted or d.trace.steered):   # absent otherwise: reports keep their bytes
+            kept.record.update(adapted=d.trace.adapted, steered=d.trace.steered)
     return kept
 
 

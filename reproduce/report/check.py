@@ -98,8 +98,10 @@ def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunChe
 
 def notes(r: RunReport) -> List[str]:
     out = [f"{r.source['file']}: {r.source['error']}"] if r.source and r.source.get("error") else []
-    left = (r.notebook or {}).get("left_out") or []
-    return out + [f"{r.notebook['file']}: left out by --approximate: {item}" for item in left]
+    nb = r.notebook or {}
+    out += [f"{nb['file']}: left out by --approximate: {item}" for item in nb.get("left_out") or []]
+    out += [f"{nb['file']}: run as written with one adaptation: {item}" for item in nb.get("adapted") or []]
+    return out + [f"{nb['file']}: {item}" for item in nb.get("steered") or []]
 
 
 def test_images(r: RunReport) -> int:

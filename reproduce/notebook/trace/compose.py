@@ -26,6 +26,8 @@ class Traced:
     left_out: List[str]
     dry_run: runner.DryRun
     notes: List[str] = field(default_factory=list)
+    adapted: List[str] = field(default_factory=list)   # arguments today's torch refuses, dropped: in every report
+    steered: List[str] = field(default_factory=list)   # the claim steered by the test set: in every report
     network: Optional[networks.Network] = None   # the claimed run's network as a --model spec
     network_error: str = ""                     # why it cannot be named as one (said by `check`, not `recipe`)
 
@@ -95,7 +97,9 @@ def compose(nb: Notebook, dry: runner.DryRun, static: Found, approximate: bool,
     seen = to_recipe.read(dry.record, run)
     found = seen.found
     cells = f"cell{'s' if len(run.cells) > 1 else ''} {', '.join(map(str, run.cells))}"
-    notes = [f"the run read: {why} ({cells})"] + seen.notes + early_stops(nb)
+    stops = early_stops(nb)
+    notes = [f"the run read: {why} ({cells})"] + seen.notes + stops
+    steered = seen.steered + [s for s in stops if s.startswith("the loop stops early on accuracy")]
     if printed_epochs and printed_epochs != run.epochs:
         notes.append(f"the notebook printed {printed_epochs} test lines; the run read has {run.epochs} epochs (were "
                      f"its outputs made by other code than its cells hold now?)")
@@ -137,7 +141,8 @@ def compose(nb: Notebook, dry: runner.DryRun, static: Found, approximate: bool,
     if found.unknown:
         lines += ["", "# Left out (--approximate): the suite cannot reproduce these"]
         lines += [f"# - {u}" for u in found.unknown]
-    return Traced("\n".join(lines) + "\n", list(found.unknown), dry, notes, net, net_error)
+    return Traced("\n".join(lines) + "\n", list(found.unknown), dry, notes, list(dry.record.adapted), steered,
+                  net, net_error)
 
 
 def _network(nb: Notebook, dry: runner.DryRun, run: runs.Run):

@@ -37,6 +37,7 @@ class Observed:
 class Traced:
     found: Found
     notes: List[str] = field(default_factory=list)   # said at the top of the draft
+    steered: List[str] = field(default_factory=list)  # ... of which: the claimed run was steered by the test set
 
 
 def _optimizer(record: Record, run: Run, found: Found) -> None:
@@ -99,8 +100,9 @@ def _schedule(record: Record, run: Run, traced: Traced) -> None:
     if name == "plateau":
         matched = {m for _, m in run.sched_values.get(i, [])}
         if "other" in matched:
-            traced.notes.append(f"{s.cls} was stepped on the test loss (cell {s.cell}): the schedule was steered by "
-                                f"the test set; the suite steps it on the training loss (or --val-split's)")
+            traced.steered.append(f"{s.cls} was stepped on the test loss (cell {s.cell}): the schedule was steered "
+                                  f"by the test set; the suite steps it on the training loss (or --val-split's)")
+            traced.notes.append(traced.steered[-1])
         elif matched == {"train"}:
             traced.notes.append(f"{s.cls} was stepped on the training loss (cell {s.cell})")
         else:
