@@ -344,3 +344,10 @@ def test_the_traced_network_as_a_model_spec(tmp_path, monkeypatch):
     assert type(namespace["build_network"]().norm).__name__ == "GhostBatchNorm"
     with pytest.raises(network.NetworkError, match="with arguments that are not literals"):
         network.find(nb, {**model, "args": [{"repr": "<object>", "type": "object"}]}, str(scratch))
+
+
+def test_a_clone_cell_of_the_checkout_the_notebook_sits_in_puts_it_on_the_import_path(tmp_path):
+    folder = tmp_path / "theirrepo" / "notebooks"
+    cells = ["!git clone https://github.com/someone/theirrepo.git\n%cd theirrepo", "!git clone -q https://x/other"]
+    assert runner.clone_roots(cells, folder) == [str(tmp_path / "theirrepo"), str(tmp_path)]
+    assert runner.clone_roots(["!pip install theirrepo"], folder) == []

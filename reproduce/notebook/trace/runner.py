@@ -21,6 +21,7 @@ from reproduce.errors import BadInput
 from reproduce.notebook.trace.record import Record
 
 MAGIC = re.compile(r"^(\s*)(?:%%?|!)(.*)$")
+CLONE = re.compile(r"^\s*!\s*git\s+clone\s+(?:-\S+\s+)*(\S+?)(?:\.git)?/?(?:\s+(\S+))?\s*$", re.M)
 KEEPS_STATEMENT = re.compile(r"^%%?(?:time|timeit|prun)(?:\s+-\S+)*\s+(.*)$")
 NOT_COPIED = shutil.ignore_patterns(".git", "__pycache__", ".ipynb_checkpoints", "*.pt", "*.pth", "*.ckpt")
 BIGGEST_COPIED = 50 << 20
@@ -75,6 +76,18 @@ def code_cells(nb) -> List[Tuple[int, str]]:
             if source.strip():
                 cells.append((number, source))
     return cells
+
+
+def clone_roots(sources: List[str], folder: Path) -> List[str]:
+    """Where a `!git clone URL` cell's repository already is: the notebook's folder or one above it with the
+    clone's name (the notebook sits in its own checkout). That folder and its parent go on the import path, so
+    `from theirrepo import models` and `from models import Net` (after `%cd theirrepo`) find its modules."""
+    names = {(m.group(2) or m.group(1).rsplit("/", 1)[-1]) for src in sources for m in CLONE.finditer(src)}
+    roots = []
+    for above in [folder, *folder.parents]:
+        if above.name and above.name in names:
+            roots += [str(above), str(above.parent)]
+    return roots
 
 
 def _small_files(folder: str, names: List[str]) -> List[str]:
@@ -152,8 +165,10 @@ def run(path: Path, data_root: str, limits: Limits = Limits()) -> DryRun:
         nb.cells.append(new_code_cell(first_cell(folder, record_path, [n for n, _ in cells], data_root,
                                                  limits.batches)))
         nb.cells += [new_code_cell(src, metadata={"cell": n}) for n, src in cells]
+        raw = ["".join(c.get("source", "")) for c in source.cells if c.get("cell_type") == "code"]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p), MPLBACKEND="Agg")
+            p for p in (str(folder), *clone_roots(raw, path.parent), os.environ.get("PYTHONPATH", "")) if p),
+            MPLBACKEND="Agg")
         client = NotebookClient(nb, timeout=limits.cell_s, kernel_name=KERNEL, shutdown_kernel="immediate",
                                 kernel_manager_class=_kernel_manager_class(Path(scratch)),
                                 resources={"metadata": {"path": str(folder)}})   # at a limit: CellTimeoutError
