@@ -297,6 +297,8 @@ def test_no_training_seen_or_a_value_not_shown_is_refused_never_defaulted(tmp_pa
     from reproduce.notebook.draft import DraftError
     with pytest.raises(DraftError, match="no optimizer stepped while its cells ran"):
         composed(tmp_path, record([("pass", 0, 2)]))
+    with pytest.raises(DraftError, match=r"stepped outside any pass over a DataLoader \(cell 3\)"):
+        composed(tmp_path, record([("step", 0, None, 3), ("step", 0, None, 3)]))
     no_loss = [e for e in epoch() if e[0] != "loss"]   # a loss the suite does not know: nothing observed
     with pytest.raises(DraftError, match="the training loss: neither nll_loss nor cross_entropy called"):
         composed(tmp_path, record(no_loss))

@@ -92,6 +92,10 @@ def compose(nb: Notebook, dry: runner.DryRun, static: Found, approximate: bool,
     if failure is not None and (run is None or failure.cell <= max(run.cells)):
         raise DraftError(_failure_line(nb, failure) + "; nothing written")
     if run is None:
+        steps = [e.cell for e in dry.record.events if e.kind == "step"]
+        if steps:
+            raise DraftError(f"{nb.path.name}: its optimizer stepped outside any pass over a DataLoader (cell "
+                             f"{steps[0]}), so its epochs cannot be counted; nothing written")
         raise DraftError(f"{nb.path.name}: no optimizer stepped while its cells ran, so its training was not seen "
                          f"(the dry run ran every cell); nothing written")
     seen = to_recipe.read(dry.record, run)
