@@ -353,3 +353,19 @@ def test_a_clone_cell_of_the_checkout_the_notebook_sits_in_puts_it_on_the_import
     cells = ["!git clone https://github.com/someone/theirrepo.git\n%cd theirrepo", "!git clone -q https://x/other"]
     assert runner.clone_roots(cells, folder) == [str(tmp_path / "theirrepo"), str(tmp_path)]
     assert runner.clone_roots(["!pip install theirrepo"], folder) == []
+
+
+@pytest.mark.parametrize("cls, group, unknown", [
+    ("AdamW", {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-08, "weight_decay": 0.01, "amsgrad": False,
+               "decoupled_weight_decay": True}, []),
+    ("Adam", {"lr": 1e-3, "betas": [0.9, 0.98], "eps": 1e-08, "weight_decay": 0, "decoupled_weight_decay": False},
+     ["Adam with betas=[0.9, 0.98], which the recipe cannot hold (cell 3)"]),
+    ("Adam", {"lr": 1e-3, "betas": [0.9, 0.999], "weight_decay": 0.1, "decoupled_weight_decay": True},
+     ["Adam with decoupled_weight_decay=True, which the recipe cannot hold (cell 3)"]),
+])
+def test_optimizer_hyperparameters_the_recipe_cannot_hold_are_named(cls, group, unknown):
+    rec = record(epoch())
+    rec.optimizers[0].cls, rec.optimizers[0].module, rec.optimizers[0].groups = cls, "torch.optim.adam", [group]
+    t = traced(rec)
+    assert t.found.unknown == unknown
+    assert values(t)[("optimizer", "weight_decay")] == group["weight_decay"]

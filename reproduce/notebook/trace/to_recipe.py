@@ -58,8 +58,9 @@ def _optimizer(record: Record, run: Run, found: Found) -> None:
     for key in KEPT[name]:
         if key in group:
             found.entries.append(Entry("optimizer", key, group[key], site))
+    at_rest = {**AT_REST, "decoupled_weight_decay": name == "adamw"}   # Adam(decoupled_weight_decay=True) is AdamW
     for key, value in group.items():
-        if key not in KEPT[name] and key in AT_REST and AT_REST[key] is not None and value != AT_REST[key]:
+        if key not in KEPT[name] and key in at_rest and at_rest[key] is not None and value != at_rest[key]:
             found.unknown.append(f"{opt.cls} with {key}={value}, which the recipe cannot hold (cell {opt.cell})")
 
 
