@@ -369,3 +369,11 @@ def test_optimizer_hyperparameters_the_recipe_cannot_hold_are_named(cls, group, 
     t = traced(rec)
     assert t.found.unknown == unknown
     assert values(t)[("optimizer", "weight_decay")] == group["weight_decay"]
+
+
+def test_a_scheduler_stepped_at_the_top_of_the_epoch_loop_counts_every_step():
+    events = []
+    for _ in range(3):
+        events += [("sched", 0, None, 4)] + epoch()   # scheduler.step() first, then train and test
+    t = traced(record(events, schedulers=[("StepLR", {"step_size": 2})]))
+    assert values(t)[("schedule", "name")] == "step" and not t.found.unknown

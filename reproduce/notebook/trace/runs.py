@@ -53,11 +53,12 @@ class Run:
 def passes(record: Record) -> List[Tuple[Pass, list]]:
     """Each pass with the scheduler events that came after it and before the next pass."""
     out: List[Tuple[Pass, list]] = []
+    before = []   # scheduler steps before any pass: given with the first pass's
     for e in record.events:
         if e.kind == "pass":
-            out.append((Pass(e.fields[0], e.cell), []))
+            out.append((Pass(e.fields[0], e.cell), before if not out else []))
         elif not out:
-            continue
+            before += [e] if e.kind == "sched" else []
         elif e.kind == "step":
             p = out[-1][0]
             p.steps[e.fields[0]] = p.steps.get(e.fields[0], 0) + 1
@@ -89,7 +90,11 @@ def _matches(value, p: Pass, record: Record) -> bool:
 
 
 def runs(record: Record) -> List[Run]:
+    """The runs, each with the steps of its optimizer's schedulers: those taken from the end of the previous
+    run of another optimizer to the start of the next one (so a step at the top of the epoch loop, before the
+    first training pass, counts)."""
     found: List[Run] = []
+    pending: List[Tuple[object, Optional[str]]] = []   # scheduler steps not yet given to a run: (event, matched)
     last_seen: Dict[str, Pass] = {}   # "train"/"other": the latest pass of each kind, for plateau values
     for p, sched_events in passes(record):
         opt = p.optimizer
@@ -100,17 +105,29 @@ def runs(record: Record) -> List[Run]:
             last_seen["train"] = p
         else:
             last_seen["other"] = p
-        if not found:
-            continue
-        run = found[-1]
         for e in sched_events:
-            sched, value = e.fields[0], e.fields[1]
-            run.sched_steps[sched] = run.sched_steps.get(sched, 0) + 1
-            if value is not None:
-                matched = next((kind for kind in ("other", "train") if kind in last_seen
-                                and _matches(value, last_seen[kind], record)), None)
-                run.sched_values.setdefault(sched, []).append((value, matched))
+            value = e.fields[1]
+            matched = None if value is None else next(
+                (kind for kind in ("other", "train") if kind in last_seen and _matches(value, last_seen[kind], record)),
+                None)
+            pending.append((e, matched))
+        if found:
+            _give(found[-1], pending, record)
     return found
+
+
+def _give(run: Run, pending: list, record: Record) -> None:
+    """Hand the run the pending steps of schedulers of its optimizer (others wait for theirs)."""
+    keep = []
+    for e, matched in pending:
+        sched = e.fields[0]
+        if record.schedulers[sched].optimizer != run.optimizer:
+            keep.append((e, matched))
+            continue
+        run.sched_steps[sched] = run.sched_steps.get(sched, 0) + 1
+        if e.fields[1] is not None:
+            run.sched_values.setdefault(sched, []).append((e.fields[1], matched))
+    pending[:] = keep
 
 
 def claimed(found: List[Run], printed_epochs: Optional[int]) -> Tuple[Optional[Run], str]:
