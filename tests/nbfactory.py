@@ -251,8 +251,10 @@ RUNS = [
     transform=transforms.Compose([transforms.RandomAffine(degrees=5, translate=(0.1, 0.1)), transforms.ToTensor(),
                                   transforms.Normalize((0.5,), (0.5,))])), batch_size=100, shuffle=True)
 criterion = nn.CrossEntropyLoss(label_smoothing=0.1)""",
-    """def one_pass(model, optimizer, scheduler=None):
-    for x, y in train_loader:
+    """from tqdm.notebook import tqdm as widget_tqdm   # the widget bar, which needs ipywidgets
+
+def one_pass(model, optimizer, scheduler=None):
+    for x, y in widget_tqdm(train_loader):
         optimizer.zero_grad()
         criterion(model(x), y).backward()
         optimizer.step()

@@ -106,6 +106,31 @@ def stand_ins():
         sys.modules["google"].colab = colab
 
 
+def text_progress_bars():
+    """tqdm.notebook (and tqdm.auto, which picks it in a kernel) needs ipywidgets to draw: the text bar instead."""
+    if not _importable("tqdm"):
+        return
+    import tqdm.auto
+    import tqdm.notebook
+    import tqdm.std
+    for module in (tqdm.notebook, tqdm.auto):
+        module.tqdm, module.trange = tqdm.std.tqdm, tqdm.std.trange
+
+
+def summary_on_cpu():
+    """torchsummary's summary builds its probe on "cuda" unless told otherwise."""
+    if not _importable("torchsummary") or isinstance(sys.modules.get("torchsummary"), StandIn):
+        return
+    import torchsummary
+    summary = torchsummary.summary
+
+    @functools.wraps(summary)
+    def on_cpu(*args, **kwargs):
+        kwargs["device"] = "cpu"
+        return summary(*args, **kwargs)
+    torchsummary.summary = on_cpu
+
+
 def headless_plots():
     os.environ["MPLBACKEND"] = "Agg"
     if not _importable("matplotlib"):
@@ -176,6 +201,8 @@ def install(out: str, cells, data_root: str, batches: int):
     from reproduce.notebook.trace import loaders, watch
     state = State(Path(out), list(cells))
     stand_ins()
+    text_progress_bars()
+    summary_on_cpu()
     headless_plots()
     cuda_on_cpu(state)
     loaders.install(state, data_root, batches)
