@@ -377,3 +377,9 @@ def test_a_scheduler_stepped_at_the_top_of_the_epoch_loop_counts_every_step():
         events += [("sched", 0, None, 4)] + epoch()   # scheduler.step() first, then train and test
     t = traced(record(events, schedulers=[("StepLR", {"step_size": 2})]))
     assert values(t)[("schedule", "name")] == "step" and not t.found.unknown
+
+
+def test_an_lr_range_test_that_restores_the_optimizer_is_a_run_of_its_own():
+    finder = epoch() * 3 + [("restore", 0, 5)]   # torch-lr-finder's reset(): the same optimizer, put back
+    run, why = runs.claimed(runs.runs(record(finder + epoch() * 4)), printed_epochs=None)
+    assert run.epochs == 4 and why == "the last of 2 training runs"

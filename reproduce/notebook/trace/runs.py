@@ -5,7 +5,8 @@ an optimizer stepped; a run is a sequence of training passes of one optimizer (p
 test loader's or `next(iter(train_loader))`, may sit between them). A run's epochs are its training passes:
 counted, never read from code, so `trainer.train(25)` or `epochs` passed through helpers count the same. The
 claim is the last run, or, when the number of epochs the notebook printed is known, the last run of that many
-epochs (an LR range test before training is a run of one pass)."""
+epochs (an LR range test before training is a run of its own: it used another optimizer, or it put the
+optimizer's state back with `load_state_dict`, which ends a run)."""
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -20,6 +21,7 @@ class Pass:
     losses: List[float] = field(default_factory=list)          # values of the loss calls in it
     trained_with: List[Tuple[str, dict]] = field(default_factory=list)   # loss calls with a gradient
     penalties: Optional[int] = None                            # record.penalties index at its steps
+    restored: List[int] = field(default_factory=list)          # optimizers whose state was loaded after it began
 
     @property
     def optimizer(self) -> Optional[int]:
@@ -71,6 +73,8 @@ def passes(record: Record) -> List[Tuple[Pass, list]]:
                 out[-1][0].trained_with.append((name, kwargs))
         elif e.kind == "sched":
             out[-1][1].append(e)
+        elif e.kind == "restore":
+            out[-1][0].restored.append(e.fields[0])
     return out
 
 
@@ -96,11 +100,13 @@ def runs(record: Record) -> List[Run]:
     found: List[Run] = []
     pending: List[Tuple[object, Optional[str]]] = []   # scheduler steps not yet given to a run: (event, matched)
     last_seen: Dict[str, Pass] = {}   # "train"/"other": the latest pass of each kind, for plateau values
+    closed = False   # the last run's optimizer was restored (an LR range test): its next steps are a new run
     for p, sched_events in passes(record):
         opt = p.optimizer
         if opt is not None:
-            if not found or found[-1].optimizer != opt:
+            if not found or found[-1].optimizer != opt or closed:
                 found.append(Run(opt, []))
+                closed = False
             found[-1].passes.append(p)
             last_seen["train"] = p
         else:
@@ -113,6 +119,7 @@ def runs(record: Record) -> List[Run]:
             pending.append((e, matched))
         if found:
             _give(found[-1], pending, record)
+            closed = closed or found[-1].optimizer in p.restored
     return found
 
 

@@ -2,7 +2,8 @@
 
 - each optimizer: its class, each param group's hyperparameters, and the model: the outermost nn.Module whose
   parameters are exactly the optimizer's, with its class, defining file and constructor arguments;
-- each optimizer step, as an event (after the pass events of loaders.py, they give the epochs);
+- each optimizer step, as an event (after the pass events of loaders.py, they give the epochs), and each
+  `load_state_dict` of an optimizer (an LR range test restoring it: the run before it is thrown away);
 - each scheduler: class and constructor arguments (an argument today's torch no longer takes, such as
   `verbose=`, dropped and recorded), and each `step()` the notebook calls, with the value it passes (the step a
   scheduler takes inside its own constructor, and a wrapped scheduler's steps, are not counted);
@@ -85,6 +86,17 @@ class Watch:
             watch.optimizer_ids[opt] = index
             watch.optimizer_params.append(ids)
         return __init__
+
+    def load_state(self, load):
+        """`optimizer.load_state_dict(...)`: an LR range test putting the optimizer back, its steps thrown away."""
+        watch = self
+
+        @functools.wraps(load)
+        def call(opt, *args, **kwargs):
+            if opt in watch.optimizer_ids:
+                watch.state.event("restore", watch.optimizer_ids[opt])
+            return load(opt, *args, **kwargs)
+        return call
 
     def stepped(self, opt, args, kwargs):
         index = self.optimizer_ids.get(opt)
@@ -186,6 +198,7 @@ def install(state: State) -> Watch:
     torch.nn.Module.__new__ = watch.module_new()
     torch.optim.Optimizer.__init__ = watch.optimizer_init(torch.optim.Optimizer.__init__)
     register_optimizer_step_post_hook(watch.stepped)
+    torch.optim.Optimizer.load_state_dict = watch.load_state(torch.optim.Optimizer.load_state_dict)
     for cls in vars(schedulers).values():
         if isinstance(cls, type) and issubclass(cls, schedulers.LRScheduler):
             if "__init__" in cls.__dict__ and cls is not schedulers.LRScheduler:
