@@ -132,9 +132,9 @@ def _kernel_manager_class(scratch: Path):
 
 
 def first_cell(folder: Path, record: Path, numbers: List[int], data_root: str, batches: int) -> str:
-    return (f"import sys\nsys.path.insert(0, {str(folder)!r})\n"
-            f"from reproduce.notebook.trace import kernel as _dry_run\n"
-            f"_dry_run.install({str(record)!r}, {numbers!r}, {data_root!r}, {batches})\ndel _dry_run\n")
+    return (f"import sys; sys.path.insert(0, {str(folder)!r})\n"
+            f"from reproduce.notebook.trace import kernel as _dry_run; "
+            f"_dry_run.install({str(record)!r}, {numbers!r}, {data_root!r}, {batches}); del _dry_run\n")
 
 
 def _error_of(cell) -> str:
