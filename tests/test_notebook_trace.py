@@ -383,3 +383,15 @@ def test_an_lr_range_test_that_restores_the_optimizer_is_a_run_of_its_own():
     finder = epoch() * 3 + [("restore", 0, 5)]   # torch-lr-finder's reset(): the same optimizer, put back
     run, why = runs.claimed(runs.runs(record(finder + epoch() * 4)), printed_epochs=None)
     assert run.epochs == 4 and why == "the last of 2 training runs"
+
+
+@pytest.mark.slow
+def test_a_refused_notebook_in_a_check_leaves_nothing_written_for_the_ones_before_it(tmp_path, mnist_root):
+    f.beside(tmp_path)   # its network needs a builder module (Net(batch_normalization_type="GBN"))
+    cells = list(f.HELPERS)
+    cells.insert(3, "ratio = 1 / 0")
+    f.write(tmp_path / "broken.ipynb", f.notebook(*cells, outputs={5: [f.stream(f.pytorch_lines([99.0]))]}))
+    done = run_cli("check", "answer.ipynb", "broken.ipynb", "--seeds", "0", "--out", "reports/check", cwd=tmp_path,
+                   env_extra={"MNIST_DATA_DIR": str(mnist_root)})
+    assert done.returncode == 2 and "broken.ipynb: the dry run stopped at cell 5" in done.stderr
+    assert not (tmp_path / "reports").exists()

@@ -109,9 +109,28 @@ def traced_network(path: Path, approximate: bool, out: Path) -> str:
         raise NetworkError(trace.network_error)
     if trace.network.builder is None:
         return trace.network.spec
+    WRITTEN.extend(reversed([p for p in (out, *out.parents) if not p.exists()]))
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / trace.network.builder_name, trace.network.builder)
+    WRITTEN.append(out / trace.network.builder_name)
     return f"{out / trace.network.builder_name}:{BUILDER}"
+
+
+WRITTEN = []   # builders (and the folders made for them) written while planning: removed if a plan is refused
+
+
+def _plans(args, seeds):
+    """Each notebook's plan; a refusal removes the builders written for the ones before it (nothing written)."""
+    del WRITTEN[:]
+    try:
+        return [(path, *_plan(path, args, seeds)) for path in args.notebooks]
+    except BaseException:
+        for path in reversed(WRITTEN):
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
+        raise
 
 
 def cmd_check(args, console) -> int:
@@ -128,7 +147,7 @@ def cmd_check(args, console) -> int:
     stems = [p.stem for p in args.notebooks]
     if len(set(stems)) != len(stems):
         raise cli.UsageError("check: two notebooks share a name; their runs would share a folder under --out")
-    plans = [(path, *_plan(path, args, seeds)) for path in args.notebooks]
+    plans = _plans(args, seeds)
     # Training's progress goes to stderr when stdout carries markdown or json.
     runs_console = console if args.format == "table" else Console(stderr=True)
     verdicts, reports = [], []
