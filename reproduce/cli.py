@@ -116,6 +116,8 @@ def build_parser() -> Parser:
                         "model's own (model/seed.toml for files and notebooks)")
     r.add_argument("--approximate", action="store_true",
                    help="with --recipe NB.ipynb: leave out what the suite cannot reproduce (recorded in each report)")
+    r.add_argument("--static", action="store_true",
+                   help="with --recipe NB.ipynb: draft the recipe by reading the notebook's code, without running it")
     r.add_argument("--seeds", nargs="+", default=["0-4"], help="seeds as a list '0 1 2' or a range '0-4'")
     r.add_argument("--out", type=folder, default=None, help="output folder (default reports/<model>-<epochs>ep)")
     r.add_argument("--report", action="store_true",
@@ -149,6 +151,8 @@ def build_parser() -> Parser:
     n.add_argument("notebook", type=Path, help="a Jupyter notebook (.ipynb)")
     n.add_argument("--approximate", action="store_true",
                    help="leave out what the suite cannot reproduce (listed at the end) instead of refusing")
+    n.add_argument("--static", action="store_true",
+                   help="read the notebook's code as text instead of running it (a dry run) to learn its recipe")
 
     c = sub.add_parser("check", help="a notebook's claim against honest runs of its network and recipe over seeds")
     c.add_argument("notebooks", nargs="+", type=Path, help="Jupyter notebooks (.ipynb); several give a row each")
@@ -176,6 +180,9 @@ def build_parser() -> Parser:
     add_decision_flags(c)
     c.add_argument("--approximate", action="store_true",
                    help="leave out of the recipe what the suite cannot reproduce; recorded in each report")
+    c.add_argument("--static", action="store_true",
+                   help="read the notebook's code as text instead of running it (a dry run) to learn its recipe "
+                        "and find its network")
     add_run_flags(c)
 
     k = sub.add_parser("compare", help="two sweeps side by side, with the difference in mean final accuracy")
@@ -211,6 +218,7 @@ def run_request(args) -> RunRequest:
     return RunRequest(
         model=getattr(args, "model", None) or TrainConfig().model, recipe=getattr(args, "recipe", None),
         seeds=parse_seeds(args.seeds or ["0-4"]), overrides=overrides, approximate=args.approximate,
+        static=getattr(args, "static", False),
         train_limit=args.train_limit, eval_batch_size=args.eval_batch_size, val_split=args.val_split,
         execution=args.execution, device=args.device, threads=args.threads,
         allow_nondeterministic=args.allow_nondeterministic, out=getattr(args, "out", None), data_dir=args.data_dir,

@@ -21,7 +21,7 @@ from reproduce.report.sequential import settings_of
 
 def cmd_recipe(args, console) -> int:
     from reproduce.notebook import draft
-    _, d = draft.draft(args.notebook, args.approximate)
+    _, d = draft.draft(args.notebook, args.approximate, args.static)
     sys.stdout.write(d.text)
     return 0
 
@@ -83,8 +83,9 @@ def _plan(path: Path, args, base: RunRequest, flag_terms):
     from reproduce.report import importlog
     log = importlog.read_log(path, args.pattern)
     k, claimed = importlog.pick_run(log, path, args.claim_run)
-    request = replace(base, model=args.model or str(path), recipe=path, out=args.out / path.stem, report=False,
-                      seeds=seeds_of(args, base))
+    out = args.out / path.stem
+    model_spec = args.model or (str(path) if args.static else traced_network(path, args.approximate, out))
+    request = replace(base, model=model_spec, recipe=path, out=out, report=False, seeds=seeds_of(args, base))
     plan = plan_run(request, flag_terms)
     if args.until_settled:
         paths = [plan.out / run_filename(plan.cfg.run_name, s) for s in plan.seeds]
@@ -95,6 +96,44 @@ def _plan(path: Path, args, base: RunRequest, flag_terms):
     claim = Claim(claimed.accs, log.outs.error, claimed.total_params, claimed.shown, k, len(log.runs),
                   claimed.first)
     return plan, claim
+
+
+def traced_network(path: Path, approximate: bool, out: Path) -> str:
+    """The --model spec of the network the notebook's dry run trained (reproduce/notebook/trace/network.py);
+    a builder module it needs is written into `out`, beside the runs."""
+    from reproduce.files.atomic import write_text
+    from reproduce.notebook import draft
+    from reproduce.notebook.trace.network import BUILDER, NetworkError
+    trace = draft.draft(path, approximate)[1].trace
+    assert trace is not None, "a draft made without --static comes from a dry run"
+    network = trace.network
+    if network is None:
+        raise NetworkError(trace.network_error)
+    if network.builder is None or network.builder_name is None:
+        return network.spec
+    builder = out / network.builder_name
+    WRITTEN.extend(reversed([p for p in (out, *out.parents) if not p.exists()]))
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(builder, network.builder)
+    WRITTEN.append(builder)
+    return f"{builder}:{BUILDER}"
+
+
+WRITTEN: list[Path] = []   # builders (and the folders made for them) written while planning: removed if refused
+
+
+def _plans(args, base: RunRequest, flag_terms):
+    """Each notebook's plan; a refusal removes the builders written for the ones before it (nothing written)."""
+    del WRITTEN[:]
+    try:
+        return [(path, *_plan(path, args, base, flag_terms)) for path in args.notebooks]
+    except BaseException:
+        for path in reversed(WRITTEN):
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
+        raise
 
 
 def cmd_check(args, base: RunRequest, flag_terms, console) -> int:
@@ -113,7 +152,7 @@ def cmd_check(args, base: RunRequest, flag_terms, console) -> int:
     stems = [p.stem for p in args.notebooks]
     if len(set(stems)) != len(stems):
         raise UsageError("check: two notebooks share a name; their runs would share a folder under --out")
-    plans = [(path, *_plan(path, args, base, flag_terms)) for path in args.notebooks]
+    plans = _plans(args, base, flag_terms)
     # Training's progress goes to stderr when stdout carries markdown or json.
     runs_console = console if args.format == "table" else Console(stderr=True)
     verdicts, reports = [], []

@@ -6,17 +6,20 @@ What the suite cannot reproduce (a transform, optimizer or scheduler it does not
 literal) stops the draft with one line naming it and its cell, unless `approximate`: then it is left out,
 listed at the end of the draft, and recorded in each run's report.
 """
-import json
-import math
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reproduce.data.mnist import MEAN, STD
 from reproduce.model.notebook import Notebook, NotebookError, read as read_notebook
 from reproduce.notebook import training, transforms
 from reproduce.notebook.evaluate import Values
+from reproduce.notebook.recipe_text import DraftError, toml_value
+
+if TYPE_CHECKING:
+    from reproduce.notebook.trace.compose import Traced
 from reproduce.notebook.transforms import Entry, Found
 from reproduce.training import recipe
 from reproduce.training.config import NO_AUGMENT, TrainConfig
@@ -30,30 +33,11 @@ OPTIMIZER_DEFAULTS = {"name": SEED.optimizer, "lr": SEED.lr, "momentum": SEED.mo
                       "weight_decay": SEED.weight_decay}
 
 
-class DraftError(RecipeError):
-    """A notebook whose recipe the suite cannot reproduce, said in one line."""
-
-
 @dataclass
 class Draft:
     text: str
     left_out: list[str] = field(default_factory=list)   # with approximate: what the draft does not hold
-
-
-def toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return json.dumps(v)
-    if isinstance(v, float):
-        return repr(v) if math.isfinite(v) else json.dumps(str(v))
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
-    raise DraftError(f"a value the recipe cannot hold: {v!r:.60}")
+    trace: "Traced | None" = None                       # the dry run's, when the draft was made from one
 
 
 def _line(key: str, value, why: str) -> str:
@@ -111,17 +95,36 @@ def compose(nb: Notebook, found: Found, approximate: bool) -> Draft:
     return Draft("\n".join(lines) + "\n", list(found.unknown))
 
 
-def draft(path, approximate: bool = False) -> tuple[Notebook, Draft]:
+TRACED: dict[tuple, Draft] = {}   # (notebook path, sha256, approximate) -> Draft: one dry run per notebook per process
+
+
+def traced(nb: Notebook, approximate: bool) -> Draft:
+    """The recipe from a dry run of the notebook's own code (reproduce/notebook/trace/), the static reading as
+    its cross-check."""
+    from reproduce.data.mnist import default_root, ensure_mnist
+    from reproduce.notebook.trace import compose as traced_compose, runner
+    key = (str(nb.path.resolve()), nb.sha256, approximate)
+    if key not in TRACED:
+        static = find(nb)
+        root = ensure_mnist(default_root()).root
+        dry = runner.run(nb.path, str(root))
+        t = traced_compose.compose(nb, dry, static, approximate, traced_compose.printed_epochs(nb))
+        TRACED[key] = Draft(t.text, t.left_out, t)
+    return TRACED[key]
+
+
+def draft(path, approximate: bool = False, static: bool = False) -> tuple[Notebook, Draft]:
+    """The notebook's recipe: from a dry run of its code, or with `static` from reading its text."""
     try:
         nb = read_notebook(path)
     except NotebookError as e:
         raise DraftError(str(e)) from None
-    return nb, compose(nb, find(nb), approximate)
+    return nb, compose(nb, find(nb), approximate) if static else traced(nb, approximate)
 
 
-def load(path, approximate: bool = False) -> tuple[dict, Draft, Notebook]:
+def load(path, approximate: bool = False, static: bool = False) -> tuple[dict, Draft, Notebook]:
     """The TrainConfig fields of the notebook's drafted recipe (validated as any recipe is), the draft, the notebook."""
-    nb, d = draft(path, approximate)
+    nb, d = draft(path, approximate, static)
     fd, tmp = tempfile.mkstemp(suffix=".toml")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -14,10 +14,10 @@ def is_notebook(path) -> bool:
     return path is not None and Path(path).suffix == ".ipynb"
 
 
-def load_recipe(path, approximate: bool) -> dict:
+def load_recipe(path, approximate: bool, static: bool = False) -> dict:
     """The TrainConfig fields of a recipe file, or of the recipe drafted from a notebook's code."""
     if is_notebook(path):
-        return draft.load(path, approximate)[0]
+        return draft.load(path, approximate, static)[0]
     return recipe.load(path)
 
 
@@ -27,18 +27,22 @@ class Kept:
     record: dict | None = None                          # the report's `notebook` field
 
 
-def from_run(model_spec: str, recipe_path, approximate: bool) -> Kept:
+def from_run(model_spec: str, recipe_path, approximate: bool, static: bool = False) -> Kept:
     kept = Kept()
     source = models.resolve(model_spec)
     if source.notebook:
         kept.files[f"{Path(source.notebook['file']).stem}.model.py"] = source.source_text
         kept.record = {**source.notebook, "left_out": []}
     if is_notebook(recipe_path):
-        _, d, nb = draft.load(recipe_path, approximate)
+        _, d, nb = draft.load(recipe_path, approximate, static)
         kept.files[f"{nb.path.stem}.recipe.toml"] = d.text
+        if d.trace is not None:   # the dry run's own output, for whoever wants to read it
+            kept.files[f"{nb.path.stem}.dry-run.ipynb"] = d.trace.dry_run.executed
         if kept.record is None or kept.record["sha256"] != nb.sha256:
             kept.record = {**(kept.record or {}), "file": nb.path.name, "sha256": nb.sha256}
         kept.record["left_out"] = d.left_out
+        if d.trace is not None and (d.trace.adapted or d.trace.steered):   # absent otherwise: reports keep their bytes
+            kept.record.update(adapted=d.trace.adapted, steered=d.trace.steered)
     return kept
 
 

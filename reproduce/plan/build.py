@@ -57,7 +57,7 @@ def config_of(request: RunRequest, flag_terms) -> TrainConfig:
     from reproduce.training.config import TrainConfig
     source = models.resolve(request.model)       # SpecError: a file that is missing, broken, or names no network
     recipe_path = request.recipe or source.recipe or models.MODELS["seed"].recipe
-    fields = beside.load_recipe(recipe_path, request.approximate)
+    fields = beside.load_recipe(recipe_path, request.approximate, request.static)
     fields.update(request.overrides.given())
     # on a batch the network can take; a batch size below 1 is refused with the other flags, just after
     check_spec(source, max(1, fields.get("batch_size", TrainConfig.batch_size)))
@@ -91,7 +91,7 @@ def plan_run(request: RunRequest, flag_terms) -> RunPlan:
     _refuse_untrainable(cfg, device)
     if not request.force:
         refuse_conflicts(cfg, request.seeds, device, out)  # at once, before the data is read and verified
-    kept = beside.from_run(cfg.model, request.recipe, request.approximate)
+    kept = beside.from_run(cfg.model, request.recipe, request.approximate, request.static)
     return RunPlan(request, cfg, request.seeds, device, out, kept, slurm)
 
 

@@ -27,6 +27,7 @@ class RunRequest:
     seeds: list[int]
     overrides: Overrides = Overrides()
     approximate: bool = False              # with a notebook recipe: leave out what cannot be reproduced
+    static: bool = False                   # with a notebook recipe: read its code's text instead of a dry run
     train_limit: int | None = None
     eval_batch_size: int = 1000
     val_split: int = 0

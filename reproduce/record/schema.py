@@ -55,7 +55,9 @@ class RunReport:
     execution: dict | None = None       # how it ran: layout, kernels, threads (reproduce/execution.py)
     record_sha256: str | None = None    # seal over every other field, recomputed on every save
     # Runs of a notebook's network or recipe: {"file", "sha256"} of the notebook, the network taken from it,
-    # and "left_out": what --approximate left out of its recipe. None for every other run.
+    # and "left_out": what --approximate left out of its recipe; from a dry run, where there are any, "adapted"
+    # (arguments today's torch refuses, dropped) and "steered" (the claim steered by the test set). None for
+    # every other run.
     notebook: dict | None = None
     reason: str | None = None           # "failed" only: the exception that stopped the run, in one line
 

@@ -99,9 +99,10 @@ def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunChe
 def notes(r: RunReport) -> list[str]:
     source = r.source or {}
     out = [f"{source['file']}: {source['error']}"] if source.get("error") else []
-    notebook = r.notebook or {}
-    left = notebook.get("left_out") or []
-    return out + [f"{notebook['file']}: left out by --approximate: {item}" for item in left]
+    nb = r.notebook or {}
+    out += [f"{nb['file']}: left out by --approximate: {item}" for item in nb.get("left_out") or []]
+    out += [f"{nb['file']}: run as written with one adaptation: {item}" for item in nb.get("adapted") or []]
+    return out + [f"{nb['file']}: {item}" for item in nb.get("steered") or []]
 
 
 def test_images(r: RunReport) -> int:

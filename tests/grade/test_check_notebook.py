@@ -38,7 +38,7 @@ def checked(tmp_path_factory, mnist_root):
     capture.setattr(sys, "stdout", buf)
     capture.setenv("COLUMNS", "120")
     try:
-        code = main(["check", str(nb), "--seeds", "0-1", *TINY, "--out", str(tmp / "out"),
+        code = main(["check", "--static", str(nb), "--seeds", "0-1", *TINY, "--out", str(tmp / "out"),
                      "--data-dir", str(mnist_root)])
     finally:
         capture.undo()
@@ -80,7 +80,7 @@ def test_the_network_and_recipe_are_kept_beside_the_reports_and_the_notebook_rec
 def test_a_seed_gives_the_same_numbers_alone_as_in_the_sweep(checked, mnist_root):
     tmp, _, _ = checked
     alone = tmp / "alone"
-    assert main(["check", str(tmp / "answer.ipynb"), "--seeds", "1", *TINY, "--out", str(alone),
+    assert main(["check", "--static", str(tmp / "answer.ipynb"), "--seeds", "1", *TINY, "--out", str(alone),
                  "--data-dir", str(mnist_root), "--format", "json"]) == 1
     assert numbers(alone / "answer" / "answer-seed1.json") == numbers(tmp / "out" / "answer" / "answer-seed1.json")
     assert (alone / "answer" / "answer.model.py").read_bytes() == \
@@ -90,7 +90,7 @@ def test_a_seed_gives_the_same_numbers_alone_as_in_the_sweep(checked, mnist_root
 def test_a_finished_check_is_read_again_without_training_and_json_gives_the_verdict(checked, mnist_root, capsys):
     tmp, _, _ = checked
     capsys.readouterr()
-    code = main(["check", str(tmp / "answer.ipynb"), "--seeds", "0-1", *TINY, "--out", str(tmp / "out"),
+    code = main(["check", "--static", str(tmp / "answer.ipynb"), "--seeds", "0-1", *TINY, "--out", str(tmp / "out"),
                  "--data-dir", str(mnist_root), "--target", "5", "--format", "json"])
     got = json.loads(capsys.readouterr().out)
     # both runs end above 5 %: every seed passes
@@ -116,7 +116,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_trained(tmp_path, capsys, mnis
              ([good, "--model", "examples/my_net.py:Net"],
               f"prints Total params: {NET_PARAMS:,}, but the network examples/my_net.py:Net has 7,578 parameters")]
     for notebooks, says in cases:
-        code = main(["check", *map(str, notebooks), "--seeds", "0", *TINY, "--out", str(tmp_path / "out"),
+        code = main(["check", "--static", *map(str, notebooks), "--seeds", "0", *TINY, "--out", str(tmp_path / "out"),
                      "--data-dir", str(mnist_root)])
         err = capsys.readouterr().err
         assert code == 2, (says, err)
@@ -128,7 +128,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_trained(tmp_path, capsys, mnis
 def test_several_notebooks_give_a_row_each_and_approximate_is_recorded(tmp_path, capsys, mnist_root):
     good = answer(tmp_path / "good.ipynb")
     flip = answer(tmp_path / "flip.ipynb", flip=True)
-    code = main(["check", str(good), str(flip), "--seeds", "0", *TINY, "--out", str(tmp_path / "out"),
+    code = main(["check", "--static", str(good), str(flip), "--seeds", "0", *TINY, "--out", str(tmp_path / "out"),
                  "--data-dir", str(mnist_root), "--approximate", "--format", "markdown"])
     out = capsys.readouterr().out
     assert code == 1
@@ -153,8 +153,8 @@ def test_a_slurm_task_keeps_the_notebook_in_its_report(tmp_path, mnist_root):
     from reproduce.sweep.options import SweepOptions
     nb = answer(tmp_path / "answer.ipynb")
     args = build_parser().parse_args(["run", "--model", str(nb), "--recipe", str(nb), "--epochs", "1",
-                                      "--train-limit", "256"])
-    kept = from_run(str(nb), nb, False)
+                                      "--train-limit", "256", "--static"])
+    kept = from_run(str(nb), nb, False, True)
     task = SeedTask(config_of(run_request(args), in_flag_terms), "cpu", ensure_mnist(mnist_root), tmp_path / "out",
                     SweepOptions(threads=1, notebook=kept.record))
     assert load(task(0)).notebook == kept.record
@@ -164,7 +164,7 @@ def test_a_slurm_task_keeps_the_notebook_in_its_report(tmp_path, mnist_root):
 def test_the_network_from_a_file_beside_the_notebook(tmp_path, capsys, mnist_root):
     nb = write(tmp_path / "theirs.ipynb", notebook(IMPORTS, "from models import Net", TRAIN,
                                                    outputs={2: [stream(pytorch_lines([99.0, 99.41]))]}))
-    code = main(["check", str(nb), "--model", "examples/my_net.py:Net", "--seeds", "0", *TINY,
+    code = main(["check", "--static", str(nb), "--model", "examples/my_net.py:Net", "--seeds", "0", *TINY,
                  "--out", str(tmp_path / "out"), "--data-dir", str(mnist_root)])
     printed = " ".join(capsys.readouterr().out.split())   # as read, whatever the terminal's width
     assert code == 1
@@ -177,7 +177,7 @@ def test_the_network_from_a_file_beside_the_notebook(tmp_path, capsys, mnist_roo
     # Again with 2 epochs: theirs' folder now holds a run of another config, refused before anything trains.
     fresh = write(tmp_path / "fresh.ipynb", notebook(IMPORTS, TRAIN, outputs={1: [stream(pytorch_lines([99.0]))]}))
     capsys.readouterr()
-    code = main(["check", str(fresh), str(nb), "--model", "examples/my_net.py:Net", "--seeds", "0", *TINY,
+    code = main(["check", "--static", str(fresh), str(nb), "--model", "examples/my_net.py:Net", "--seeds", "0", *TINY,
                  "--epochs", "2", "--out", str(tmp_path / "out"), "--data-dir", str(mnist_root)])
     err = capsys.readouterr().err
     assert code == 2

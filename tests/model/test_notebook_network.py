@@ -110,7 +110,7 @@ def test_the_example_in_the_guide_builds_and_drafts_as_the_guide_says(capsys):
     from conftest import REPO
     nb = REPO / "examples" / "answer.ipynb"
     assert params(str(nb)) == NET_PARAMS
-    assert main(["recipe", str(nb)]) == 0
+    assert main(["recipe", "--static", str(nb)]) == 0
     drafted = capsys.readouterr().out
     guide = (REPO / "docs" / "notebooks.md").read_text()
     line = "lr = 0.01  # cell 5, line 2: optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)"

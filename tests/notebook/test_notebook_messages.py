@@ -21,7 +21,7 @@ train_loader = torch.utils.data.DataLoader(datasets.MNIST('../data', train=True)
 
 def comments(tmp_path, *cells):
     """{key: its comment} of the draft's top-level and section keys, and the draft."""
-    _, d = draft(write(tmp_path / "nb.ipynb", notebook(*cells)))
+    _, d = draft(write(tmp_path / "nb.ipynb", notebook(*cells)), static=True)   # fragments: read, not run
     out, section = {}, ""
     for line in d.text.splitlines():
         if line.startswith("["):
@@ -60,7 +60,7 @@ scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=6, gamma=0.1)"""
     assert "Left out" not in d.text
     nb = write(tmp_path / "cyclic.ipynb", notebook(IMPORTS, NET, "from torch.optim.lr_scheduler import CyclicLR\n"
                                                                   "s = CyclicLR(optimizer, 0.001, 0.1)"))
-    assert main(["recipe", str(nb)]) == 2
+    assert main(["recipe", str(nb), "--static"]) == 2
     assert "the scheduler CyclicLR, which the suite cannot reproduce (cell 4, line 2" in capsys.readouterr().err
 
 

@@ -114,8 +114,8 @@ def test_check_names_the_claimed_run_its_printed_figure_and_an_early_break(cli, 
     printed = "".join(f"EPOCH: {e}\nTest Accuracy: {a}%\n" for _ in range(5) for e, a in enumerate(["98.9", "99.5"]))
     nb = write(tmp_path / "variants.ipynb", notebook(IMPORTS, WARNING_NET, TRAIN_UNTIL_THE_TARGET,
                                                      outputs={2: [stream(printed)]}))
-    args = ["check", nb, "--seeds", "0", "--epochs", "1", "--train-limit", "256", "--threads", "1", "--device",
-            "cpu", "--out", tmp_path / "out", "--data-dir", mnist_root]
+    args = ["check", nb, "--static", "--seeds", "0", "--epochs", "1", "--train-limit", "256", "--threads", "1",
+            "--device", "cpu", "--out", tmp_path / "out", "--data-dir", mnist_root]   # a fragment: read, not run
     done = cli(*args, env_extra={"COLUMNS": "120"})
     assert done.returncode == 1, done.stderr
     out = " ".join(done.stdout.split())
@@ -137,7 +137,7 @@ def test_check_names_the_claimed_run_its_printed_figure_and_an_early_break(cli, 
     assert "holds 5 training runs" in cli(*args, "--claim-run", "6").stderr
     # Only a sweep with nothing left to tidy skips its data: a killed writer's temporary file sends it the usual
     # way, where the run's lock is taken and the file removed.
-    args = build_parser().parse_args(["run", "--model", str(nb), "--recipe", str(nb), "--epochs", "1",
+    args = build_parser().parse_args(["run", "--model", str(nb), "--recipe", str(nb), "--static", "--epochs", "1",
                                       "--train-limit", "256"])
     cfg = config_of(run_request(args), in_flag_terms)
     folder = tmp_path / "out" / "variants"

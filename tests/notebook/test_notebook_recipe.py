@@ -16,7 +16,7 @@ scheduler = optim.lr_scheduler.OneCycleLR(optimizer, epochs=12, steps_per_epoch=
 
 def drafted(tmp_path, *cells, approximate=False):
     """(the TOML as data, {key line's key: its comment}) of the notebook's draft."""
-    _, d = draft(write(tmp_path / "nb.ipynb", notebook(*cells)), approximate)
+    _, d = draft(write(tmp_path / "nb.ipynb", notebook(*cells)), approximate, static=True)
     comments = {}
     section = ""
     for line in d.text.splitlines():
@@ -133,13 +133,13 @@ def test_each_transform(tmp_path):
 ])
 def test_what_the_suite_cannot_reproduce_is_one_line_exit_2_unless_approximate(tmp_path, capsys, cell, names):
     nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, NET, cell))
-    assert main(["recipe", str(nb)]) == 2
+    assert main(["recipe", "--static", str(nb)]) == 2
     captured = capsys.readouterr()
     assert names in captured.err
     assert captured.err.count("\n") == 1
     assert captured.out == ""
     assert "--approximate leaves it out" in captured.err
-    assert main(["recipe", str(nb), "--approximate"]) == 0
+    assert main(["recipe", "--static", str(nb), "--approximate"]) == 0
     text = capsys.readouterr().out
     assert "# Left out (--approximate)" in text
     assert names in text
@@ -148,7 +148,7 @@ def test_what_the_suite_cannot_reproduce_is_one_line_exit_2_unless_approximate(t
 
 def test_the_recipe_command_prints_the_draft(tmp_path, capsys):
     nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, NET, LOADERS, "def broken(:\n  pass", TRAIN))
-    assert main(["recipe", str(nb)]) == 0
+    assert main(["recipe", "--static", str(nb)]) == 0
     out = capsys.readouterr().out
     assert "# Cells that do not parse, skipped: 5" in out
     assert "lr = 0.01  # cell 6, line 2: optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)" in out
@@ -156,7 +156,7 @@ def test_the_recipe_command_prints_the_draft(tmp_path, capsys):
 
 def test_a_transform_with_arguments_in_no_form_torchvision_takes_is_named(tmp_path, capsys):
     nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, NET, "train_t = transforms.Compose([transforms.RandomRotation('x')])"))
-    assert main(["recipe", str(nb)]) == 2
+    assert main(["recipe", "--static", str(nb)]) == 2
     err = capsys.readouterr().err
     assert "RandomRotation with arguments the suite cannot read (cell 4, line 1:" in err
     assert err.count("\n") == 1

@@ -1,0 +1,79 @@
+"""A training loader's transform, as the dry run described it (transforms_seen.py), mapped onto recipe keys:
+`normalize` and the [augment] table, through the same handlers as the static reading's
+(reproduce/notebook/transforms.py), given the objects' own attributes instead of the call's arguments.
+
+torchvision v1 and v2 are read alike; v2's `ToDtype(scale=True)` is ToTensor. A RandomChoice, an asymmetric
+rotation, a RandomApply of anything but one CenterCrop, or any transform the suite does not know is named in
+`unknown` (one line each), never dropped."""
+from reproduce.notebook import transforms as static
+from reproduce.notebook.transforms import Entry, Found
+
+NEUTRAL = static.NEUTRAL | {"ToImage", "ToDtype", "ToPureTensor", "ToImageTensor", "ConvertImageDtype",
+                            "ToTensorV2"}   # ToTensorV2: Albumentations' (its other transforms are named, unknown)
+CONTAINERS = ("Compose", "Sequential")
+
+
+def _flat(t):
+    """The transforms in order, Compose flattened."""
+    if t is None:
+        return []
+    if t["type"] in CONTAINERS and "transforms" in t:
+        return [x for inner in t["transforms"] for x in _flat(inner)]
+    return [t]
+
+
+def _pair_width(v) -> float:
+    """ColorJitter keeps brightness b as (1 - b, 1 + b): b back."""
+    if isinstance(v, list) and len(v) == 2:
+        return (v[1] - v[0]) / 2
+    return float(v or 0)
+
+
+def _args(t) -> dict:
+    a = dict(t["args"])
+    if t["type"] == "ColorJitter":
+        a = {k: _pair_width(a.get(k)) for k in ("brightness", "contrast", "saturation", "hue")}
+    if t["type"] == "RandomAffine" and isinstance(a.get("shear"), list) and len(a["shear"]) == 4 \
+            and a["shear"][2:] == [0.0, 0.0]:
+        a["shear"] = a["shear"][:2]
+    return a
+
+
+def _symmetric(degrees) -> bool:
+    return not isinstance(degrees, list) or len(degrees) != 2 or degrees[0] == -degrees[1]
+
+
+def _random_apply(t, site, found: Found) -> None:
+    inner = t.get("transforms") or []
+    if len(inner) == 1 and inner[0]["type"] == "CenterCrop":
+        size = inner[0]["args"].get("size")
+        size = size[0] if isinstance(size, list) else size
+        found.entries.append(Entry("augment", "center_crop", {"size": int(size), "p": float(t["args"]["p"])}, site))
+    else:
+        found.unknown.append(f"RandomApply of {', '.join(x['type'] for x in inner) or 'nothing'}, which the suite "
+                             f"cannot reproduce ({site.short})")
+
+
+def read(transform, site) -> Found:
+    """Recipe entries of one loader's transform; `site` says where the loader was built."""
+    found = Found()
+    for t in _flat(transform):
+        name = t["type"]
+        if name == "ToDtype" and not t["args"].get("scale"):
+            found.unknown.append(f"ToDtype without scale=True (pixels left in [0, 255]), which the suite cannot "
+                                 f"reproduce ({site.short})")
+        elif name in NEUTRAL:
+            continue
+        elif name == "RandomApply":
+            _random_apply(t, site, found)
+        elif name in ("RandomRotation", "RandomAffine") and not _symmetric(t["args"].get("degrees")):
+            found.unknown.append(f"{name} with degrees={t['args']['degrees']} (not symmetric about 0), which the "
+                                 f"suite cannot reproduce ({site.short})")
+        elif name in static.HANDLERS:
+            try:
+                static.HANDLERS[name](None, _args(t), site, found, None)
+            except (TypeError, ValueError, IndexError, KeyError):
+                found.unknown.append(f"{name} with arguments the suite cannot read ({site.short})")
+        else:
+            found.unknown.append(f"the transform {name}, which the suite cannot reproduce ({site.short})")
+    return found

@@ -1,0 +1,30 @@
+"""Kernel side: a dataset's transform object described as data, so the suite can map it onto recipe keys
+(transforms.py) without the object: {"type", "module", "args"}, with nested transforms (Compose, RandomApply,
+RandomChoice, RandomOrder, Albumentations' Compose) described the same way under "transforms"."""
+from reproduce.notebook.trace.state import describe
+
+NESTED = ("transforms",)
+
+
+def _public(obj) -> dict:
+    fields = {}
+    for name, value in vars(obj).items():
+        if name.startswith("_") or name in NESTED or name == "training" or callable(value):
+            continue
+        fields[name] = value.value if type(value).__name__ == "InterpolationMode" else value
+    return fields
+
+
+def describe_transform(t, depth: int = 0):
+    if t is None:
+        return None
+    kind = type(t)
+    out = {"type": kind.__name__, "module": kind.__module__}
+    try:
+        out["args"] = {k: describe(v) for k, v in _public(t).items()}
+    except TypeError:   # no __dict__: a function or a builtin
+        out["args"] = {}
+    inner = getattr(t, "transforms", None)
+    if depth < 6 and isinstance(inner, (list, tuple)) or type(inner).__name__ in ("ModuleList", "Sequential"):
+        out["transforms"] = [describe_transform(x, depth + 1) for x in inner]
+    return out
