@@ -161,3 +161,8 @@ def test_the_checks_catch_a_wrong_path_subcommand_and_flag(tmp_path):
     options = parser_options()
     assert "--epochs" not in options["report"]
     assert "--epochs" in options["run"]
+
+
+def test_the_readme_stays_a_users_guide_of_at_most_250_lines():
+    """Reference goes to docs/, measured figures to RESULTS.md: the README keeps to what a user needs first."""
+    assert len((REPO / "README.md").read_text().splitlines()) <= 250
