@@ -392,7 +392,7 @@ def run_command(argv=None) -> int:
     except OSError as e:  # the machine's answer: an output folder that cannot be written, a full disk
         print(f"error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
         return 2
-    except Exception:
+    except Exception:  # noqa: BLE001 - the last resort: anything else is the suite's own bug, said with its traceback
         traceback.print_exc()
         print("error: this is a bug in the suite, not in what you gave it: please report it with the command and "
               "the traceback above", file=sys.stderr)

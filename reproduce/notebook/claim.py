@@ -70,10 +70,8 @@ class Outputs:
 
 
 def _text(out: dict) -> str:
-    if out.get("output_type") == "stream":
-        text = out.get("text", "")
-    else:   # execute_result, display_data: their plain-text form
-        text = (out.get("data") or {}).get("text/plain", "")
+    stream = out.get("output_type") == "stream"   # else execute_result, display_data: their plain-text form
+    text = out.get("text", "") if stream else (out.get("data") or {}).get("text/plain", "")
     return "".join(text) if isinstance(text, list) else str(text)
 
 

@@ -77,7 +77,8 @@ def compose(nb: Notebook, found: Found, approximate: bool) -> Draft:
     top = [e for e in part[""] if e.key != "normalize"]
     lines += _section(top, TOP_DEFAULTS)
     for e in (e for e in part[""] if e.key == "normalize"):
-        if [round(x, 4) for x in e.value] == [MEAN, STD]:   # the suite's own: saying it changes nothing
+        own = isinstance(e.value, list) and [round(x, 4) for x in e.value] == [MEAN, STD]   # normalize: [mean, std]
+        if own:   # the suite's own: saying it changes nothing
             lines.append(f"# normalize = {toml_value(e.value)}: the suite's own, {_why(e)}")
         else:
             lines.append(_line("normalize", e.value, _why(e)))

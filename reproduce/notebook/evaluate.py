@@ -3,8 +3,9 @@ entries of literal dicts (`params_optimizer['lr']`), `dict(k=v)` calls and simpl
 """
 import ast
 import operator
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from reproduce.model.notebook import Cell, Notebook
 
@@ -50,7 +51,7 @@ class Values:
         for cell in nb.parsed():
             for stmt in cell.tree.body:
                 if isinstance(stmt, ast.Assign):
-                    cuda = []
+                    cuda: list[object] = []
                     value = self.of(stmt.value, cuda)
                     for t in stmt.targets:
                         if isinstance(t, ast.Name):
@@ -63,7 +64,7 @@ class Values:
                                 else:
                                     self.cpu_side.pop(t.id, None)
 
-    def of(self, node, cuda: list[bool] | None = None):
+    def of(self, node, cuda: list[object] | None = None) -> object:
         """The node's value, or UNKNOWN. A `a if cuda else b` takes the cuda branch, a (and appends b's value to
         cuda, where given)."""
         if node is None:
@@ -72,44 +73,60 @@ class Values:
             return node.value
         if isinstance(node, ast.Name):
             return self.env.get(node.id, UNKNOWN)
-        if isinstance(node, (ast.Tuple, ast.List)):
-            items = [self.of(e, cuda) for e in node.elts]
-            return UNKNOWN if UNKNOWN in items else (tuple(items) if isinstance(node, ast.Tuple) else items)
-        if isinstance(node, ast.Dict):
-            out = {}
-            for k, v in zip(node.keys, node.values):
-                key, value = self.of(k, cuda), self.of(v, cuda)
-                if k is None and isinstance(value, dict):
-                    out.update(value)
-                elif key is not UNKNOWN and k is not None:
-                    out[key] = value    # an entry whose value is unknown stays known to be there
-            return out
-        if isinstance(node, ast.Subscript):
-            base, key = self.of(node.value, cuda), self.of(node.slice, cuda)
-            try:
-                return base[key] if base is not UNKNOWN and key is not UNKNOWN else UNKNOWN
-            except (KeyError, IndexError, TypeError):
-                return UNKNOWN
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            v = self.of(node.operand, cuda)
-            return UNKNOWN if not isinstance(v, (int, float)) else (-v if isinstance(node.op, ast.USub) else v)
-        if isinstance(node, ast.BinOp) and type(node.op) in OPS:
-            a, b = self.of(node.left, cuda), self.of(node.right, cuda)
-            if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b)):
-                try:
-                    return OPS[type(node.op)](a, b)
-                except (ZeroDivisionError, OverflowError):
-                    return UNKNOWN
+        reader = READERS.get(type(node))
+        return UNKNOWN if reader is None else reader(self, node, cuda)
+
+    def _sequence(self, node: ast.Tuple | ast.List, cuda: list[object] | None) -> object:
+        items = [self.of(e, cuda) for e in node.elts]
+        return UNKNOWN if UNKNOWN in items else (tuple(items) if isinstance(node, ast.Tuple) else items)
+
+    def _dict(self, node: ast.Dict, cuda: list[object] | None) -> object:
+        out = {}
+        for k, v in zip(node.keys, node.values):
+            key, value = self.of(k, cuda), self.of(v, cuda)
+            if k is None and isinstance(value, dict):
+                out.update(value)
+            elif key is not UNKNOWN and k is not None:
+                out[key] = value    # an entry whose value is unknown stays known to be there
+        return out
+
+    def _subscript(self, node: ast.Subscript, cuda: list[object] | None) -> object:
+        base, key = self.of(node.value, cuda), self.of(node.slice, cuda)
+        if base is UNKNOWN or key is UNKNOWN:
             return UNKNOWN
-        if isinstance(node, ast.Call) and dotted(node.func) == "dict" and not node.args:
-            return self.kwargs(node, cuda)
-        if isinstance(node, ast.IfExp) and "cuda" in ast.unparse(node.test):
-            if cuda is not None:
-                cuda.append(self.of(node.orelse))
-            return self.of(node.body, cuda)
+        try:   # base is whatever literal the notebook indexes: one that is no container raises TypeError
+            return base[key]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return UNKNOWN
+
+    def _unary(self, node: ast.UnaryOp, cuda: list[object] | None) -> object:
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            return UNKNOWN
+        v = self.of(node.operand, cuda)
+        return UNKNOWN if not isinstance(v, (int, float)) else (-v if isinstance(node.op, ast.USub) else v)
+
+    def _binary(self, node: ast.BinOp, cuda: list[object] | None) -> object:
+        if type(node.op) not in OPS:
+            return UNKNOWN
+        a, b = self.of(node.left, cuda), self.of(node.right, cuda)
+        if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b)):
+            try:
+                return OPS[type(node.op)](a, b)
+            except (ZeroDivisionError, OverflowError):
+                return UNKNOWN
         return UNKNOWN
 
-    def kwargs(self, call: ast.Call, cuda: list[bool] | None = None) -> dict:
+    def _dict_call(self, node: ast.Call, cuda: list[object] | None) -> object:
+        return self.kwargs(node, cuda) if dotted(node.func) == "dict" and not node.args else UNKNOWN
+
+    def _cuda_branch(self, node: ast.IfExp, cuda: list[object] | None) -> object:
+        if "cuda" not in ast.unparse(node.test):
+            return UNKNOWN
+        if cuda is not None:
+            cuda.append(self.of(node.orelse))
+        return self.of(node.body, cuda)
+
+    def kwargs(self, call: ast.Call, cuda: list[object] | None = None) -> dict:
         """A call's keyword arguments, `**d` of a known dict included; unknown values stay UNKNOWN."""
         out = {}
         for kw in call.keywords:
@@ -120,6 +137,13 @@ class Values:
             else:
                 out[kw.arg] = value
         return out
+
+
+# The compound expressions Values.of works out, by node type; any other expression is UNKNOWN.
+READERS: dict[type, Callable[[Values, Any, list[object] | None], object]] = {
+    ast.Tuple: Values._sequence, ast.List: Values._sequence, ast.Dict: Values._dict,
+    ast.Subscript: Values._subscript, ast.UnaryOp: Values._unary, ast.BinOp: Values._binary,
+    ast.Call: Values._dict_call, ast.IfExp: Values._cuda_branch}
 
 
 def calls(nb: Notebook) -> Iterator[Call]:

@@ -65,7 +65,7 @@ def schedule(c, values: Values, found: Found) -> None:
 
 
 def batch_size(c, values: Values, found: Found) -> None:
-    cpu_sides = []
+    cpu_sides: list[object] = []
     args = _args(c.node, ("dataset", "batch_size"), values, skip_first=False, cuda=cpu_sides)
     size = args.get("batch_size")
     if isinstance(size, int) and not isinstance(size, bool):
@@ -101,8 +101,9 @@ def epochs_from_loops(nb, values: Values, found: Found) -> None:
             if (isinstance(node, ast.For) and isinstance(node.iter, ast.Call) and dotted(node.iter.func) == "range"
                     and "epoch" in ast.unparse(node.target).lower()):
                 bounds = [values.of(a) for a in node.iter.args]
-                if bounds and all(isinstance(b, int) for b in bounds):
-                    lo, hi = (0, bounds[0]) if len(bounds) == 1 else bounds[:2]
+                ints = [b for b in bounds if isinstance(b, int)]
+                if ints and len(ints) == len(bounds):
+                    lo, hi = (0, ints[0]) if len(ints) == 1 else ints[:2]
                     found.entries.append(Entry("", "epochs", hi - lo, Site(cell, node.lineno)))
                     return
     for name, value in values.env.items():
@@ -145,7 +146,7 @@ def _loss_name(node) -> str:
 
 def l1_term(nb, values: Values, found: Found) -> None:
     """`loss = loss + l1_lambda * sum(p.abs().sum() ...)` or `lambda * torch.norm(p, 1)`: the coefficient."""
-    sums = set()   # names bound to a sum of absolute values (`l1 = l1 + p.abs().sum()`)
+    sums: set[str] = set()   # names bound to a sum of absolute values (`l1 = l1 + p.abs().sum()`)
     for cell in nb.parsed():
         for node in ast.walk(cell.tree):
             if isinstance(node, (ast.Assign, ast.AugAssign)) and _absolute_sum(node.value, sums):

@@ -8,6 +8,7 @@ import ast
 from dataclasses import dataclass, field
 
 from reproduce.notebook.evaluate import UNKNOWN, Site, Values, calls, dotted
+from reproduce.notebook.sites import Where
 
 # Transforms that change nothing the suite's tensors do not already do (its images are 28x28 tensors).
 NEUTRAL = {"ToTensor", "PILToTensor", "ToPILImage", "ConvertImageDtype", "Grayscale", "Resize"}
@@ -25,7 +26,7 @@ class Entry:
     section: str                # "" (top level), "optimizer", "schedule" or "augment"
     key: str
     value: object
-    site: Site | None
+    site: Where | None          # a line of the code (static reading) or what the dry run observed
     note: str = ""              # said after the site, e.g. "the cuda branch"
 
 

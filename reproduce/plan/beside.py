@@ -30,7 +30,7 @@ class Kept:
 def from_run(model_spec: str, recipe_path, approximate: bool, static: bool = False) -> Kept:
     kept = Kept()
     source = models.resolve(model_spec)
-    if source.notebook:
+    if source.notebook and source.source_text is not None:   # an NB.ipynb spec: its assembled module
         kept.files[f"{Path(source.notebook['file']).stem}.model.py"] = source.source_text
         kept.record = {**source.notebook, "left_out": []}
     if is_notebook(recipe_path):
@@ -48,9 +48,10 @@ def from_run(model_spec: str, recipe_path, approximate: bool, static: bool = Fal
 
 def keep(out: Path, kept: Kept, console=None) -> None:
     """Write the kept files; with a console, name the notebook's cells that do not parse (skipped)."""
-    skipped = (kept.record or {}).get("skipped")
+    record = kept.record or {}
+    skipped = record.get("skipped")
     if console is not None and skipped:
-        console.print(f"{kept.record['file']}: cells that do not parse, skipped: {', '.join(map(str, skipped))}",
+        console.print(f"{record['file']}: cells that do not parse, skipped: {', '.join(map(str, skipped))}",
                       highlight=False)
     if kept.files:
         Path(out).mkdir(parents=True, exist_ok=True)

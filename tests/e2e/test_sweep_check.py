@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from conftest import REPO
 
 pytestmark = pytest.mark.slow   # trains a sweep in two processes, then seeds alone: left out by make test-fast
 

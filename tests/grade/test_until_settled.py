@@ -148,8 +148,7 @@ def test_bad_decision_flags_are_one_line_and_exit_2(tmp_path, capsys, flags, say
 def test_only_final_runs_up_to_the_first_unfinished_seed_decide(tmp_path):
     """The test --until-settled asks after each seed: a seed still training (another process sharing the folder)
     holds back the seeds after it, so the order that decides is the seeds', not the order they finished in."""
-    from test_report_tool import record, write
-
+    from conftest import record, write_report as write
     from reproduce.grade.command import settled_when
     from reproduce.report.sequential import Settings
     paths = [write(tmp_path, record(s, [50.0])) for s in range(7)]   # seven runs far below 99.4 %

@@ -288,8 +288,7 @@ def test_an_endless_loop_is_ended_by_the_cell_limit(tmp_path, mnist_root):
 # --- the draft from a dry run: refusals and what it says (compose.py, no kernel) ----------------------------
 
 def composed(tmp_path, rec, failure=None, approximate=False):
-    from model.notebook import read
-
+    from reproduce.model.notebook import read
     from reproduce.notebook.trace import compose
     from reproduce.notebook.transforms import Found
     nb = read(f.write(tmp_path / "nb.ipynb", f.notebook("x = 1", "y = 2", "z = 3", "w = 4")))
@@ -335,8 +334,7 @@ def test_the_draft_says_where_the_static_reading_differs(tmp_path):
 
 
 def test_an_early_stop_on_accuracy_and_one_on_patience_are_said(tmp_path):
-    from model.notebook import read
-
+    from reproduce.model.notebook import read
     from reproduce.notebook.trace.compose import early_stops
     nb = read(f.write(tmp_path / "nb.ipynb", f.notebook(
         "for epoch in range(20):\n    acc = 1\n    if acc >= 99.4:\n        break",

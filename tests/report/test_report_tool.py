@@ -102,7 +102,7 @@ def test_a_folder_without_reports_is_bad_input(cli, tmp_path):
 @pytest.mark.integration   # starts a process
 def test_a_reader_that_stops_early_leaves_the_verdict_and_no_error(tmp_path, accs, verdict):
     # `report | head`: 400 runs make far more output than a pipe holds, so the pipe does break
-    from tests.conftest import REPO
+    from conftest import REPO
     for seed in range(400):
         write(tmp_path, record(seed, accs))
     proc = subprocess.Popen([sys.executable, "-m", "reproduce", "report", str(tmp_path)], cwd=REPO,

@@ -8,10 +8,10 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.notebook import Notebook
-
+from reproduce.model.notebook import Notebook
+from reproduce.notebook.recipe_text import DraftError, toml_value
+from reproduce.notebook.sites import Observed
 from reproduce.notebook.trace import network as networks, runner, runs, to_recipe
-from reproduce.notebook.trace.to_recipe import Observed
 from reproduce.notebook.transforms import Entry, Found
 from reproduce.training.config import NO_AUGMENT
 
@@ -72,7 +72,6 @@ def disagreements(traced: Found, static: Found) -> list[str]:
 
 
 def to_toml(v) -> str:
-    from reproduce.notebook.recipe_text import toml_value
     return toml_value(v)
 
 
@@ -85,9 +84,26 @@ def _failure_line(nb: Notebook, failure: runner.Failure) -> str:
 
 def compose(nb: Notebook, dry: runner.DryRun, static: Found, approximate: bool,
             printed_epochs: int | None) -> Traced:
-    from reproduce.notebook.recipe_text import DraftError, toml_value
-    found_runs = runs.runs(dry.record)
-    run, why = runs.claimed(found_runs, printed_epochs)
+    run, why = _claimed_run(nb, dry, printed_epochs)
+    seen = to_recipe.read(dry.record, run)
+    found = seen.found
+    stops = early_stops(nb)
+    notes = [f"the run read: {why} ({_cells(run)})"] + seen.notes + stops + _run_notes(run, dry, printed_epochs)
+    steered = seen.steered + [s for s in stops if s.startswith("the loop stops early on accuracy")]
+    _name_missing(found, run)
+    if found.unknown and not approximate:
+        raise DraftError(f"{nb.path.name}: {found.unknown[0]}; --approximate leaves it out (recorded in the report)")
+    net, net_error = _network(nb, dry, run)
+    if net is not None:
+        notes.append(net.says)
+    text = "\n".join(_header(nb, notes) + _values(found) + _beside(found, static)) + "\n"
+    return Traced(text, list(found.unknown), dry, notes, list(dry.record.adapted), steered, net, net_error)
+
+
+def _claimed_run(nb: Notebook, dry: runner.DryRun, printed_epochs: int | None) -> tuple[runs.Run, str]:
+    """The run the claim was read from, and why it is that one; DraftError where the dry run failed before it or
+    saw no training."""
+    run, why = runs.claimed(runs.runs(dry.record), printed_epochs)
     failure = dry.failure
     if failure is not None and (run is None or failure.cell <= max(run.cells)):
         raise DraftError(_failure_line(nb, failure) + "; nothing written")
@@ -98,36 +114,48 @@ def compose(nb: Notebook, dry: runner.DryRun, static: Found, approximate: bool,
                              f"{steps[0]}), so its epochs cannot be counted; nothing written")
         raise DraftError(f"{nb.path.name}: no optimizer stepped while its cells ran, so its training was not seen "
                          f"(the dry run ran every cell); nothing written")
-    seen = to_recipe.read(dry.record, run)
-    found = seen.found
-    cells = f"cell{'s' if len(run.cells) > 1 else ''} {', '.join(map(str, run.cells))}"
-    stops = early_stops(nb)
-    notes = [f"the run read: {why} ({cells})"] + seen.notes + stops
-    steered = seen.steered + [s for s in stops if s.startswith("the loop stops early on accuracy")]
+    return run, why
+
+
+def _cells(run: runs.Run) -> str:
+    return f"cell{'s' if len(run.cells) > 1 else ''} {', '.join(map(str, run.cells))}"
+
+
+def _run_notes(run: runs.Run, dry: runner.DryRun, printed_epochs: int | None) -> list[str]:
+    """What the reader of the draft should know about the run read: printed epochs that differ from it, a cell
+    that failed after it."""
+    notes = []
     if printed_epochs and printed_epochs != run.epochs:
         notes.append(f"the notebook printed {printed_epochs} test lines; the run read has {run.epochs} epochs (were "
                      f"its outputs made by other code than its cells hold now?)")
-    if failure is not None:
-        notes.append(f"cell {failure.cell} failed after the training was seen ({failure.what}); the run before it "
-                     f"is the one read")
+    if dry.failure is not None:
+        notes.append(f"cell {dry.failure.cell} failed after the training was seen ({dry.failure.what}); the run "
+                     f"before it is the one read")
+    return notes
+
+
+def _name_missing(found: Found, run: runs.Run) -> None:
+    """A value the recipe needs that neither reading gives: one line in `found.unknown`, never a default."""
     keys = {(e.section, e.key) for e in found.entries}
     for section, needed in NEEDED.items():
         for key in needed:
             if (section, key) not in keys and not any(key in u for u in found.unknown):
                 found.unknown.append(f"the recipe's {section + '.' if section else ''}{key}: neither the dry run nor "
                                      f"the code's text gives it (cells {', '.join(map(str, run.cells))})")
-    if found.unknown and not approximate:
-        raise DraftError(f"{nb.path.name}: {found.unknown[0]}; --approximate leaves it out (recorded in the report)")
-    net, net_error = _network(nb, dry, run)
-    if net is not None:
-        notes.append(net.says)
+
+
+def _header(nb: Notebook, notes: list[str]) -> list[str]:
     lines = [f"# Recipe drafted from a dry run of {nb.path.name}: its code cells ran (CUDA served on the CPU, every",
              f"# DataLoader cut to {runner.Limits().batches} batches a pass, the suite's verified MNIST), and each "
              f"value is what torch was handed.", "# Read it and edit it."]
-    lines += [f"# - {n}" for n in notes]
-    last = {}
-    for e in found.entries:
-        last[(e.section, e.key)] = e
+    return lines + [f"# - {n}" for n in notes]
+
+
+def _values(found: Found) -> list[str]:
+    """The recipe's tables in ORDER, each key's last value with where it was observed; augmentations the training
+    transform does not hold are written as off."""
+    last = {(e.section, e.key): e for e in found.entries}
+    lines: list[str] = []
     for section in ORDER:
         if section:
             lines += ["", f"[{section}]"]
@@ -138,6 +166,12 @@ def compose(nb: Notebook, dry: runner.DryRun, static: Found, approximate: bool,
             for key, rest in NO_AUGMENT.items():
                 if ("augment", key) not in last:
                     lines.append(f"{key} = {toml_value(rest)}  # observed: not in the training transform")
+    return lines
+
+
+def _beside(found: Found, static: Found) -> list[str]:
+    """Below the values: where the static reading disagrees, and what was left out (--approximate)."""
+    lines: list[str] = []
     differ = disagreements(found, static)
     if differ:
         lines += ["", "# Where the code's text (the static reading, --static) reads otherwise:"]
@@ -145,11 +179,10 @@ def compose(nb: Notebook, dry: runner.DryRun, static: Found, approximate: bool,
     if found.unknown:
         lines += ["", "# Left out (--approximate): the suite cannot reproduce these"]
         lines += [f"# - {u}" for u in found.unknown]
-    return Traced("\n".join(lines) + "\n", list(found.unknown), dry, notes, list(dry.record.adapted), steered,
-                  net, net_error)
+    return lines
 
 
-def _network(nb: Notebook, dry: runner.DryRun, run: runs.Run):
+def _network(nb: Notebook, dry: runner.DryRun, run: runs.Run) -> tuple[networks.Network | None, str]:
     index = dry.record.optimizers[run.optimizer].model
     if index is None:
         return None, (f"{nb.path.name}: no one module holds exactly the parameters its optimizer trained "
@@ -158,8 +191,6 @@ def _network(nb: Notebook, dry: runner.DryRun, run: runs.Run):
         return networks.find(nb.path, dict(vars(dry.record.models[index])), dry.folder), ""
     except networks.NetworkError as e:
         return None, str(e)
-
-
 
 
 def printed_epochs(nb: Notebook) -> int | None:

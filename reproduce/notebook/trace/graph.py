@@ -44,14 +44,19 @@ def _constant(n):
     return None
 
 
-def penalty(term):
-    """{"kind", "coefficient", "params"} for a penalty term, or None for a term that is not one."""
+def _outer_factors(term):
+    """The product of the constant factors at the top of a term, and the node below them."""
     coefficient, node = 1.0, term
     while True:
         c = _constant(node)
         if c is None or c[0] is None:
-            break
+            return coefficient, node
         coefficient, node = coefficient * c[0], c[1]
+
+
+def penalty(term):
+    """{"kind", "coefficient", "params"} for a penalty term, or None for a term that is not one."""
+    coefficient, node = _outer_factors(term)
     kinds, params, seen, stack, scaled_inside = set(), set(), 0, [node], False
     while stack:
         n = stack.pop()

@@ -9,7 +9,7 @@ epochs (an LR range test before training is a run of its own: it used another op
 optimizer's state back with `load_state_dict`, which ends a run)."""
 from dataclasses import dataclass, field
 
-from reproduce.notebook.trace.record import Record
+from reproduce.notebook.trace.record import Event, Record
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Pass:
 
     @property
     def optimizer(self) -> int | None:
-        return max(self.steps, key=self.steps.get) if self.steps else None
+        return max(self.steps, key=lambda i: self.steps[i]) if self.steps else None
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Run:
 def passes(record: Record) -> list[tuple[Pass, list]]:
     """Each pass with the scheduler events that came after it and before the next pass."""
     out: list[tuple[Pass, list]] = []
-    before = []   # scheduler steps before any pass: given with the first pass's
+    before: list[Event] = []   # scheduler steps before any pass: given with the first pass's
     for e in record.events:
         if e.kind == "pass":
             out.append((Pass(e.fields[0], e.cell), before if not out else []))

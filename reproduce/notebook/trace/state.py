@@ -4,6 +4,7 @@ inside the notebook's kernel."""
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 VERSION = 1
 
@@ -28,8 +29,9 @@ class State:
         self.out = Path(out)
         self.cells = cells            # the notebook's cell number of each execution, in order
         self.executed = 0
-        self.record = {"version": VERSION, "cuda_asked": [], "adapted": [], "models": [], "optimizers": [],
-                       "schedulers": [], "loaders": [], "penalties": [], "events": []}
+        self.record: dict[str, Any] = {   # written as JSON (dump), read back by record.py
+            "version": VERSION, "cuda_asked": [], "adapted": [], "models": [], "optimizers": [], "schedulers": [],
+            "loaders": [], "penalties": [], "events": []}
 
     @property
     def cell(self) -> int | None:

@@ -3,8 +3,9 @@ DataLoader(batch_size=64), cell 7"). What the recipe cannot hold is one line in 
 does not show is never filled with a default (compose.py refuses it, naming it)."""
 from dataclasses import dataclass, field
 
+from reproduce.notebook.sites import Observed
 from reproduce.notebook.trace import transforms
-from reproduce.notebook.trace.record import Record
+from reproduce.notebook.trace.record import Record, Scheduler
 from reproduce.notebook.trace.runs import Run
 from reproduce.notebook.training import SCHEDULES
 from reproduce.notebook.transforms import Entry, Found
@@ -17,19 +18,6 @@ AT_REST = {"dampening": 0, "maximize": False, "betas": [0.9, 0.999], "eps": 1e-0
            "capturable": False, "differentiable": False, "foreach": None, "fused": None, "decoupled_weight_decay": None,
            "tensors": None, "initial_lr": None}
 SET_BY_THE_RUN = {"epochs", "steps_per_epoch", "total_steps", "last_epoch", "verbose"}
-
-
-@dataclass(frozen=True)
-class Observed:
-    what: str               # "DataLoader(batch_size=64)"
-    cell: object
-
-    @property
-    def short(self) -> str:
-        return f"cell {self.cell}"
-
-    def __str__(self) -> str:
-        return f"observed: {self.what}, cell {self.cell}"
 
 
 @dataclass
@@ -74,11 +62,16 @@ def _schedule(record: Record, run: Run, traced: Traced) -> None:
     if len(stepped) > 1:
         found.unknown.append(f"{len(stepped)} schedulers stepped together ({', '.join(s.cls for _, s in stepped)}),"
                              f" which the suite cannot reproduce (cell {stepped[-1][1].cell})")
-        return
-    if not stepped:
+    elif not stepped:
         found.entries.append(Entry("schedule", "name", "none", Observed("no scheduler stepped", run.cells[-1])))
-        return
-    i, s = stepped[0]
+    else:
+        _stepped_schedule(run, *stepped[0], traced)
+
+
+def _stepped_schedule(run: Run, i: int, s: Scheduler, traced: Traced) -> None:
+    """The one scheduler the run stepped (index i in the record): its name and arguments, where the suite steps
+    it as the notebook did."""
+    found = traced.found
     if s.cls not in SCHEDULES or not s.module.startswith("torch.optim"):
         found.unknown.append(f"the scheduler {s.cls}, which the suite cannot reproduce (cell {s.cell})")
         return
@@ -98,16 +91,21 @@ def _schedule(record: Record, run: Run, traced: Traced) -> None:
         if key not in SET_BY_THE_RUN and key != "optimizer":
             found.entries.append(Entry("schedule", key, value, site))
     if name == "plateau":
-        matched = {m for _, m in run.sched_values.get(i, [])}
-        if "other" in matched:
-            traced.steered.append(f"{s.cls} was stepped on the test loss (cell {s.cell}): the schedule was steered "
-                                  f"by the test set; the suite steps it on the training loss (or --val-split's)")
-            traced.notes.append(traced.steered[-1])
-        elif matched == {"train"}:
-            traced.notes.append(f"{s.cls} was stepped on the training loss (cell {s.cell})")
-        else:
-            traced.notes.append(f"{s.cls} was stepped on a value that is not a loss the loop computed over a "
-                                f"loader (cell {s.cell})")
+        _plateau_note(run, i, s, traced)
+
+
+def _plateau_note(run: Run, i: int, s: Scheduler, traced: Traced) -> None:
+    """Which loss a ReduceLROnPlateau was stepped on: the test loss steered the claimed run by the test set."""
+    matched = {m for _, m in run.sched_values.get(i, [])}
+    if "other" in matched:
+        traced.steered.append(f"{s.cls} was stepped on the test loss (cell {s.cell}): the schedule was steered "
+                              f"by the test set; the suite steps it on the training loss (or --val-split's)")
+        traced.notes.append(traced.steered[-1])
+    elif matched == {"train"}:
+        traced.notes.append(f"{s.cls} was stepped on the training loss (cell {s.cell})")
+    else:
+        traced.notes.append(f"{s.cls} was stepped on a value that is not a loss the loop computed over a "
+                            f"loader (cell {s.cell})")
 
 
 def _loss(run: Run, found: Found) -> None:

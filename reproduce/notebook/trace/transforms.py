@@ -6,6 +6,7 @@ torchvision v1 and v2 are read alike; v2's `ToDtype(scale=True)` is ToTensor. A 
 rotation, a RandomApply of anything but one CenterCrop, or any transform the suite does not know is named in
 `unknown` (one line each), never dropped."""
 from reproduce.notebook import transforms as static
+from reproduce.notebook.sites import Observed
 from reproduce.notebook.transforms import Entry, Found
 
 NEUTRAL = static.NEUTRAL | {"ToImage", "ToDtype", "ToPureTensor", "ToImageTensor", "ConvertImageDtype",
@@ -54,7 +55,7 @@ def _random_apply(t, site, found: Found) -> None:
                              f"cannot reproduce ({site.short})")
 
 
-def read(transform, site) -> Found:
+def read(transform, site: Observed) -> Found:
     """Recipe entries of one loader's transform; `site` says where the loader was built."""
     found = Found()
     for t in _flat(transform):

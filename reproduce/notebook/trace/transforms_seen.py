@@ -1,6 +1,8 @@
 """Kernel side: a dataset's transform object described as data, so the suite can map it onto recipe keys
 (transforms.py) without the object: {"type", "module", "args"}, with nested transforms (Compose, RandomApply,
 RandomChoice, RandomOrder, Albumentations' Compose) described the same way under "transforms"."""
+from typing import Any
+
 from reproduce.notebook.trace.state import describe
 
 NESTED = ("transforms",)
@@ -19,12 +21,12 @@ def describe_transform(t, depth: int = 0):
     if t is None:
         return None
     kind = type(t)
-    out = {"type": kind.__name__, "module": kind.__module__}
+    out: dict[str, object] = {"type": kind.__name__, "module": kind.__module__}
     try:
         out["args"] = {k: describe(v) for k, v in _public(t).items()}
     except TypeError:   # no __dict__: a function or a builtin
         out["args"] = {}
-    inner = getattr(t, "transforms", None)
+    inner: Any = getattr(t, "transforms", None)   # a list, a torch container, or anything else a class names so
     if depth < 6 and isinstance(inner, (list, tuple)) or type(inner).__name__ in ("ModuleList", "Sequential"):
         out["transforms"] = [describe_transform(x, depth + 1) for x in inner]
     return out

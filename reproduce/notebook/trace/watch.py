@@ -25,11 +25,13 @@ LOSSES = ("nll_loss", "cross_entropy")
 class Watch:
     def __init__(self, state: State):
         self.state = state
-        self.ctor_args = weakref.WeakKeyDictionary()   # module -> (args, kwargs, cell), for classes outside torch
-        self.model_ids = weakref.WeakKeyDictionary()   # module -> its index in the record's models
-        self.optimizer_ids = weakref.WeakKeyDictionary()
-        self.optimizer_params = []                     # per optimizer: set of parameter ids
-        self.scheduler_ids = weakref.WeakKeyDictionary()
+        # module -> (args, kwargs, cell), for classes outside torch
+        self.ctor_args: weakref.WeakKeyDictionary[object, tuple[list, dict, int | None]] = weakref.WeakKeyDictionary()
+        # module, optimizer, scheduler -> its index in the record's models, optimizers, schedulers
+        self.model_ids: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
+        self.optimizer_ids: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
+        self.scheduler_ids: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
+        self.optimizer_params: list[set[int]] = []     # per optimizer: set of parameter ids
         self.depth = {"scheduler_init": 0, "scheduler_step": 0}
         self.last_penalties = None
 
