@@ -9,7 +9,8 @@ from test_check_notebook import answer
 from reproduce.cli import main
 from reproduce.report.sequential import seeds_to_settle
 
-TINY = ["--epochs", "1", "--train-limit", "128", "--threads", "1", "--device", "cpu", "--quiet"]
+TINY = ["--epochs", "1", "--train-limit", "128", "--threads", "1", "--device", "cpu", "--quiet",
+        "--static"]   # answer() is a fragment of a notebook: its code is read, not run
 slow = pytest.mark.slow   # trains a few tiny seeds
 
 
