@@ -1,13 +1,24 @@
 """A notebook checked as written (reproduce/notebook/aswritten/): its own code in full in a kernel, the seed
 injected, the accuracy measured by the suite after each training pass. Made-up notebooks (tests/nbfactory.py)
 with a tiny network on 512 training images, one or two epochs: a few seconds each, in a kernel."""
+import hashlib
+import json
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
+from importlib.metadata import version
 
+import nbformat
 import numpy as np
 import pytest
 import torch
 
+from conftest import run_cli
 from reproduce.notebook.aswritten import measure, runner, seeding
+from reproduce.record.schema import load
 from tests import nbfactory as f
 
 LOADERS = """SEED = 1
@@ -158,3 +169,89 @@ def test_a_loop_that_errors_at_epoch_2_is_a_failure_with_its_cell(tmp_path, mnis
     assert got.failure.cell == 6
     assert got.failure.what == "ValueError: loss is nan"
     assert [e.epoch for e in got.epochs] == [1, 2]   # the second pass trained before the error
+
+
+# --- the report: schema 3 only where it holds `as_written` -----------------------------------------------------
+
+
+def test_only_a_report_that_holds_as_written_is_schema_3():
+    from reproduce.record.schema import ReportError, RunReport, from_dict
+
+    def report(**kw):
+        return RunReport(model="m", params=1, audit={}, seed=0, config={}, device="cpu", environment={}, data={},
+                         **kw)
+    plain = json.loads(report().to_json())
+    assert plain["schema_version"] == 1
+    assert "as_written" not in plain
+    failed = json.loads(report(status="failed", reason="x").to_json())
+    assert failed["schema_version"] == 2
+    written = json.loads(report(as_written={"notebook": {"file": "a.ipynb"}}).to_json())
+    assert written["schema_version"] == 3
+    assert from_dict(written, "r.json").as_written == {"notebook": {"file": "a.ipynb"}}
+    with pytest.raises(ReportError, match="'as_written' is schema 3"):
+        from_dict({**written, "schema_version": 2, "record_sha256": None}, "r.json")
+
+
+# --- check --as-written: a sweep over seeds, through the command line -------------------------------------------
+
+
+def with_claim(path, accs=(97.5, 99.46)):
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells[5].outputs = [f.stream(f.pytorch_lines(list(accs)))]
+    return f.write(path, nb)
+
+
+@pytest.mark.slow
+def test_a_seed_whose_loop_errors_is_a_failed_run_and_the_sweep_goes_on(tmp_path, mnist_root):
+    nb = with_claim(notebook(tmp_path, epochs=3, fail_at=2))
+    out = tmp_path / "out"
+    got = run_cli("check", nb, "--as-written", "--seeds", "0-1", "--train-limit", "512", "--threads", "1",
+                  "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})
+    assert got.returncode == 1, got.stderr
+    for seed in (0, 1):
+        report = load(out / "answer" / f"answer.as-written-seed{seed}.json")
+        assert report.status == "failed"
+        assert report.reason == "cell 6: ValueError: loss is nan"
+        assert report.schema_version == 3
+        assert report.as_written["notebook"]["sha256"] == hashlib.sha256(nb.read_bytes()).hexdigest()
+        # the dry run stops at the same error: the report says so where the recipe would be
+        assert "no recipe: answer.ipynb: the dry run stopped at cell 6" in report.as_written["recipe"]
+        assert report.as_written["versions"]["torch"] == version("torch")
+        assert len(report.epochs) == 2
+    shown = run_cli("report", out / "answer")
+    assert "answer.as-written" in shown.stdout
+
+
+@pytest.mark.slow
+def test_a_killed_run_is_run_again_from_its_start_and_nothing_half_written_remains(tmp_path, mnist_root):
+    nb = notebook(tmp_path, epochs=1)
+    nbk = nbformat.read(str(nb), as_version=4)
+    nbk.cells.append(nbformat.v4.new_code_cell(
+        "import os, time\n"   # the dry run, before the runs, sees all 60,000 images: it does not wait
+        "if len(train_loader.dataset) < 60000:\n"
+        "    time.sleep(float(os.environ.get('AS_WRITTEN_TEST_SLEEP', '0')))"))
+    f.write(nb, nbk)
+    with_claim(nb, [99.5])
+    out = tmp_path / "out"
+    report = out / "answer" / "answer.as-written-seed0.json"
+    args = [sys.executable, "-m", "reproduce", "check", str(nb), "--as-written", "--seeds", "0", "--train-limit",
+            "512", "--threads", "1", "--out", str(out)]
+    env = dict(os.environ, MNIST_DATA_DIR=str(mnist_root), AS_WRITTEN_TEST_SLEEP="300")
+    proc = subprocess.Popen(args, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while not (report.exists() and load(report).status == "running"):
+            assert time.monotonic() < deadline
+            assert proc.poll() is None
+            time.sleep(0.5)
+        time.sleep(8)   # into the notebook's cells
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert load(report).status == "running"
+    again = run_cli("check", nb, "--as-written", "--seeds", "0", "--train-limit", "512", "--threads", "1",
+                    "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})
+    assert "stopped in the middle of its run; run again from its start" in again.stdout, again.stderr
+    assert load(report).status == "complete"
+    assert sorted(p.name for p in report.parent.iterdir()) == [report.name]
