@@ -57,6 +57,7 @@ def cmd_check_as_written(args, base: RunRequest, console) -> int:
 
     from reproduce.data.mnist import default_root, ensure_mnist
     from reproduce.grade import view
+    from reproduce.grade.command import both_ways
     from reproduce.grade.verdict import NotebookVerdict
     from reproduce.record.schema import load
     from reproduce.report import check as checker, view as report_view
@@ -83,6 +84,7 @@ def cmd_check_as_written(args, base: RunRequest, console) -> int:
         if len(reports) == 1:
             report_view.render(reports[0], console)
         view.render(verdicts, console)
+        both_ways(args, console)
     else:
         sys.stdout.write(view.to_markdown(verdicts) if args.format == "markdown" else view.to_json(verdicts))
     return 0 if all(v.ok for v in verdicts) else 1

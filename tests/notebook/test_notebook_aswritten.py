@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import run_cli
+from conftest import record, run_cli, write_report
 from reproduce.notebook.aswritten import measure, runner, seeding
 from reproduce.record.schema import load
 from tests import nbfactory as f
@@ -190,6 +190,24 @@ def test_only_a_report_that_holds_as_written_is_schema_3():
     assert from_dict(written, "r.json").as_written == {"notebook": {"file": "a.ipynb"}}
     with pytest.raises(ReportError, match="'as_written' is schema 3"):
         from_dict({**written, "schema_version": 2, "record_sha256": None}, "r.json")
+
+
+@pytest.mark.parametrize(("as_written", "faithful"), [((99.30, 99.38, 99.22, 99.34), True),
+                                                     ((98.10, 98.20, 98.05, 98.15), False)])
+def test_the_faithfulness_row_reads_both_ways_in_the_folder(tmp_path, as_written, faithful):
+    from reproduce.grade import faithful as both
+    for seed, acc in enumerate((99.32, 99.28, 99.36, 99.31)):
+        write_report(tmp_path, record(seed, [98.0, acc], model="answer"))
+    assert both.of_folder(tmp_path, 99.4, 19) is None   # the translated runs alone
+    for seed, acc in enumerate(as_written):
+        write_report(tmp_path, {**record(seed, [97.0, acc], model="answer.as-written"), "as_written": {}})
+    found = both.of_folder(tmp_path, 99.4, 19)
+    assert found.translated.finals == [99.32, 99.28, 99.36, 99.31]
+    assert found.as_written.finals == list(as_written)
+    diff = sum(as_written) / 4 - 99.3175
+    assert f"as written minus translated {diff:+.2f} points (Welch 95%: " in found.line
+    assert ("faithful to the notebook's own code within it" in found.line) is faithful
+    assert found.translated.line == "final 99.32 ± 0.03 %, 0/4 at or above 99.4 %"
 
 
 # --- check --as-written: a sweep over seeds, through the command line -------------------------------------------
