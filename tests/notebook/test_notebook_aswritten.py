@@ -273,3 +273,13 @@ def test_a_killed_run_is_run_again_from_its_start_and_nothing_half_written_remai
     assert "stopped in the middle of its run; run again from its start" in again.stdout, again.stderr
     assert load(report).status == "complete"
     assert sorted(p.name for p in report.parent.iterdir()) == [report.name]
+
+
+def test_verify_refuses_an_as_written_run_in_one_line(tmp_path):
+    path = write_report(tmp_path, {**record(0, [97.0, 98.0], model="answer.as-written"),
+                                   "as_written": {"notebook": {"file": "answer.ipynb", "sha256": "ab" * 32}}})
+    got = run_cli("verify", path)
+    assert got.returncode == 2
+    assert got.stderr.strip().splitlines() == [
+        f"error: {path}: a run of answer.ipynb as written (its own code) has no config of the suite's to re-run; "
+        f"check --as-written with its seed into a new --out runs it again"]
