@@ -63,6 +63,8 @@ def finished(report: RunReport, got: runner.AsWritten) -> RunReport:
     report.epochs = [EpochRecord(e.epoch, None, None, None, e.accuracy, None, e.seconds) for e in got.epochs
                      if e.accuracy is not None]
     report.train_seconds = round(got.seconds, 3)
+    if not report.audit and got.epochs and got.epochs[-1].params is not None:   # a network the suite cannot build
+        report.params = got.epochs[-1].params
     report.config["epochs"] = len(report.epochs)
     report.as_written.update(versions=got.versions, printed=got.printed, stopped_by_epochs=got.stopped,
                              notes=got.notes)

@@ -91,8 +91,12 @@ class Run:
         elif test is None:
             self._note("the notebook built no MNIST test set (train=False): the accuracy is not measured")
         else:
-            got = measure.measure(model, test)
-            epoch.update(correct=got.correct, total=got.total, accuracy=got.accuracy)
+            epoch["params"] = sum(p.numel() for p in model.parameters())
+            try:
+                got = measure.measure(model, test)
+                epoch.update(correct=got.correct, total=got.total, accuracy=got.accuracy)
+            except Exception as e:  # noqa: BLE001  (any error of the notebook's model: said in the report)
+                self._note(f"measuring the model failed: {type(e).__name__}: {str(e)[:120]}")
         self.record["epochs"].append(epoch)
         self.started = time.monotonic()
         self.dump()
@@ -103,6 +107,11 @@ class Run:
             return None
         dataset = live[-1]
         if id(dataset) not in self.images:
+            import torch
+            if not isinstance(dataset[0][0], torch.Tensor):
+                self._note("the notebook's MNIST test set gives no tensors (its transform is applied elsewhere): "
+                           "the accuracy is not measured")
+                return None
             self.images = {id(dataset): measure.TestImages(dataset)}
         return self.images[id(dataset)]
 

@@ -36,6 +36,7 @@ class Epoch:
     correct: int | None
     total: int | None
     seconds: float                     # since the previous measured pass (the first: since the kernel started)
+    params: int | None = None          # the measured model's parameters
 
 
 @dataclass
@@ -120,7 +121,7 @@ def run(path: Path, options: Options) -> AsWritten:
             raise RuntimeError(f"the as-written run's first cell failed: {failure.what}")
         measured = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     executed = nbformat.writes(nb)
-    epochs = [Epoch(e["epoch"], e["cell"], e["accuracy"], e["correct"], e["total"], e["seconds"])
+    epochs = [Epoch(e["epoch"], e["cell"], e["accuracy"], e["correct"], e["total"], e["seconds"], e.get("params"))
               for e in measured.get("epochs", [])]
     return AsWritten(options.seed, epochs, _printed(executed, path.name), executed, time.monotonic() - started,
                      measured.get("versions", {}), failure, stopped, measured.get("notes", []))
