@@ -88,6 +88,9 @@ def test_the_injected_seed_wins_over_every_seeding_call(monkeypatch):
                  np.random.default_rng(1).random(), np.random.RandomState(1).rand(),
                  torch.rand(1, generator=torch.Generator().manual_seed(1)).item())
         assert torch.are_deterministic_algorithms_enabled()
+        # the libraries' own seeding keeps its seed: a shuffling loader's order is new each epoch
+        sampler = torch.utils.data.RandomSampler(range(20))
+        assert list(sampler) != list(sampler)
     finally:
         torch._C._set_deterministic_algorithms(was_deterministic)
     ref = torch.Generator().manual_seed(7)

@@ -2,8 +2,24 @@
 (Python's `random.seed`, NumPy's `np.random.seed` / `default_rng(s)` / `RandomState(s)`, `torch.manual_seed`,
 `torch.cuda.manual_seed[_all]`, a `torch.Generator().manual_seed(s)`) seeds with the injected seed whatever it
 is passed, and every generator is seeded with it before the first cell, so a notebook that seeds nothing is
-seeded too. torch's deterministic mode is on and stays on: the same seed gives the same numbers twice."""
+seeded too. torch's deterministic mode is on and stays on: the same seed gives the same numbers twice.
+
+The libraries' own calls keep the seed they pass: a shuffling DataLoader seeds a fresh torch.Generator each
+epoch with a number drawn from the global generator, and that must stay a new order each epoch."""
 import random
+import sys
+
+LIBRARIES = ("torch", "torchvision", "numpy", "random")
+WRAPPERS = ("torch._dynamo", "torch._compile")   # torch wraps a function set on it: not the caller
+
+
+def _from_a_library() -> bool:
+    """Whether the seeding function was called by a library's own code rather than the notebook's."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(WRAPPERS):
+        frame = frame.f_back
+    caller = frame.f_globals.get("__name__", "") if frame is not None else ""
+    return caller.split(".")[0] in LIBRARIES
 
 
 def inject(seed: int):
@@ -15,26 +31,31 @@ def inject(seed: int):
     real_default_rng = np.random.default_rng
     real_random_state = np.random.RandomState
 
-    def torch_seed(*_args, **_kwargs):
-        return real_torch_seed(seed)
+    def torch_seed(*args, **kwargs):
+        return real_torch_seed(*args, **kwargs) if _from_a_library() else real_torch_seed(seed)
 
-    def random_seed(*_args, **_kwargs):
-        return real_random_seed(seed)
+    def random_seed(*args, **kwargs):
+        return real_random_seed(*args, **kwargs) if _from_a_library() else real_random_seed(seed)
 
-    def np_seed(*_args, **_kwargs):
-        return real_np_seed(seed)
+    def np_seed(*args, **kwargs):
+        return real_np_seed(*args, **kwargs) if _from_a_library() else real_np_seed(seed)
 
     def default_rng(*args, **kwargs):
-        return real_default_rng(seed) if args or kwargs else real_default_rng()
+        if _from_a_library() or not (args or kwargs):
+            return real_default_rng(*args, **kwargs)
+        return real_default_rng(seed)
 
     class RandomState(real_random_state):
         def __init__(self, *args, **kwargs):
-            super().__init__(seed if args or kwargs else None)
+            if _from_a_library() or not (args or kwargs):
+                super().__init__(*args, **kwargs)
+            else:
+                super().__init__(seed)
 
-    real_generator = torch.Generator
-
-    class Generator(real_generator):
-        def manual_seed(self, *_args, **_kwargs):
+    class Generator(torch.Generator):
+        def manual_seed(self, *args, **kwargs):
+            if _from_a_library():
+                return super().manual_seed(*args, **kwargs)
             return super().manual_seed(seed)
 
     torch.manual_seed = torch.random.manual_seed = torch_seed
