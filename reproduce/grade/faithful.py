@@ -44,7 +44,7 @@ class Faithfulness:
 
 def of_folder(folder: Path, target: float, max_epochs: int) -> Faithfulness | None:
     """Both ways' complete runs in the folder; None unless each way has at least one."""
-    ways = {True: [], False: []}
+    ways: dict[bool, list[float]] = {True: [], False: []}
     for path in find_reports([folder]) if folder.is_dir() else []:
         r = load(path)
         accs = r.test_accs[:max_epochs]

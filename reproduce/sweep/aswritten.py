@@ -66,12 +66,13 @@ def finished(report: RunReport, got: runner.AsWritten) -> RunReport:
     if not report.audit and got.epochs and got.epochs[-1].params is not None:   # a network the suite cannot build
         report.params = got.epochs[-1].params
     report.config["epochs"] = len(report.epochs)
-    report.as_written.update(versions=got.versions, printed=got.printed, stopped_by_epochs=got.stopped,
-                             notes=got.notes)
+    written = dict(report.as_written or {}, versions=got.versions, printed=got.printed,
+                   stopped_by_epochs=got.stopped, notes=got.notes)
+    report.as_written = written
     unmeasured = len(report.epochs) < len(got.epochs)
     if got.failure is not None:
         report.status, report.reason = "failed", f"cell {got.failure.cell}: {got.failure.what}"
-        report.as_written["cell"] = got.failure.cell
+        written["cell"] = got.failure.cell
     elif unmeasured or not got.epochs:
         report.status = "failed"
         report.reason = "; ".join(got.notes) or "no pass over a loader with an optimizer stepping was seen"

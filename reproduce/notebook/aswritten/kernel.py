@@ -60,10 +60,10 @@ class Run:
         self.config, self.state = config, state
         self.steps = 0
         self.last_optimizer = None
-        self.tests = []                             # weak references to the MNIST(train=False) the notebook built
-        self.images = {}                            # id(dataset) -> measure.TestImages
+        self.tests: list = []                       # weak references to the MNIST(train=False) the notebook built
+        self.images: dict = {}                      # id(dataset) -> measure.TestImages
         self.started = time.monotonic()
-        self.record = {"seed": config.seed, "epochs": [], "notes": [], "versions": versions(),
+        self.record: dict = {"seed": config.seed, "epochs": [], "notes": [], "versions": versions(),
                        "epochs_limit": config.epochs, "train_limit": config.train_limit}
 
     # --- optimizer steps --------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ def serve_verified_mnist(run: Run):
     torchvision.datasets.MNIST.__init__ = mnist
 
 
-def install(config: dict) -> Run:
+def install(config):   # unannotated: it sets classes of its own on torch
     """Everything an as-written run changes, before the notebook's first cell."""
     import torch
     import torch.utils.data

@@ -8,6 +8,7 @@ The libraries' own calls keep the seed they pass: a shuffling DataLoader seeds a
 epoch with a number drawn from the global generator, and that must stay a new order each epoch."""
 import random
 import sys
+from types import FrameType
 
 LIBRARIES = ("torch", "torchvision", "numpy", "random")
 WRAPPERS = ("torch._dynamo", "torch._compile")   # torch wraps a function set on it: not the caller
@@ -15,14 +16,14 @@ WRAPPERS = ("torch._dynamo", "torch._compile")   # torch wraps a function set on
 
 def _from_a_library() -> bool:
     """Whether the seeding function was called by a library's own code rather than the notebook's."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None and frame.f_globals.get("__name__", "").startswith(WRAPPERS):
         frame = frame.f_back
     caller = frame.f_globals.get("__name__", "") if frame is not None else ""
     return caller.split(".")[0] in LIBRARIES
 
 
-def inject(seed: int):
+def inject(seed):   # unannotated: it sets classes of its own on numpy and torch
     import numpy as np
     import torch
     real_torch_seed = torch.manual_seed
