@@ -183,6 +183,9 @@ def build_parser() -> Parser:
     c.add_argument("--static", action="store_true",
                    help="read the notebook's code as text instead of running it (a dry run) to learn its recipe "
                         "and find its network")
+    c.add_argument("--as-written", action="store_true",
+                   help="run the notebook's own code in full once per seed (the seed injected, the accuracy "
+                        "measured by the suite) instead of the suite's translation of it")
     add_run_flags(c)
 
     k = sub.add_parser("compare", help="two sweeps side by side, with the difference in mean final accuracy")
@@ -253,6 +256,9 @@ def cmd_run(args, console: Console) -> int:
 
 
 def cmd_check(args, console: Console) -> int:
+    if args.as_written:
+        from reproduce.grade.aswritten import cmd_check_as_written
+        return cmd_check_as_written(args, run_request(args), console)
     return notebook_commands.cmd_check(args, run_request(args), in_flag_terms, console)
 
 
@@ -321,6 +327,9 @@ COMMANDS = {"data": cmd_data, "run": cmd_run, "report": cmd_report, "import-log"
 
 # The checks of a command's flags that need neither rich nor torch, run before either is loaded.
 def check_check_flags(args) -> None:
+    if args.as_written:
+        from reproduce.grade.aswritten import refuse
+        refuse(args)
     notebook_commands.refuse_at_once(args)
     run_request(args)   # the seeds and the cluster's flags
 

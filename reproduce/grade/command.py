@@ -136,6 +136,15 @@ def _plans(args, base: RunRequest, flag_terms):
         raise
 
 
+def both_ways(args, console) -> None:
+    """Where a notebook's folder holds its as-written runs beside the translated ones: the two side by side."""
+    from reproduce.grade import faithful
+    for path in args.notebooks:
+        found = faithful.of_folder(args.out / path.stem, args.target, args.max_epochs)
+        if found is not None:
+            faithful.render(found, path.name, console)
+
+
 def cmd_check(args, base: RunRequest, flag_terms, console) -> int:
     """Every notebook planned, then trained and set beside its claim. `base` holds the sweep's flags; each
     notebook gives its own network, recipe and folder."""
@@ -187,6 +196,7 @@ def cmd_check(args, base: RunRequest, flag_terms, console) -> int:
         if len(reports) == 1:
             report_view.render(reports[0], console)
         view.render(verdicts, console)
+        both_ways(args, console)
     else:
         sys.stdout.write(view.to_markdown(verdicts) if args.format == "markdown" else view.to_json(verdicts))
     return 0 if all(v.ok for v in verdicts) else 1

@@ -16,18 +16,23 @@ from reproduce.files.atomic import write_text
 from reproduce.record.seal import seal, seal_problem
 from reproduce.training.epoch import EpochRecord  # the trainer's per-epoch figures, stored as they are
 
-SCHEMA_VERSION = 2                     # the newest this suite reads and writes
+SCHEMA_VERSION = 3                     # the newest this suite reads and writes
 # Schema 2 adds two final statuses, "diverged" (the training loss became NaN or infinite: the run's last epoch
 # holds null where a figure was not finite) and "failed" (an exception stopped the run: `reason` says which).
 # A report is written with the lowest version that can hold it, so a running or complete report is still
 # schema 1, byte for byte as before, and readers of schema 1 keep reading it.
-STATUSES_OF = {1: ("running", "complete"), 2: ("running", "complete", "diverged", "failed")}
+# Schema 3 adds the optional field "as_written": a run of a notebook's own code, as written (check --as-written).
+# Only a report that holds it is schema 3; every other report keeps the version (and bytes) it had.
+STATUSES_OF = {1: ("running", "complete"), 2: ("running", "complete", "diverged", "failed"),
+               3: ("running", "complete", "diverged", "failed")}
+AS_WRITTEN_SINCE = 3
 STATUSES = STATUSES_OF[SCHEMA_VERSION]
 FINAL = ("complete", "diverged")       # a rerun of the same command skips these; a failed run is retried
 
 
-def version_for(status: str) -> int:
-    return min(v for v, statuses in STATUSES_OF.items() if status in statuses)
+def version_for(status: str, as_written: bool = False) -> int:
+    lowest = min(v for v, statuses in STATUSES_OF.items() if status in statuses)
+    return max(lowest, AS_WRITTEN_SINCE) if as_written else lowest
 
 
 class ReportError(BadInput):
@@ -60,12 +65,16 @@ class RunReport:
     # every other run.
     notebook: dict | None = None
     reason: str | None = None           # "failed" only: the exception that stopped the run, in one line
+    # A notebook's own code run as written (check --as-written): {"notebook": {"file", "sha256"}, "versions": the
+    # kernel's packages, "recipe": the dry run's drafted recipe (TOML text), "epochs_limit", "train_limit",
+    # "printed": the notebook's own printed test accuracies, "cell": where it failed}. None for every other run.
+    as_written: dict | None = None
 
     def to_json(self) -> str:
-        self.schema_version = version_for(self.status)
+        self.schema_version = version_for(self.status, self.as_written is not None)
         d = asdict(self)
         # absent, not null: reports of other runs keep the bytes they had before these fields existed
-        for optional in ("notebook", "reason"):
+        for optional in ("notebook", "reason", "as_written"):
             if d[optional] is None:
                 del d[optional]
         d = seal(d)
@@ -146,9 +155,12 @@ def _check_optional(d: dict, where: str, version: int) -> None:
         raise ReportError(f"{where}: field 'weights_sha256' should be a string or null")
     if d.get("origin", "trained") not in ORIGINS:
         raise ReportError(f"{where}: origin {d.get('origin')!r} is not one of {', '.join(ORIGINS)}")
-    for name in ("source", "notebook"):
+    for name in ("source", "notebook", "as_written"):
         if d.get(name) is not None and not isinstance(d[name], dict):
             raise ReportError(f"{where}: field {name!r} should be an object or null")
+    if d.get("as_written") is not None and version < AS_WRITTEN_SINCE:
+        raise ReportError(f"{where}: field 'as_written' is schema {AS_WRITTEN_SINCE}, but the report says "
+                          f"schema_version {version}")
 
 
 def _epoch(e, i: int, optional: set[str], where: str) -> EpochRecord:

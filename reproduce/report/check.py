@@ -90,10 +90,17 @@ def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunChe
         origin=r.origin, test_images=test_images(r),
         final_passed=complete and bool(accs) and accs[-1] >= target,
         nondeterministic=bool(r.config.get("allow_nondeterministic", False)), notes=notes(r),
-        # reports from before `execution` (or `precision`) existed were trained by the plain loop (in fp32)
-        trained_as="" if r.origin != "trained" else (f"execution {r.config.get('execution', 'plain')}, "
-                                                      f"precision {r.config.get('precision', 'fp32')}"),
+        trained_as=trained_as(r),
     )
+
+
+def trained_as(r: RunReport) -> str:
+    if r.origin != "trained":
+        return ""
+    if r.as_written is not None:   # check --as-written: the notebook's own loop, in its own kernel
+        return "as written, the notebook's own code"
+    # reports from before `execution` (or `precision`) existed were trained by the plain loop (in fp32)
+    return f"execution {r.config.get('execution', 'plain')}, precision {r.config.get('precision', 'fp32')}"
 
 
 def notes(r: RunReport) -> list[str]:

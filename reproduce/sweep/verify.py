@@ -49,6 +49,10 @@ def _to_rerun(path: Path, report, epochs) -> tuple[TrainConfig, int, torch.devic
     if report.origin == "imported":
         raise ReportError(f"{path}: an imported run (read from a log by import-log) has no config to re-run; "
                           f"verify takes a run the suite trained")
+    if report.as_written is not None:
+        raise ReportError(f"{path}: a run of {report.as_written['notebook']['file']} as written (its own code) has "
+                          f"no config of the suite's to re-run; check --as-written with its seed into a new --out "
+                          f"runs it again")
     cfg = TrainConfig.from_dict(report.config)
     recorded = len(report.epochs)
     if recorded == 0:
