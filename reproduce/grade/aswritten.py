@@ -2,7 +2,6 @@
 seed (reproduce/sweep/aswritten.py), instead of the suite's translation of it. Everything is read first (the
 claim from the outputs, the recipe and network from a dry run), as `check` does; then the seeds run, each
 writing its report into <out>/<notebook stem>/, and the same verdict is printed from them."""
-import sys
 from pathlib import Path
 
 from reproduce.errors import UsageError
@@ -56,11 +55,10 @@ def cmd_check_as_written(args, base: RunRequest, console) -> int:
     from rich.console import Console
 
     from reproduce.data.mnist import default_root, ensure_mnist
-    from reproduce.grade import view
-    from reproduce.grade.command import both_ways
+    from reproduce.grade.command import show
     from reproduce.grade.verdict import NotebookVerdict
     from reproduce.record.schema import load
-    from reproduce.report import check as checker, view as report_view
+    from reproduce.report import check as checker
     from reproduce.report.sequential import settings_of
     from reproduce.report.summary import summarise
     from reproduce.sweep.aswritten import run_seeds
@@ -80,11 +78,4 @@ def cmd_check_as_written(args, base: RunRequest, console) -> int:
         verdicts.append(NotebookVerdict(path.name, claim, v.models[0], summarise(v)[0], args.target, notes,
                                         settings=settings_of(args)))
         reports.append(v)
-    if args.format == "table":
-        if len(reports) == 1:
-            report_view.render(reports[0], console)
-        view.render(verdicts, console)
-        both_ways(args, console)
-    else:
-        sys.stdout.write(view.to_markdown(verdicts) if args.format == "markdown" else view.to_json(verdicts))
-    return 0 if all(v.ok for v in verdicts) else 1
+    return show(args, verdicts, reports, console)

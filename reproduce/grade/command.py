@@ -151,12 +151,11 @@ def cmd_check(args, base: RunRequest, flag_terms, console) -> int:
     from rich.console import Console
 
     import reproduce.model as models
-    from reproduce.grade import view
     from reproduce.grade.verdict import Budget, NotebookVerdict
     from reproduce.notebook import steering
     from reproduce.plan.execute import execute
     from reproduce.record.schema import load, run_filename
-    from reproduce.report import check as checker, view as report_view
+    from reproduce.report import check as checker
     from reproduce.report.summary import summarise
     stems = [p.stem for p in args.notebooks]
     if len(set(stems)) != len(stems):
@@ -192,6 +191,14 @@ def cmd_check(args, base: RunRequest, flag_terms, console) -> int:
         verdicts.append(NotebookVerdict(path.name, claim, v.models[0], summarise(v)[0], args.target, notes,
                                         settings=settings_of(args), budget=budget))
         reports.append(v)
+    return show(args, verdicts, reports, console)
+
+
+def show(args, verdicts, reports, console) -> int:
+    """The verdicts in --format's form (a table: after the runs' own report where there is one notebook, and with
+    the two ways side by side where both were run); 0 when every notebook passes, 1 when not."""
+    from reproduce.grade import view
+    from reproduce.report import view as report_view
     if args.format == "table":
         if len(reports) == 1:
             report_view.render(reports[0], console)
