@@ -1,4 +1,5 @@
-"""`python -m reproduce data|run|report`: the suite's command line.
+"""The suite's command line, `mnist-20k-suite` (or `python -m reproduce`): train over seeds, check a notebook's
+claim, read and compare run reports.
 
 Bad input of any kind ends in one line on stderr naming what is wrong, and exit code 2.
 """
