@@ -10,7 +10,6 @@ the loaders whole, the seed injected (seeding.py) and the accuracy measured afte
 - `train_limit`: a DataLoader over MNIST's training set sees its first `train_limit` images only;
 - DataLoaders run without worker processes (the numbers are the kernel's own, the same each time)."""
 import contextlib
-import functools
 import json
 import os
 import time
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reproduce.notebook.aswritten import measure, seeding
-from reproduce.notebook.trace import kernel as dry_run
+from reproduce.notebook.trace import kernel as dry_run, loaders
 from reproduce.notebook.trace.loaders import LOADER_ARGS, WORKER_ONLY
 from reproduce.notebook.trace.state import State
 
@@ -175,22 +174,6 @@ def loader_class(run: Run):
     return AsWrittenLoader
 
 
-def serve_verified_mnist(run: Run):
-    import torchvision
-    init = torchvision.datasets.MNIST.__init__
-
-    @functools.wraps(init)
-    def mnist(self, root=None, *args, **kwargs):
-        kwargs["download"] = False
-        if len(args) >= 3:   # (train, transform, target_transform, download)
-            args = args[:3]
-        init(self, run.config.data_root, *args, **kwargs)
-        if not self.train:
-            run.tests.append(weakref.ref(self))
-
-    torchvision.datasets.MNIST.__init__ = mnist
-
-
 def install(config):   # unannotated: it sets classes of its own on torch
     """Everything an as-written run changes, before the notebook's first cell."""
     import torch
@@ -212,7 +195,7 @@ def install(config):   # unannotated: it sets classes of its own on torch
     loader = loader_class(run)
     torch.utils.data.DataLoader = loader
     torch.utils.data.dataloader.DataLoader = loader
-    serve_verified_mnist(run)
+    loaders.serve_verified_mnist(run.config.data_root, lambda dataset: run.tests.append(weakref.ref(dataset)))
     register_optimizer_step_pre_hook(run.before_step)
     register_optimizer_step_post_hook(run.after_step)
     get_ipython().events.register("pre_run_cell", state.next_cell)
