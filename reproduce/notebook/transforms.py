@@ -99,9 +99,14 @@ def _normalize(call, args, site, found, values):
 
 
 def _rotation(call, args, site, found, values):
+    """degrees=d is the recipe's rotate = d; degrees=(lo, hi) is rotate = [lo, hi], or d where it is (-d, d)."""
     d = args.get("degrees", 0.0)
-    found.entries.append(Entry("augment", "rotate", max(abs(float(x)) for x in d) if isinstance(d, (list, tuple))
-                               else abs(float(d)), site))
+    if isinstance(d, (list, tuple)):
+        low, high = (float(x) for x in d)   # torchvision takes exactly two: any other count is not its form
+        rotate = high if low == -high else [low, high]
+    else:
+        rotate = abs(float(d))
+    found.entries.append(Entry("augment", "rotate", rotate, site))
 
 
 def _affine(call, args, site, found, values):

@@ -2,7 +2,8 @@
 each training batch where the data already lives, with F.affine_grid + F.grid_sample (bilinear). No
 DataLoader, no PIL: one batched call on the device.
 
-Every image gets its own draw: an angle uniform in [-rotate, rotate] degrees, a shift uniform in
+Every image gets its own draw: an angle uniform in [-rotate, rotate] degrees (or in [lo, hi] for a recipe's
+`rotate = [lo, hi]`, as torchvision's RandomRotation((lo, hi)) draws it), a shift uniform in
 [-translate, translate] of the side on each axis, a scale uniform in [low, high]. The draws come from a
 generator of the run's own, on the training device, seeded from the run's seed alone (and saved in the
 checkpoint), so a seed gives the same images alone, inside a sweep, or across a kill and resume; it is a
@@ -36,11 +37,19 @@ def stream_seed(seed: int) -> int:
     return int.from_bytes(hashlib.sha256(f"augment:{seed}".encode()).digest()[:8], "little")
 
 
+def _angles(rotate) -> float | list[float]:
+    """Degrees d, or [lo, hi] where the range is not symmetric ([-d, d] is d: the same draws, the same bytes)."""
+    if isinstance(rotate, (list, tuple)):
+        low, high = map(float, rotate)
+        return high if low == -high else [low, high]
+    return float(rotate)
+
+
 @dataclass(frozen=True)
 class Affine:
-    """The recipe's rotate, translate and scale: degrees either way, a fraction of the side (or [x, y]
-    fractions) either way, and the [low, high] of the scale factor."""
-    rotate: float = 0.0
+    """The recipe's rotate, translate and scale: degrees either way (or [lo, hi] degrees), a fraction of the side
+    (or [x, y] fractions) either way, and the [low, high] of the scale factor."""
+    rotate: float | tuple[float, float] | list[float] = 0.0
     translate: float | list[float] = 0.0
     scale: tuple[float, float] | list[float] = (1.0, 1.0)
 
@@ -51,7 +60,7 @@ class Augment:
         """more: the recipe's other [augment] keys that are on (shear, resized_crop, ...); normalize: the
         [mean, std] the images were normalised with."""
         translate = affine.translate
-        self.rotate = float(affine.rotate)
+        self.rotate = _angles(affine.rotate)
         self.translate = [float(t) for t in translate] if isinstance(translate, (list, tuple)) else float(translate)
         self.low, self.high = map(float, affine.scale)
         self.more = dict(more or {})
@@ -76,7 +85,11 @@ class Augment:
     def thetas(self, n: int, device: torch.device, dtype=torch.float32) -> torch.Tensor:
         """(n, 2, 3) affine maps from output to input coordinates (affine_grid's convention), one draw each."""
         u = torch.rand(n, 4, generator=self.generator, device=device, dtype=dtype)
-        angle = (2 * u[:, 0] - 1) * math.radians(self.rotate)
+        if isinstance(self.rotate, list):   # [lo, hi]: torchvision's uniform_(lo, hi), positive counter-clockwise
+            low, high = map(math.radians, self.rotate)
+            angle = low + (high - low) * u[:, 0]
+        else:                               # d: uniform in [-d, d], the draw such recipes always had
+            angle = (2 * u[:, 0] - 1) * math.radians(self.rotate)
         # affine_grid's coordinates run from -1 to 1 across the image: a shift of t sides is 2t there
         if isinstance(self.translate, list):
             shift = (2 * u[:, 1:3] - 1) * (2 * torch.tensor(self.translate, device=device, dtype=dtype))

@@ -16,6 +16,7 @@
                               # then torch's own kwargs
     [augment]
     rotate = 0.0              # degrees: each image turned by a uniform angle in [-rotate, rotate]
+                              # ([lo, hi]: in [lo, hi])
     translate = 0.0           # fraction of the side: each image shifted by up to this much per axis
     scale = [1.0, 1.0]        # each image scaled by a uniform factor in this range
 
@@ -143,14 +144,11 @@ def _schedule_field(top: dict, file: str) -> dict:
 
 
 def _augment_field(top: dict, file: str) -> dict:
-    augment = top.get("augment", {})
-    unknown = [k for k in augment if k not in augment_keys.KEYS]
-    if unknown:
-        raise RecipeError(f"{file}: [augment] unknown key {unknown[0]!r} (known: {', '.join(augment_keys.KEYS)})")
-    try:
-        return augment_keys.check(augment)
-    except ValueError as e:
-        raise RecipeError(f"{file}: [augment] {e}") from None
+    """[augment] in its one form (augmentation/recipe.py), or RecipeError naming the first problem's key."""
+    augment, problems = augment_keys.read(top.get("augment", {}))
+    if problems:
+        raise RecipeError(f"{file}: {in_recipe_terms(problems[0])}")
+    return augment
 
 
 def load(path: Path) -> dict:

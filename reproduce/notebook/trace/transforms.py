@@ -2,9 +2,9 @@
 `normalize` and the [augment] table, through the same handlers as the static reading's
 (reproduce/notebook/transforms.py), given the objects' own attributes instead of the call's arguments.
 
-torchvision v1 and v2 are read alike; v2's `ToDtype(scale=True)` is ToTensor. A RandomChoice, an asymmetric
-rotation, a RandomApply of anything but one CenterCrop, or any transform the suite does not know is named in
-`unknown` (one line each), never dropped."""
+torchvision v1 and v2 are read alike; v2's `ToDtype(scale=True)` is ToTensor; a rotation's degrees (lo, hi)
+are the recipe's `rotate = [lo, hi]`. A RandomChoice, a RandomApply of anything but one CenterCrop, or any
+transform the suite does not know is named in `unknown` (one line each), never dropped."""
 from reproduce.notebook import transforms as static
 from reproduce.notebook.sites import Observed
 from reproduce.notebook.transforms import Entry, Found
@@ -40,10 +40,6 @@ def _args(t) -> dict:
     return a
 
 
-def _symmetric(degrees) -> bool:
-    return not isinstance(degrees, list) or len(degrees) != 2 or degrees[0] == -degrees[1]
-
-
 def _random_apply(t, site, found: Found) -> None:
     inner = t.get("transforms") or []
     if len(inner) == 1 and inner[0]["type"] == "CenterCrop":
@@ -67,9 +63,6 @@ def read(transform, site: Observed) -> Found:
             continue
         elif name == "RandomApply":
             _random_apply(t, site, found)
-        elif name in ("RandomRotation", "RandomAffine") and not _symmetric(t["args"].get("degrees")):
-            found.unknown.append(f"{name} with degrees={t['args']['degrees']} (not symmetric about 0), which the "
-                                 f"suite cannot reproduce ({site.short})")
         elif name in static.HANDLERS:
             try:
                 static.HANDLERS[name](None, _args(t), site, found, None)
