@@ -271,3 +271,25 @@ for epoch in range(2):
     one_pass(model, optimizer, scheduler)""",
 ]
 RUNS_OUTPUTS = {5: [stream(pytorch_lines([97.1, 98.2]))]}
+
+
+# A rotation not centred on 0, as RandomRotation((lo, hi)) writes it: the recipe's rotate = [lo, hi].
+ASYMMETRIC_ROTATION = [
+    IMPORTS,
+    TINY_NET,
+    """train_transforms = transforms.Compose([
+    transforms.RandomRotation((-6, 12)),
+    transforms.ToTensor(),
+    transforms.Normalize((0.1307,), (0.3081,)),
+])
+train_loader = torch.utils.data.DataLoader(datasets.MNIST('data', train=True, download=True,
+                                                          transform=train_transforms), batch_size=32, shuffle=True)""",
+    """model = Net()
+optimizer = optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+for epoch in range(2):
+    model.train()
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        F.nll_loss(model(x), y).backward()
+        optimizer.step()""",
+]

@@ -5,7 +5,7 @@ import pytest
 from nbfactory import IMPORTS, LOADERS, NET, TRAIN, notebook, write
 
 from reproduce.cli import main
-from reproduce.notebook.draft import DEFAULT, draft
+from reproduce.notebook.draft import DEFAULT, draft, load
 
 PARAMS_DICT = """params_optimizer = {'lr': 0.02, 'weight_decay': 1e-4}
 params_scheduler = {'max_lr': params_optimizer['lr'], 'pct_start': 0.2, 'div_factor': 10}
@@ -122,6 +122,27 @@ def test_each_transform(tmp_path):
     assert why["augment.shear"] == "cell 4, line 4: transforms.RandomAffine(degrees=10, translate=(0.1, 0.05), " \
                                    "scale=(0.9, 1.1), shear=5),"
     assert why["augment.erasing"].startswith("cell 4, line 9:")
+
+
+@pytest.mark.parametrize(("call", "rotate"), [("transforms.RandomRotation((-6, 12))", [-6.0, 12.0]),
+                                             ("transforms.RandomAffine(degrees=(-6, 12))", [-6.0, 12.0]),
+                                             ("transforms.RandomRotation([-8, 8])", 8.0),
+                                             ("transforms.RandomRotation(degrees=8)", 8.0)])
+def test_a_rotation_not_centred_on_0_is_a_range(tmp_path, call, rotate):
+    data, why, _ = drafted(tmp_path, IMPORTS, NET, f"train_t = transforms.Compose([\n    {call},\n])")
+    assert data["augment"]["rotate"] == rotate
+    assert why["augment.rotate"] == f"cell 4, line 2: {call},"
+    fields, _, _ = load(tmp_path / "nb.ipynb", static=True)            # a recipe as any other: it loads
+    assert fields["augment"]["rotate"] == rotate
+
+
+def test_a_reversed_rotation_range_is_one_line_naming_the_drafted_key(tmp_path, capsys):
+    nb = write(tmp_path / "nb.ipynb", notebook(IMPORTS, NET, "train_t = transforms.Compose([transforms.RandomRotation((12, -6))])"))
+    assert main(["run", "--recipe", str(nb), "--static", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: nb.ipynb (its drafted recipe): [augment] rotate should be degrees d in [0, 180], ")
+    assert err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize(("cell", "names"), [

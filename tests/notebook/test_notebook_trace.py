@@ -145,8 +145,16 @@ def test_transforms_v2_and_v1_objects_map_onto_recipe_keys():
     assert got[("augment", "color_jitter")] == pytest.approx({"brightness": 0.2, "contrast": 0.3})
 
 
+@pytest.mark.parametrize("item", [t("RandomRotation", degrees=[-6.0, 12.0]),
+                                  t("RandomAffine", degrees=[-6.0, 12.0], translate=None, scale=None, shear=None)])
+def test_a_rotation_not_centred_on_0_is_the_recipes_range(item):
+    seen = mapped(transform(item))
+    assert not seen.unknown
+    assert [(e.key, e.value) for e in seen.entries] == [("rotate", [-6.0, 12.0])]
+    assert str(seen.entries[0].site) == "observed: the training transform, cell 2"
+
+
 @pytest.mark.parametrize(("item", "said"), [
-    (t("RandomRotation", degrees=[-6.0, 12.0]), "RandomRotation with degrees=[-6.0, 12.0] (not symmetric about 0)"),
     (dict(t("RandomChoice", p=None), transforms=[t("RandomRotation", degrees=[-5.0, 5.0])]), "the transform RandomChoice"),
     (dict(t("RandomApply", p=0.5), transforms=[t("RandomRotation", degrees=[-5.0, 5.0])]), "RandomApply of RandomRotation"),
     (t("ToDtype", dtype={"repr": "torch.float32"}, scale=False), "ToDtype without scale=True"),
@@ -416,3 +424,16 @@ def test_a_refused_notebook_in_a_check_leaves_nothing_written_for_the_ones_befor
     assert done.returncode == 2
     assert "broken.ipynb: the dry run stopped at cell 5" in done.stderr
     assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.slow
+def test_an_asymmetric_rotation_is_read_into_a_range_by_the_dry_run_and_by_the_text(tmp_path, mnist_root):
+    f.write(tmp_path / "tilted.ipynb", f.notebook(*f.ASYMMETRIC_ROTATION))
+    env = {"MNIST_DATA_DIR": str(mnist_root)}
+    traced_ = run_cli("recipe", "tilted.ipynb", cwd=tmp_path, env_extra=env)
+    assert traced_.returncode == 0, traced_.stderr
+    assert "rotate = [-6.0, 12.0]  # observed: " in traced_.stdout
+    assert "code's text" not in traced_.stdout                 # the static reading agrees
+    static = run_cli("recipe", "tilted.ipynb", "--static", cwd=tmp_path, env_extra=env)
+    assert static.returncode == 0, static.stderr
+    assert "rotate = [-6.0, 12.0]  # cell 4, line 2: transforms.RandomRotation((-6, 12))," in static.stdout
