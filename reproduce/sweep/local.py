@@ -15,7 +15,7 @@ from rich.console import Console
 import reproduce.model as models
 from reproduce.data.mnist import MNISTTensors, load_tensors
 from reproduce.data.split import plan
-from reproduce.errors import BadInput, UsageError, first_line
+from reproduce.errors import BadInput, first_line
 from reproduce.files import atomic
 from reproduce.model.audit import audit
 from reproduce.record import checkpoint, resume
@@ -28,14 +28,6 @@ from reproduce.sweep.progress import RunProgress, SweepProgress
 from reproduce.training import determinism, environment, execution
 from reproduce.training.config import TrainConfig
 from reproduce.training.trainer import Diverged, TrainOptions, start_run, train, weights_sha256
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA device is available here")
-    return torch.device(name)
 
 
 class Where:
