@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 import torch.nn as nn
 
-from reproduce.model.fold_bn import fold_batchnorm
+from reproduce.model.fold_bn import InferenceError, fold_batchnorm
 
 VARIANTS = ("eager", "folded", "compiled", "cuda-graph")  # what bench/ times; eager is the baseline
 
@@ -68,7 +68,7 @@ class CudaGraphRunner:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape != self.static_in.shape or x.dtype != self.static_in.dtype:
-            raise ValueError(f"CUDA graph was captured for {tuple(self.static_in.shape)} {self.static_in.dtype}, "
+            raise InferenceError(f"CUDA graph was captured for {tuple(self.static_in.shape)} {self.static_in.dtype}, "
                              f"got {tuple(x.shape)} {x.dtype}")
         with torch.inference_mode():
             self.static_in.copy_(x)
@@ -133,9 +133,9 @@ def optimize(model: nn.Module, example: torch.Tensor, variant: str = "compiled")
     one CUDA graph (step 4; CUDA only). The callable must be called under torch.inference_mode() or no_grad.
     """
     if variant not in VARIANTS:
-        raise ValueError(f"unknown inference variant {variant!r}; known: {', '.join(VARIANTS)}")
+        raise InferenceError(f"unknown inference variant {variant!r}; known: {', '.join(VARIANTS)}")
     if variant == "cuda-graph" and example.device.type != "cuda":
-        raise ValueError("the cuda-graph variant needs a CUDA input")
+        raise InferenceError("the cuda-graph variant needs a CUDA input")
     report = InferenceReport(variant)
     if variant == "eager":
         return model.eval(), report
