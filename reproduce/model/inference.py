@@ -95,9 +95,8 @@ def fold(model: nn.Module, example: torch.Tensor, report: InferenceReport) -> nn
     try:
         net, fr = fold_batchnorm(cpu_model, example[:1].detach().cpu())
         report.folded, report.kept = fr.folded, fr.kept
-    # Any exception: tracing runs the network's own forward. An untraceable model (data-dependent control flow)
-    # still runs, unfolded.
-    except Exception as e:  # noqa: BLE001
+    # An untraceable model (data-dependent control flow) still runs, unfolded.
+    except Exception as e:  # noqa: BLE001 - tracing runs the network's own forward, which may raise anything
         net = cpu_model
         report.fold_fallback = _one_line(e)
     net = net.to(example.device).to(memory_format=torch.channels_last)
@@ -116,8 +115,8 @@ def try_compile(net: nn.Module, example: torch.Tensor, report: InferenceReport) 
         compiled = torch.compile(net, dynamic=False)
         with torch.inference_mode():
             compiled(example)
-    # Any exception: compiling and running the network's own code; it then runs uncompiled, and says why.
-    except Exception as e:  # noqa: BLE001
+    # The network then runs uncompiled, and says why.
+    except Exception as e:  # noqa: BLE001 - compiling runs the network's own code, which may raise anything
         report.compile_fallback = _one_line(e)
         report.compile_seconds = round(time.perf_counter() - start, 2)
         return net

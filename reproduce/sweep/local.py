@@ -207,9 +207,8 @@ def _trained(ctx: SweepContext, seed: int, path: Path, found: resume.Found) -> s
         raise RunFailed(f"{path}: the run failed in epoch {len(report.epochs) + 1}: cannot write "
                         f"{e.filename or ''}: {e.strerror or e}; its last saved epoch is kept and the same command "
                         f"resumes it") from None
-    # Any other exception: the network and its recipe are someone's code. The run is recorded as failed, with
-    # the exception in one line, and the sweep goes on.
-    except Exception as e:  # noqa: BLE001
+    # The run is recorded as failed, with the exception in one line, and the sweep goes on.
+    except Exception as e:  # noqa: BLE001 - the network and its recipe are someone's code: it may raise anything
         report.status, report.reason = "failed", f"{type(e).__name__}: {first_line(e, 200)}"
         report.save(path)  # the checkpoint, if any, is the last epoch's: never ahead of this report
         raise RunFailed(f"{path}: the run failed in epoch {len(report.epochs) + 1} ({report.reason})") from None
