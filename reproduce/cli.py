@@ -23,6 +23,7 @@ from reproduce.grade import command as notebook_commands
 # Only what parsing the command line needs: `--help` and a bad flag answer before torch, rich or matplotlib
 # are imported (seconds on a small machine). Each command imports the rest when it runs.
 from reproduce.model import NAMES
+from reproduce.model.notebook import is_notebook
 from reproduce.plan.request import Overrides, RunRequest
 from reproduce.plan.seeds import parse_seeds
 from reproduce.record.schema import ReportError
@@ -242,7 +243,7 @@ def say_notes(request: RunRequest) -> None:
     if request.threads is not None and request.threads > cores:
         print(f"note: --threads {request.threads} is more than this machine's {cores} cores; the runs will be "
               f"slower, not faster (the thread count is recorded, and part of a CPU run's bytes)", file=sys.stderr)
-    if request.recipe is not None and request.recipe.suffix != ".ipynb" and recipe.sets_nothing(request.recipe):
+    if request.recipe is not None and not is_notebook(request.recipe) and recipe.sets_nothing(request.recipe):
         print(f"note: {request.recipe} sets nothing: the runs train the seed recipe (model/seed.toml) with the "
               f"flags given", file=sys.stderr)
 

@@ -121,8 +121,8 @@ def submit(task: Callable[[int], object], seeds: Sequence[int], options: SlurmOp
     try:
         with contextlib.redirect_stderr(noise):    # submitit prints sbatch's stderr as well as raising it
             jobs = ex.map_array(task, list(seeds))
-    # Any exception: submitit passes on sbatch's refusal as whatever its backend raised, each one a refused array.
-    except Exception as e:  # noqa: BLE001
+    # Each one a refused array.
+    except Exception as e:  # noqa: BLE001 - submitit passes on sbatch's refusal as whatever its backend raised
         for p in reversed(made):                   # a refused sweep leaves --out as it found it
             shutil.rmtree(p, ignore_errors=True)
         raise ClusterError(f"sbatch refused the array: {first_line(str(e)) or type(e).__name__}") from None
@@ -154,9 +154,8 @@ def failure(array: Array, task: Task) -> str | None:
     from submitit.core.utils import pickle_load
     try:
         outcome, value = pickle_load(path)
-    # Any exception: unpickling runs the file's own code. Half-written, or from another submitit version: the
-    # state and the log still say what happened.
-    except Exception:  # noqa: BLE001
+    # Half-written, or from another submitit version: the state and the log still say what happened.
+    except Exception:  # noqa: BLE001 - unpickling runs the file's own code, which may raise anything
         return None
     lines = [l for l in str(value).strip().splitlines() if l.strip()] if outcome == "error" else []
     return lines[-1].strip()[:200] if lines else None

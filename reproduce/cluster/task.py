@@ -25,6 +25,7 @@ from reproduce.record.locks import holder
 from reproduce.record.schema import ReportError, load, run_filename
 from reproduce.sweep.local import run_sweep
 from reproduce.sweep.options import Sweep, SweepOptions
+from reproduce.sweep.outcome import RunFailed
 from reproduce.training.config import TrainConfig
 
 MAX_STALLED = 3
@@ -78,7 +79,7 @@ class SeedTask(submitit.helpers.Checkpointable):
         torch.set_num_threads(self.threads or allocated_cpus())   # before run_sweep records the environment
         device = torch.device(self.device)
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError("the sweep trains on cuda but this task sees no CUDA device (ask for GPUs with "
+            raise RunFailed("the sweep trains on cuda but this task sees no CUDA device (ask for GPUs with "
                                "--gpus-per-task or --slurm-arg gres=...)")
         verify(raw_dir(Path(self.data.root)))   # the files the submitting command verified, as this node sees them
         console = Console(file=sys.stdout, highlight=False)    # the task's log: every epoch, and a resume, said
@@ -87,11 +88,11 @@ class SeedTask(submitit.helpers.Checkpointable):
         options = SweepOptions(force=self.force, notebook=getattr(self, "notebook", None), stop_signals=())
         done = run_sweep(sweep, console, options).done
         if not done:   # run_sweep skips a run whose lock another process holds: this task did not train it
-            raise RuntimeError(f"{path}: another process (pid {holder(path) or '?'}) holds its lock; "
+            raise RunFailed(f"{path}: another process (pid {holder(path) or '?'}) holds its lock; "
                                f"not trained by this task")
         status = load(path).status
         if status not in ("complete", "diverged"):   # diverged: a final result, the report says so
-            raise RuntimeError(f"{path}: {status}, not complete, after the task ended")
+            raise RunFailed(f"{path}: {status}, not complete, after the task ended")
         return str(path)
 
     def checkpoint(self, seed: int) -> submitit.helpers.DelayedSubmission:
@@ -99,7 +100,7 @@ class SeedTask(submitit.helpers.Checkpointable):
         saved = saved_epochs(self.report_path(seed))
         self.stalled = 0 if saved > self.saved_at_start else self.stalled + 1
         if self.stalled > MAX_STALLED:
-            raise RuntimeError(f"interrupted {self.stalled} times in a row without saving an epoch (is the time "
+            raise RunFailed(f"interrupted {self.stalled} times in a row without saving an epoch (is the time "
                                f"limit shorter than one epoch?); not requeued again")
         # os.write to fd 1 (the log), not print: in a signal handler print fails if the interrupted code was printing
         os.write(1, f"reproduce task: interrupted with {saved} of {self.cfg.epochs} epochs saved; requeued\n".encode())

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from reproduce.errors import UsageError
+from reproduce.model.notebook import is_notebook
 from reproduce.plan.request import RunRequest
 from reproduce.report.sequential import settings_of
 
@@ -32,7 +33,7 @@ def refuse_at_once(args) -> None:
     from reproduce.model import NAMES
     from reproduce.model.spec import check_form
     for path in args.notebooks:
-        if path.suffix != ".ipynb":
+        if not is_notebook(path):
             raise UsageError(f"check {path}: not a Jupyter notebook (.ipynb)")
         if not path.is_file():
             raise UsageError(f"check {path}: no such notebook")

@@ -25,7 +25,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.fx.passes.shape_prop import ShapeProp
 
+from reproduce.errors import BadInput
+
 IDENTITY_IN_EVAL = (nn.modules.dropout._DropoutNd, nn.Dropout, nn.Identity)
+
+
+class InferenceError(BadInput):
+    """The inference path asked for what it cannot do (an unknown variant, a CUDA graph without CUDA, an input of
+    another shape than the one it was folded or captured for), said in one line."""
 
 
 class FoldedConv2d(nn.Module):
@@ -40,7 +47,7 @@ class FoldedConv2d(nn.Module):
     def forward(self, x):
         out = F.conv2d(x, self.weight, None, self.stride, self.padding, self.dilation)
         if out.shape[-2:] != self.bias_map.shape[-2:]:
-            raise ValueError(f"folded conv was built for output {tuple(self.bias_map.shape[-2:])}, "
+            raise InferenceError(f"folded conv was built for output {tuple(self.bias_map.shape[-2:])}, "
                              f"got {tuple(out.shape[-2:])}: fold again for this input size")
         return out + self.bias_map
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 import torch.nn as nn
 
-from reproduce.model.fold_bn import fold_batchnorm
+from reproduce.model.fold_bn import InferenceError, fold_batchnorm
 
 VARIANTS = ("eager", "folded", "compiled", "cuda-graph")  # what bench/ times; eager is the baseline
 
@@ -68,7 +68,7 @@ class CudaGraphRunner:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape != self.static_in.shape or x.dtype != self.static_in.dtype:
-            raise ValueError(f"CUDA graph was captured for {tuple(self.static_in.shape)} {self.static_in.dtype}, "
+            raise InferenceError(f"CUDA graph was captured for {tuple(self.static_in.shape)} {self.static_in.dtype}, "
                              f"got {tuple(x.shape)} {x.dtype}")
         with torch.inference_mode():
             self.static_in.copy_(x)
@@ -95,9 +95,8 @@ def fold(model: nn.Module, example: torch.Tensor, report: InferenceReport) -> nn
     try:
         net, fr = fold_batchnorm(cpu_model, example[:1].detach().cpu())
         report.folded, report.kept = fr.folded, fr.kept
-    # Any exception: tracing runs the network's own forward. An untraceable model (data-dependent control flow)
-    # still runs, unfolded.
-    except Exception as e:  # noqa: BLE001
+    # An untraceable model (data-dependent control flow) still runs, unfolded.
+    except Exception as e:  # noqa: BLE001 - tracing runs the network's own forward, which may raise anything
         net = cpu_model
         report.fold_fallback = _one_line(e)
     net = net.to(example.device).to(memory_format=torch.channels_last)
@@ -116,8 +115,8 @@ def try_compile(net: nn.Module, example: torch.Tensor, report: InferenceReport) 
         compiled = torch.compile(net, dynamic=False)
         with torch.inference_mode():
             compiled(example)
-    # Any exception: compiling and running the network's own code; it then runs uncompiled, and says why.
-    except Exception as e:  # noqa: BLE001
+    # The network then runs uncompiled, and says why.
+    except Exception as e:  # noqa: BLE001 - compiling runs the network's own code, which may raise anything
         report.compile_fallback = _one_line(e)
         report.compile_seconds = round(time.perf_counter() - start, 2)
         return net
@@ -133,9 +132,9 @@ def optimize(model: nn.Module, example: torch.Tensor, variant: str = "compiled")
     one CUDA graph (step 4; CUDA only). The callable must be called under torch.inference_mode() or no_grad.
     """
     if variant not in VARIANTS:
-        raise ValueError(f"unknown inference variant {variant!r}; known: {', '.join(VARIANTS)}")
+        raise InferenceError(f"unknown inference variant {variant!r}; known: {', '.join(VARIANTS)}")
     if variant == "cuda-graph" and example.device.type != "cuda":
-        raise ValueError("the cuda-graph variant needs a CUDA input")
+        raise InferenceError("the cuda-graph variant needs a CUDA input")
     report = InferenceReport(variant)
     if variant == "eager":
         return model.eval(), report

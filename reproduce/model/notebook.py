@@ -18,6 +18,12 @@ class NotebookError(BadInput, ValueError):
     """A notebook that cannot be read or used, said in one line."""
 
 
+def is_notebook(path) -> bool:
+    """Whether a path names a Jupyter notebook (by its .ipynb suffix): the one test of it, so a recipe, a model
+    spec's file and a check's argument are told apart alike. False for None (no path given)."""
+    return path is not None and Path(path).suffix == ".ipynb"
+
+
 @dataclass
 class Cell:
     number: int                     # 1-based position among all cells

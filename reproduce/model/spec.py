@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reproduce.errors import BadInput, cannot_read, first_line
+from reproduce.model.notebook import is_notebook
 
 if TYPE_CHECKING:
     import torch.nn as nn
@@ -65,7 +66,7 @@ def run_name(spec: str) -> str:
     """The name a spec's runs are filed under: 'nets/tiny.py:Net' -> 'tiny.Net', 'pkg.mod:make' -> 'pkg.mod.make',
     a registry name as it is. Only [A-Za-z0-9_.-] survive, so the name is always a valid file name."""
     if is_notebook_spec(spec):
-        left, sep, attr = spec.rpartition(":") if not spec.endswith(".ipynb") else (spec, "", "")
+        left, sep, attr = spec.rpartition(":") if not is_notebook(spec) else (spec, "", "")
         return re.sub(r"[^A-Za-z0-9_.-]", "_", Path(left).stem + (f".{attr}" if attr else ""))
     left, sep, attr = spec.rpartition(":")
     if sep:
@@ -80,12 +81,12 @@ def is_file_spec(spec: str) -> bool:
 
 
 def is_notebook_spec(spec: str) -> bool:
-    return spec.endswith(".ipynb") or spec.rpartition(":")[0].endswith(".ipynb")
+    return is_notebook(spec) or is_notebook(spec.rpartition(":")[0])
 
 
 def notebook_parts(spec: str):
     """(notebook path, NAME or None) of an NB.ipynb[:NAME] spec."""
-    if spec.endswith(".ipynb"):
+    if is_notebook(spec):
         return Path(spec), None
     left, _, attr = spec.rpartition(":")
     return Path(left), attr

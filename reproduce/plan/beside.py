@@ -6,12 +6,9 @@ from pathlib import Path
 
 import reproduce.model as models
 from reproduce.files.atomic import write_text
+from reproduce.model.notebook import is_notebook
 from reproduce.notebook import draft
 from reproduce.training import recipe
-
-
-def is_notebook(path) -> bool:
-    return path is not None and Path(path).suffix == ".ipynb"
 
 
 def load_recipe(path, approximate: bool, static: bool = False) -> dict:

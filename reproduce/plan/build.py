@@ -36,15 +36,14 @@ class RunPlan:
 def refuse_at_once(request: RunRequest) -> None:
     """What is wrong that needs no torch: the --model spec's form, a missing file, a syntax error."""
     from reproduce.model import NAMES
+    from reproduce.model.notebook import is_notebook
     from reproduce.model.spec import check_form
     check_form(request.model, NAMES)
-    if request.approximate and not _is_notebook(request.recipe) and not _is_notebook(request.model):
+    # only a recipe drafted from a notebook has anything to leave out (a notebook's network keeps no recipe: it
+    # trains the one --recipe names, or the seed recipe)
+    if request.approximate and not is_notebook(request.recipe):
         raise UsageError("--approximate leaves out of a notebook's drafted recipe what cannot be reproduced; "
                          "this run's recipe is a TOML file, which says exactly what it trains")
-
-
-def _is_notebook(path) -> bool:
-    return path is not None and str(path).endswith(".ipynb")
 
 
 def config_of(request: RunRequest, flag_terms) -> TrainConfig:
@@ -96,21 +95,27 @@ def plan_run(request: RunRequest, flag_terms) -> RunPlan:
 
 
 def _device(request: RunRequest, slurm) -> torch.device:
+    """The device the sweep trains on: the cluster's nodes' (decided by the cluster's flags), else this machine's."""
+    import torch
+
     from reproduce.cluster.options import device_kind
-    from reproduce.sweep.local import pick_device
-    return device_kind(request.device, slurm) if slurm else pick_device(request.device)
+    from reproduce.training import execution
+    if slurm:
+        return device_kind(request.device, slurm)
+    if request.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    problem = execution.device_problem(request.device)
+    if problem:
+        raise UsageError(f"--device {request.device}: {problem}")
+    return torch.device(request.device)
 
 
 def _refuse_execution(cfg: TrainConfig, device: torch.device) -> None:
-    from reproduce.training import precision
-    if cfg.execution == "graph" and device.type != "cuda":
-        raise UsageError(f"--execution graph replays CUDA graphs: it needs a CUDA device (this run is on "
-                         f"{device.type}; --execution fast is the CPU's fastest)")
-    if cfg.execution == "graph" and cfg.graph_problem():
-        raise UsageError(cfg.graph_problem())
-    problem = precision.problem(cfg.precision, cfg.execution, device)
-    if problem:
-        raise UsageError(problem)
+    """The execution, precision and device rules (reproduce/training/execution.py), said as the flags that set them."""
+    from reproduce.training import execution
+    problems = execution.problems(cfg, device)
+    if problems:
+        raise UsageError(problems[0])
 
 
 def _refuse_untrainable(cfg: TrainConfig, device: torch.device) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import reproduce.model as models
 from reproduce.errors import cannot_read
 from reproduce.model.audit import audit
+from reproduce.model.notebook import is_notebook
 from reproduce.model.spec import check, run_name
 from reproduce.notebook import claim
 from reproduce.notebook.claim import Claimed, ClaimError, Outputs
@@ -51,7 +52,7 @@ def read_log(log: Path, pattern=None) -> Log:
     except OSError as e:
         raise LogError(cannot_read(log, e)) from None
     try:
-        outs = claim.outputs(raw, str(log)) if log.suffix == ".ipynb" else claim.log_outputs(raw, str(log))
+        outs = claim.outputs(raw, str(log)) if is_notebook(log) else claim.log_outputs(raw, str(log))
         return Log(claim.read_runs(outs, str(log), pattern), outs, raw)
     except ClaimError as e:
         raise LogError(str(e)) from None
@@ -66,13 +67,19 @@ def pick_run(log: Log, path: Path, k: int | None) -> tuple[int, Claimed]:
     return k, log.runs[k - 1]
 
 
+def buildable(spec: str) -> bool:
+    """Whether the suite can build the network a --model spec names (registered, FILE.py:NAME,
+    package.module:NAME or a notebook), rather than take it as a name only."""
+    return spec in models.MODELS or ":" in spec or is_notebook(spec)
+
+
 def model_audit(spec: str, params) -> tuple:
     """(name, audit): the suite's own audit and parameter count when the spec names a model the suite can build
     (registered, FILE.py:NAME or package.module:NAME), and a claimed --params must match it; otherwise the
     claimed parameter count alone, and the report shows the other constraints as unknown."""
     if params is not None and params < 1:
         raise LogError(f"--params must be at least 1, got {params}")
-    if spec not in models.MODELS and ":" not in spec and not spec.endswith(".ipynb"):
+    if not buildable(spec):
         if params is None:
             raise LogError(f"--params is needed: {spec!r} is not a model the suite can build "
                            f"(a registered name, FILE.py:NAME or package.module:NAME)")
@@ -97,7 +104,7 @@ def import_log(log: Path, spec: str, params, seed: int, out: Path, pattern=None)
     log = Path(log)
     read = read_log(log, pattern)
     printed = [run.total_params for run in read.runs if run.total_params is not None]
-    if params is None and spec not in models.MODELS and ":" not in spec and not spec.endswith(".ipynb"):
+    if params is None and not buildable(spec):
         params = printed[-1] if printed else None   # the count the notebook printed stands in for --params
     name, audited = model_audit(spec, params)
     for count in printed:

@@ -10,13 +10,20 @@ import math
 import statistics
 from collections.abc import Sequence
 
+from reproduce.errors import SuiteError
+
 Z95 = statistics.NormalDist().inv_cdf(0.975)   # 1.959963984540054
+
+
+class StatsError(SuiteError):
+    """A statistic asked of values it is not defined for (no runs, one run where two are needed), said in one
+    line. The suite's own callers ask only where it is defined: this says which one did not."""
 
 
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval for the proportion k/n, as fractions in [0, 1]."""
     if n < 1 or not 0 <= k <= n:
-        raise ValueError(f"wilson: need 0 <= k <= n and n >= 1, got k={k}, n={n}")
+        raise StatsError(f"wilson: need 0 <= k <= n and n >= 1, got k={k}, n={n}")
     p = k / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -93,7 +100,7 @@ def t_cdf(t: float, df: float) -> float:
 def t_quantile(q: float, df: float) -> float:
     """The q-quantile of Student's t with df degrees of freedom (0.5 < q < 1), by bisection on the cdf."""
     if not 0.5 < q < 1 or df <= 0:
-        raise ValueError(f"t_quantile: need 0.5 < q < 1 and df > 0, got q={q}, df={df}")
+        raise StatsError(f"t_quantile: need 0.5 < q < 1 and df > 0, got q={q}, df={df}")
     lo, hi = 0.0, 1.0
     while t_cdf(hi, df) < q:
         hi *= 2.0
@@ -112,7 +119,7 @@ def welch(a: Sequence[float], b: Sequence[float], conf: float = 0.95):
     Needs at least two values on each side; if both sides have zero variance the interval is the point."""
     a, b = list(a), list(b)
     if len(a) < 2 or len(b) < 2:
-        raise ValueError("welch: need at least two runs on each side")
+        raise StatsError("welch: need at least two runs on each side")
     ma, sa = statistics.fmean(a), statistics.stdev(a)   # mean_sd's, with two or more values each
     mb, sb = statistics.fmean(b), statistics.stdev(b)
     va, vb = sa * sa / len(a), sb * sb / len(b)

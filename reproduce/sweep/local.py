@@ -15,7 +15,7 @@ from rich.console import Console
 import reproduce.model as models
 from reproduce.data.mnist import MNISTTensors, load_tensors
 from reproduce.data.split import plan
-from reproduce.errors import BadInput, UsageError, first_line
+from reproduce.errors import BadInput, first_line
 from reproduce.files import atomic
 from reproduce.model.audit import audit
 from reproduce.record import checkpoint, resume
@@ -28,14 +28,6 @@ from reproduce.sweep.progress import RunProgress, SweepProgress
 from reproduce.training import determinism, environment, execution
 from reproduce.training.config import TrainConfig
 from reproduce.training.trainer import Diverged, TrainOptions, start_run, train, weights_sha256
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA device is available here")
-    return torch.device(name)
 
 
 class Where:
@@ -215,9 +207,8 @@ def _trained(ctx: SweepContext, seed: int, path: Path, found: resume.Found) -> s
         raise RunFailed(f"{path}: the run failed in epoch {len(report.epochs) + 1}: cannot write "
                         f"{e.filename or ''}: {e.strerror or e}; its last saved epoch is kept and the same command "
                         f"resumes it") from None
-    # Any other exception: the network and its recipe are someone's code. The run is recorded as failed, with
-    # the exception in one line, and the sweep goes on.
-    except Exception as e:  # noqa: BLE001
+    # The run is recorded as failed, with the exception in one line, and the sweep goes on.
+    except Exception as e:  # noqa: BLE001 - the network and its recipe are someone's code: it may raise anything
         report.status, report.reason = "failed", f"{type(e).__name__}: {first_line(e, 200)}"
         report.save(path)  # the checkpoint, if any, is the last epoch's: never ahead of this report
         raise RunFailed(f"{path}: the run failed in epoch {len(report.epochs) + 1} ({report.reason})") from None

@@ -14,7 +14,7 @@ import reproduce.model as models
 from reproduce.data.mnist import default_root, ensure_mnist, load_tensors
 from reproduce.errors import UsageError
 from reproduce.record.schema import ReportError, load
-from reproduce.training import environment, precision
+from reproduce.training import environment, execution
 from reproduce.training.config import TrainConfig
 from reproduce.training.trainer import Diverged, TrainOptions, train, weights_sha256
 
@@ -60,16 +60,25 @@ def _to_rerun(path: Path, report, epochs) -> tuple[TrainConfig, int, torch.devic
     k = recorded if epochs is None else epochs
     if not 1 <= k <= recorded:
         raise UsageError(f"--epochs must be between 1 and {recorded} (the epochs {path} records), got {k}")
-    if report.device == "cuda" and not torch.cuda.is_available():
-        raise UsageError(f"{path} was made on cuda; no CUDA device is available here")
-    device = torch.device(report.device)
-    if precision.problem(cfg.precision, cfg.execution, device):   # a bf16 run on a CPU without bf16, say
-        raise UsageError(f"{path}: {precision.problem(cfg.precision, cfg.execution, device)}")
+    device = _device_of(path, report, cfg)
     source = models.resolve(cfg.model)   # SpecError: the model file is gone or broken
     if source.sha256 != cfg.model_sha256:
         raise ReportError(f"{path}: the model {cfg.model} is not the one this run trained (sha256 of its source "
                           f"{cfg.model_sha256} in the report, {source.sha256} here)")
     return cfg, k, device
+
+
+def _device_of(path: Path, report, cfg: TrainConfig) -> torch.device:
+    """The report's device, when its config can train on it here (reproduce/training/execution.py): a bf16 run on a
+    CPU without bf16, a cuda run on a machine without CUDA, a graph run on the CPU are each refused by name."""
+    unusable = execution.device_problem(report.device)
+    if unusable:
+        raise UsageError(f"{path} was made on {report.device}: {unusable}")
+    device = torch.device(report.device)
+    problems = execution.problems(cfg, device)
+    if problems:
+        raise UsageError(f"{path}: {problems[0]}")
+    return device
 
 
 def _rerun(cfg: TrainConfig, report, data, device: torch.device, k: int, say) -> tuple[str, list]:

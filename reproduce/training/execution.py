@@ -20,17 +20,56 @@ fast, on the CPU (measured in bench/test_train_throughput.py, profile in RESULTS
   back), and where the C library has no mallopt (not glibc) it is skipped and the report says so.
 Nothing here is compiled and nothing is captured: torch.compile is not used (its CPU compile costs about a
 minute per process, and its dropout RNG differs from eager's).
+
+Whether a config can train on a device is answered here only (`device_problem`, `problems`): the rules that tie
+the execution, the precision and the device together. A sweep asks before anything is written
+(reproduce/plan/build.py, which says a problem as the flag that set it), verify before it re-runs a report
+(reproduce/sweep/verify.py, which names the report). The two questions are apart because a cluster sweep trains
+on its nodes' device, not on this machine's.
 """
+from __future__ import annotations
+
 import ctypes
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-from reproduce.training import graph_step, optim
+from reproduce.training import graph_step, optim, precision
+
+if TYPE_CHECKING:
+    from reproduce.training.config import TrainConfig
+
+DEVICES = ("cpu", "cuda")   # the device kinds the suite trains on (part of every run's fingerprint)
 
 # Its fill_uninitialized_memory is a module attribute torch reads at run time; torch's stubs do not declare it.
 _DETERMINISTIC: Any = torch.utils.deterministic
+
+
+def device_problem(kind: str) -> str | None:
+    """Why a run cannot train on a device of this kind on this machine, as one line; None when it can."""
+    if kind not in DEVICES:
+        return f"{kind!r} is not a device the suite trains on ({' or '.join(DEVICES)})"
+    if kind == "cuda" and not torch.cuda.is_available():
+        return "no CUDA device is available here"
+    return None
+
+
+def problems(cfg: TrainConfig, device: torch.device) -> list[str]:
+    """Why `cfg` cannot train on `device`, each one line worded with the flags that set it (--execution,
+    --precision); empty when it can. Whether the device exists on this machine is `device_problem`'s."""
+    found = []
+    if cfg.execution == "graph":
+        if device.type != "cuda":
+            found.append(f"--execution graph replays CUDA graphs: it needs a CUDA device (this run is on "
+                         f"{device.type}; --execution fast is the CPU's fastest)")
+        graph_problem = cfg.graph_problem()
+        if graph_problem:
+            found.append(graph_problem)
+    precision_problem = precision.problem(cfg.precision, cfg.execution, device)
+    if precision_problem:
+        found.append(precision_problem)
+    return found
 
 
 def is_fast(execution: str) -> bool:

@@ -28,6 +28,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from reproduce.errors import BadInput
+
 WARMUP_STEPS = 3  # what torch's CUDA-graph docs use before capturing a whole training step
 
 
@@ -60,6 +62,11 @@ def _params(opt: torch.optim.Optimizer) -> list[torch.Tensor]:
     return [p for group in opt.param_groups for p in group["params"]]
 
 
+class GraphCaptureError(BadInput):
+    """A captured step asked of data that is not on a CUDA device, said in one line. A sweep and verify refuse
+    such a run before it starts (reproduce/training/execution.py: problems); this is the step's own guard."""
+
+
 class GraphedTraining:
     """One run's training epochs with the step captured (capture=True, CUDA) or called as is (capture=False)."""
 
@@ -68,7 +75,7 @@ class GraphedTraining:
         """data: the training images and their labels."""
         x, y = data
         if capture and x.device.type != "cuda":
-            raise ValueError("the graph execution captures CUDA graphs: it needs a CUDA device")
+            raise GraphCaptureError("the graph execution captures CUDA graphs: it needs a CUDA device")
         self.net, self.opt, self.x, self.y, self.batch_size, self.loss_fn = net, opt, x, y, batch_size, loss_fn
         device = x.device
         self.idx = torch.zeros(batch_size, dtype=torch.long, device=device)

@@ -229,11 +229,12 @@ def test_a_task_interrupted_again_and_again_without_progress_gives_up(tmp_path):
     from reproduce.cluster.task import MAX_STALLED, SeedTask
     from reproduce.data.mnist import DataInfo
     from reproduce.sweep.options import SweepOptions
+    from reproduce.sweep.outcome import RunFailed
     from reproduce.training.config import TrainConfig
     task = SeedTask(TrainConfig(epochs=3), "cpu", DataInfo(str(tmp_path), "local"), tmp_path, SweepOptions(threads=1))
     for _ in range(MAX_STALLED):
         again = task.checkpoint(0)
         assert again.function is task
         assert again.args == (0,)
-    with pytest.raises(RuntimeError, match="without saving an epoch"):
+    with pytest.raises(RunFailed, match="without saving an epoch"):
         task.checkpoint(0)

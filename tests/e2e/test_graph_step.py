@@ -8,7 +8,7 @@ import torch
 
 from reproduce.training import execution
 from reproduce.training.config import TrainConfig
-from reproduce.training.graph_step import GraphedTraining
+from reproduce.training.graph_step import GraphCaptureError, GraphedTraining
 from reproduce.training.trainer import TrainOptions, make_model, start_run, train
 
 pytestmark = pytest.mark.slow   # trains several short runs: left out by make test-fast
@@ -53,7 +53,7 @@ def test_warm_up_leaves_weights_statistics_momentum_and_random_streams_as_they_w
 
 def test_capture_needs_cuda_and_the_cli_says_so_in_one_line(cli, tmp_path, mnist_cpu):
     net, opt, _ = make_model(GRAPH, 0, CPU)
-    with pytest.raises(ValueError, match="CUDA"):
+    with pytest.raises(GraphCaptureError, match="CUDA"):
         GraphedTraining(net, opt, (mnist_cpu.train_x[:128], mnist_cpu.train_y[:128]), 128, capture=True)
     done = cli("run", "--seeds", "0", "--epochs", "1", "--device", "cpu", "--execution", "graph", "--out", tmp_path)
     assert done.returncode == 2

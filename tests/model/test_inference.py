@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 
 import reproduce.model as model
-from reproduce.model.fold_bn import FoldedConv2d, fold_batchnorm, randomize_batchnorm
+from reproduce.model.fold_bn import FoldedConv2d, InferenceError, fold_batchnorm, randomize_batchnorm
 from reproduce.model.inference import optimize
 
 TOLERANCE = 1e-4
@@ -87,7 +87,7 @@ def test_folding_leaves_the_original_model_untouched():
 
 def test_folded_model_refuses_an_input_size_it_was_not_folded_for():
     run, _ = optimize(trained_looking("seed"), batch(), "folded")
-    with pytest.raises(ValueError, match="fold again"), torch.no_grad():
+    with pytest.raises(InferenceError, match="fold again"), torch.no_grad():
         run(batch(size=32))
 
 
@@ -125,7 +125,7 @@ def test_compiled_variant_matches_eager_and_compiles_where_a_compiler_exists(nam
 
 def test_unknown_variant_and_cuda_graph_without_cuda_are_refused():
     net, x = trained_looking("seed"), batch()
-    with pytest.raises(ValueError, match="unknown inference variant"):
+    with pytest.raises(InferenceError, match="unknown inference variant"):
         optimize(net, x, "fastest")
-    with pytest.raises(ValueError, match="needs a CUDA input"):
+    with pytest.raises(InferenceError, match="needs a CUDA input"):
         optimize(net, x, "cuda-graph")

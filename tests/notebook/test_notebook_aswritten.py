@@ -278,6 +278,7 @@ def test_a_killed_run_is_run_again_from_its_start_and_nothing_half_written_remai
     assert sorted(p.name for p in report.parent.iterdir()) == [report.name]
 
 
+@pytest.mark.integration   # starts a process
 def test_verify_refuses_an_as_written_run_in_one_line(tmp_path):
     path = write_report(tmp_path, {**record(0, [97.0, 98.0], model="answer.as-written"),
                                    "as_written": {"notebook": {"file": "answer.ipynb", "sha256": "ab" * 32}}})

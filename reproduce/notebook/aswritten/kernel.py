@@ -94,7 +94,7 @@ class Run:
             try:
                 got = measure.measure(model, test)
                 epoch.update(correct=got.correct, total=got.total, accuracy=got.accuracy)
-            except Exception as e:  # noqa: BLE001  (any error of the notebook's model: said in the report)
+            except Exception as e:  # noqa: BLE001 - any error of the notebook's model: said in the report
                 self._note(f"measuring the model failed: {type(e).__name__}: {str(e)[:120]}")
         self.record["epochs"].append(epoch)
         self.started = time.monotonic()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from reproduce.notebook import claim
 from reproduce.notebook.trace import runner as dry_run
-from reproduce.notebook.trace.runner import Failure
+from reproduce.notebook.trace.runner import Failure, KernelFailed
 
 STOPPED = "EpochsDone"
 
@@ -118,7 +118,7 @@ def run(path: Path, options: Options) -> AsWritten:
                     failure = Failure(number, "the kernel died (out of memory, or the process was killed)")
                     break
         if failure is not None and failure.cell == 0:
-            raise RuntimeError(f"the as-written run's first cell failed: {failure.what}")
+            raise KernelFailed(f"the as-written run's first cell failed: {failure.what}")
         measured = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     executed = nbformat.writes(nb)
     epochs = [Epoch(e["epoch"], e["cell"], e["accuracy"], e["correct"], e["total"], e["seconds"], e.get("params"))

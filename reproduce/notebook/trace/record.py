@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reproduce.errors import SuiteError
 from reproduce.notebook.trace.state import VERSION
 
 
@@ -59,6 +60,11 @@ class Event:
     cell: int | None
 
 
+class RecordError(SuiteError):
+    """A dry-run record that this version of the suite did not write (its kernel files and its reader out of
+    step), said in one line."""
+
+
 @dataclass
 class Record:
     cuda_asked: list[int] = field(default_factory=list)   # cells that asked torch.cuda.is_available()
@@ -77,7 +83,7 @@ class Record:
     @classmethod
     def from_dict(cls, raw: dict) -> "Record":
         if raw.get("version") != VERSION:
-            raise ValueError(f"a dry-run record of version {raw.get('version')!r}, not {VERSION}")
+            raise RecordError(f"a dry-run record of version {raw.get('version')!r}, not {VERSION}")
         return cls(cuda_asked=list(raw["cuda_asked"]), adapted=list(raw["adapted"]),
                    models=[Model(**m) for m in raw["models"]],
                    optimizers=[Optimizer(**o) for o in raw["optimizers"]],

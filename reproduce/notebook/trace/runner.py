@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reproduce.errors import BadInput
+from reproduce.errors import BadInput, SuiteError
 from reproduce.notebook.trace.record import Record
 
 MAGIC = re.compile(r"^(\s*)(?:%%?|!)(.*)$")
@@ -28,6 +28,11 @@ BIGGEST_COPIED = 50 << 20
 
 class NoKernel(BadInput, RuntimeError):
     """The dry run's packages are not installed: said in one line, with what to do."""
+
+
+class KernelFailed(SuiteError):
+    """The suite's own first cell failed in the notebook's kernel (it loads the suite's stand-ins and watch, or
+    measure, before any cell of the notebook): no cell of the notebook ran. Said in one line, exit 1."""
 
 
 @dataclass(frozen=True)
@@ -194,5 +199,5 @@ def run(path: Path, data_root: str, limits: Limits = Limits()) -> DryRun:
                     break
         record = Record.read(record_path) if record_path.exists() else Record.empty()
         if failure is not None and failure.cell == 0:
-            raise RuntimeError(f"the dry run's first cell failed: {failure.what}")
+            raise KernelFailed(f"the dry run's first cell failed: {failure.what}")
     return DryRun(record, nbformat.writes(nb), time.monotonic() - started, failure, str(folder))
