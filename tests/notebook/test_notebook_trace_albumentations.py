@@ -7,7 +7,8 @@ import pytest
 
 from conftest import run_cli
 from reproduce.notebook.sites import Observed
-from reproduce.notebook.trace import transforms
+from reproduce.notebook.trace import albumentations_transforms, transforms
+from reproduce.notebook.trace.loaders import pixel_range
 from reproduce.notebook.trace.transforms_seen import describe_transform
 from tests import nbfactory as f
 
@@ -114,9 +115,32 @@ def test_two_transforms_setting_one_key_are_named_not_overwritten():
                        "suite cannot reproduce (cell 4)"]
 
 
+def test_the_loader_records_the_range_of_the_images_it_handed_out():
+    import torch
+    loader: dict = {}
+    pixel_range(loader, (torch.tensor([[0.5, -0.2]]), torch.tensor([1])))
+    pixel_range(loader, [torch.tensor([[2.0, 0.1]]), torch.tensor([3])])
+    pixel_range(loader, {"image": torch.tensor([9.0])})   # not (images, labels): not read
+    assert loader["pixels"] == pytest.approx([-0.2, 2.0])
+
+
+@pytest.mark.parametrize(("pixels", "refused"), [
+    ([-0.4242, 2.8215], False),       # np.array's 0-255 pixels through Normalize(0.1307, 0.3081): [0, 1] back
+    ([-0.4242, -0.4116], True),       # floats in [0, 1] divided by 255 again: every image almost black
+    (None, False),                    # no batch seen: nothing to check
+])
+def test_the_images_handed_out_must_be_what_the_drafted_normalize_gives(pixels, refused):
+    found = transforms.read(json.loads(json.dumps(describe_transform(A.Compose([norm(), ToTensorV2()])))), SITE)
+    albumentations_transforms.check_pixels(pixels, found, SITE)
+    assert bool(found.unknown) is refused
+    if refused:
+        assert found.unknown[0].startswith("the training images came out of the Albumentations pipeline in "
+                                           "[-0.4242, -0.4116], which normalize = [0.1307, 0.3081] gives from pixels")
+
+
 # --- slow: a made-up notebook in a kernel ----------------------------------------------------------------------
 
-def albumentations_notebook(pipeline: str):
+def albumentations_notebook(pipeline: str, pixels: str = "np.array(image)"):
     """A Dataset wrapper that hands the Albumentations pipeline np.array(image), as answers write it."""
     return f.notebook(
         "import numpy as np\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
@@ -133,7 +157,7 @@ def albumentations_notebook(pipeline: str):
 
     def __getitem__(self, i):
         image, label = self.mnist[i]
-        return self.transform(image=np.array(image))["image"], label
+        return self.transform(image={pixels})["image"], label
 
 augment = A.Compose([{pipeline}])
 plain = A.Compose([A.Normalize(mean=(0.1307,), std=(0.3081,)), ToTensorV2()])
@@ -172,3 +196,9 @@ def test_a_dataset_wrapper_with_an_albumentations_compose_drafts_the_mapped_keys
         "error: half.ipynb: Rotate with p=0.5: the suite turns, shifts and zooms every image (its keys have no "
         "probability), which the suite cannot reproduce (cell 4); --approximate leaves it out (recorded in the "
         "report)")
+    f.write(tmp_path / "floats.ipynb", albumentations_notebook(
+        "A.Normalize(mean=(0.1307,), std=(0.3081,)), ToTensorV2()", pixels="np.array(image, dtype=np.float32) / 255"))
+    floats = run_cli("recipe", "floats.ipynb", cwd=tmp_path, env_extra=env)
+    assert floats.returncode == 2
+    assert "error: floats.ipynb: the training images came out of the Albumentations pipeline in [-0.4242, " \
+        in floats.stderr
