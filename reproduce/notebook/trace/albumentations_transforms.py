@@ -2,8 +2,8 @@
 keys where the suite's augmentation does the same thing, else named in `unknown` (one line each).
 
 Mapped: Rotate -> rotate; ShiftScaleRotate and Affine -> translate, scale, rotate; Normalize -> normalize;
-one CoarseDropout hole of a fixed size -> the erasing table; ToTensorV2 and ToFloat change nothing the suite's
-tensors do not already do. Each of these only where it is what the suite does:
+one CoarseDropout hole of a fixed size -> the erasing table; ToTensorV2 changes nothing, ToFloat(max_value=255)
+scales as ToTensor does. Each of these only where it is what the suite does:
 - applied to every image (p = 1): the suite's rotate, translate and scale have no probability;
 - symmetric ranges about 0 (rotation, shift), black from outside the image (constant border, fill 0), no shear;
 - one zoom for both axes (Affine's keep_ratio=True; Albumentations 2's ShiftScaleRotate zooms the axes apart);
@@ -91,7 +91,7 @@ def _black_border(args: dict) -> bool:
     """A constant border filled with 0, under Albumentations 2's names or 1's (mode/cval, value)."""
     border = args.get("border_mode", args.get("mode"))
     fill = args.get("fill", args.get("cval", args.get("value", 0)))
-    fill = fill[0] if isinstance(fill, list) and len(set(fill)) == 1 else fill
+    fill = fill[0] if isinstance(fill, list) and fill and all(v == fill[0] for v in fill) else fill
     return border == CONSTANT and fill in (0, None) and not args.get("crop_border") and not args.get("fit_output")
 
 
@@ -113,15 +113,14 @@ def _geometry_ok(t: dict, pipe: Pipeline) -> bool:
     return False
 
 
-def _rotation(name: str, pair, pipe: Pipeline) -> bool:
+def _rotation(name: str, pair, pipe: Pipeline) -> None:
     if pair is None or pair == [0, 0] or pair == 0:
-        return True
+        return
     degrees = _symmetric(pair)
     if degrees is None:
         pipe.unknown(f"{name} with rotation {pair} (not symmetric about 0)")
-        return False
-    pipe.entry("rotate", degrees)
-    return True
+    else:
+        pipe.entry("rotate", degrees)
 
 
 def _rotate(t: dict, pipe: Pipeline) -> None:
