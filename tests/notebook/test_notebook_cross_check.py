@@ -47,6 +47,7 @@ def test_the_draft_says_the_text_could_not_be_cross_checked(tmp_path):
     assert "epochs = 2  # observed" in text
 
 
+@pytest.mark.integration
 def test_static_on_unreadable_text_is_one_line_exit_2(tmp_path):
     f.write(tmp_path / "nb.ipynb", f.notebook(*UNREADABLE))
     done = run_cli("recipe", "nb.ipynb", "--static", cwd=tmp_path)
