@@ -67,6 +67,14 @@ def test_shift_scale_rotate_applied_to_every_image_maps_its_shift_and_rotation()
     assert (got[("augment", "translate")], got[("augment", "rotate")]) == (0.05, 5.0)
 
 
+def test_numpy_numbers_in_the_arguments_are_read_as_numbers():
+    import numpy as np
+    got, unknown = seen(A.Rotate(limit=np.float32(6.0), p=1.0),
+                        A.Normalize(mean=np.array([0.5]), std=np.array([0.25])), ToTensorV2())
+    assert unknown == []
+    assert (got[("augment", "rotate")], got[("", "normalize")]) == (6.0, [0.5, 0.25])
+
+
 def test_a_pipeline_scaled_by_to_float_without_normalize_trains_on_pixels_in_0_1():
     got, unknown = seen(A.Rotate(limit=3, p=1.0), A.ToFloat(max_value=255), ToTensorV2())
     assert unknown == []
