@@ -19,7 +19,7 @@ from reproduce.notebook.evaluate import Values
 from reproduce.notebook.recipe_text import DraftError, toml_value
 
 if TYPE_CHECKING:
-    from reproduce.notebook.trace.compose import Traced
+    from reproduce.notebook.trace.compose import Traced, Unread
 from reproduce.notebook.transforms import Entry, Found
 from reproduce.training import recipe
 from reproduce.training.config import NO_AUGMENT, TrainConfig
@@ -66,6 +66,20 @@ def find(nb: Notebook) -> Found:
     return found
 
 
+# What reading arbitrary code as text can trip on (a Normalize of three channels' means where one number is
+# read, a string where a number is): the static reading stopped, the notebook itself not wrong.
+TEXT_ERRORS = (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError)
+
+
+def read_text(nb: Notebook) -> "Found | Unread":
+    """The static reading, or why it stopped on the notebook's text."""
+    from reproduce.notebook.trace.compose import Unread
+    try:
+        return find(nb)
+    except TEXT_ERRORS as e:
+        return Unread(f"{type(e).__name__}: {e}"[:160])
+
+
 def compose(nb: Notebook, found: Found, approximate: bool) -> Draft:
     if found.unknown and not approximate:
         raise DraftError(f"{nb.path.name}: {found.unknown[0]}; --approximate leaves it out (recorded in the report)")
@@ -106,7 +120,7 @@ def traced(nb: Notebook, approximate: bool) -> Draft:
     from reproduce.notebook.trace import compose as traced_compose, runner
     key = (str(nb.path.resolve()), nb.sha256, approximate)
     if key not in TRACED:
-        static = find(nb)
+        static = read_text(nb)   # the cross-check: where it cannot read the text, the draft says so
         root = ensure_mnist(default_root()).root
         dry = runner.run(nb.path, str(root))
         t = traced_compose.compose(nb, dry, static, approximate, traced_compose.printed_epochs(nb))
@@ -120,7 +134,13 @@ def draft(path, approximate: bool = False, static: bool = False) -> tuple[Notebo
         nb = read_notebook(path)
     except NotebookError as e:
         raise DraftError(str(e)) from None
-    return nb, compose(nb, find(nb), approximate) if static else traced(nb, approximate)
+    if not static:
+        return nb, traced(nb, approximate)
+    found = read_text(nb)
+    if not isinstance(found, Found):
+        raise DraftError(f"{nb.path.name}: the static reading (--static) cannot read its code ({found.why}); "
+                         f"without --static the suite runs the notebook's code instead")
+    return nb, compose(nb, found, approximate)
 
 
 def load(path, approximate: bool = False, static: bool = False) -> tuple[dict, Draft, Notebook]:

@@ -21,6 +21,12 @@ ORDER = ("", "optimizer", "schedule", "augment")
 
 
 @dataclass
+class Unread:
+    """The static reading stopped on the notebook's text (it reads arbitrary code): why, in a few words."""
+    why: str
+
+
+@dataclass
 class Traced:
     text: str
     left_out: list[str]
@@ -82,7 +88,7 @@ def _failure_line(nb: Notebook, failure: runner.Failure) -> str:
     return f"{nb.path.name}: the dry run stopped at cell {failure.cell}: {failure.what}{hint}"
 
 
-def compose(nb: Notebook, dry: runner.DryRun, static: Found, approximate: bool,
+def compose(nb: Notebook, dry: runner.DryRun, static: Found | Unread, approximate: bool,
             printed_epochs: int | None) -> Traced:
     run, why = _claimed_run(nb, dry, printed_epochs)
     seen = to_recipe.read(dry.record, run)
@@ -169,10 +175,14 @@ def _values(found: Found) -> list[str]:
     return lines
 
 
-def _beside(found: Found, static: Found) -> list[str]:
-    """Below the values: where the static reading disagrees, and what was left out (--approximate)."""
+def _beside(found: Found, static: Found | Unread) -> list[str]:
+    """Below the values: where the static reading disagrees (or that it could not read the text), and what was
+    left out (--approximate)."""
     lines: list[str] = []
-    differ = disagreements(found, static)
+    if isinstance(static, Unread):
+        lines += ["", f"# The code's text could not be cross-checked: the static reading (--static) stopped on it "
+                      f"({static.why})"]
+    differ = [] if isinstance(static, Unread) else disagreements(found, static)
     if differ:
         lines += ["", "# Where the code's text (the static reading, --static) reads otherwise:"]
         lines += [f"# - {d}" for d in differ]
@@ -207,4 +217,4 @@ def printed_epochs(nb: Notebook) -> int | None:
     return len(runs[-1].accs) or None if runs else None
 
 
-__all__ = ["Traced", "compose", "printed_epochs", "Observed"]
+__all__ = ["Traced", "Unread", "compose", "printed_epochs", "Observed"]

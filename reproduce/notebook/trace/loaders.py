@@ -14,10 +14,10 @@ WORKER_ONLY = ("prefetch_factor", "persistent_workers", "multiprocessing_context
 
 class CutIterator:
     """A loader's iterator that ends after `left` batches; `.next` (an old idiom) and every other attribute of
-    the real iterator still answer."""
+    the real iterator still answer. `seen(batch)`, if given, is called with each batch handed out."""
 
-    def __init__(self, inner, left: int):
-        self.inner, self.left = inner, left
+    def __init__(self, inner, left: int, seen=None):
+        self.inner, self.left, self.seen = inner, left, seen
 
     def __iter__(self):
         return self
@@ -26,7 +26,10 @@ class CutIterator:
         if self.left <= 0:
             raise StopIteration
         self.left -= 1
-        return next(self.inner)
+        batch = next(self.inner)
+        if self.seen is not None:
+            self.seen(batch)
+        return batch
 
     next = __next__
 
@@ -48,6 +51,21 @@ def _transform_of(dataset):
         if dataset is None:
             return None
     return None
+
+
+def pixel_range(loader: dict, batch) -> None:
+    """Widen the loader's record of its images' values, [min, max] over every batch handed out, where a batch
+    is (images, labels, ...) with images a tensor: what a transform made of the pixels, seen, not assumed."""
+    if not (isinstance(batch, (list, tuple)) and batch and type(batch[0]).__name__ == "Tensor"):
+        return
+    images = batch[0]
+    if not images.numel():
+        return
+    low, high = float(images.min()), float(images.max())
+    if not (low == low and high == high):   # NaN: nothing to say about a scale
+        return
+    old = loader.get("pixels")
+    loader["pixels"] = [low, high] if old is None else [min(old[0], low), max(old[1], high)]
 
 
 def _dataset_name(dataset) -> str:
@@ -81,7 +99,8 @@ def make_loader_class(state: State, batches: int):
 
         def __iter__(self):
             state.event("pass", self._trace_id)
-            return CutIterator(super().__iter__(), batches)
+            record = state.record["loaders"][self._trace_id]
+            return CutIterator(super().__iter__(), batches, lambda batch: pixel_range(record, batch))
 
     return DryRunLoader
 

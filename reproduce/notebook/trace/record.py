@@ -51,6 +51,7 @@ class Loader:
     size: int | None
     transform: dict | None   # transforms_seen.py's description
     cell: int | None
+    pixels: list[float] | None = None   # [min, max] of the images of the batches it handed out
 
 
 @dataclass

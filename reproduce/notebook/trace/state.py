@@ -21,6 +21,8 @@ def describe(value, depth: int = 0):
         return {k: describe(v, depth + 1) for k, v in value.items()}
     if type(value).__name__ == "Tensor" and getattr(value, "numel", lambda: 0)() == 1:
         return float(value.item())
+    if type(value).__module__ == "numpy" and getattr(value, "size", 0) <= 16 and hasattr(value, "tolist"):
+        return describe(value.tolist(), depth + 1)   # np.float32(0.5), np.array([0.1307]): their numbers
     return {"repr": repr(value)[:120], "type": type(value).__name__}
 
 

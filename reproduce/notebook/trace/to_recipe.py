@@ -4,7 +4,7 @@ does not show is never filled with a default (compose.py refuses it, naming it).
 from dataclasses import dataclass, field
 
 from reproduce.notebook.sites import Observed
-from reproduce.notebook.trace import transforms
+from reproduce.notebook.trace import albumentations_transforms, transforms
 from reproduce.notebook.trace.record import Record, Scheduler
 from reproduce.notebook.trace.runs import Run
 from reproduce.notebook.training import SCHEDULES
@@ -159,7 +159,10 @@ def _data(record: Record, run: Run, traced: Traced) -> None:
     if loader.transform is None and loader.dataset.split("/")[-1] != "MNIST":
         traced.found.unknown.append(f"the training dataset {loader.dataset} with no transform the dry run could see "
                                     f"(cell {loader.cell})")
-    seen = transforms.read(loader.transform, Observed("the training transform", loader.cell))
+    site = Observed("the training transform", loader.cell)
+    seen = transforms.read(loader.transform, site)
+    if albumentations_transforms.uses(loader.transform):   # its reading assumed 0-255 pixels: the batches say
+        albumentations_transforms.check_pixels(loader.pixels, seen, site)
     traced.found.entries += seen.entries
     traced.found.unknown += seen.unknown
     if not any(e.key == "normalize" for e in seen.entries):

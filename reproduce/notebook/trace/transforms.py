@@ -4,9 +4,11 @@
 
 torchvision v1 and v2 are read alike; v2's `ToDtype(scale=True)` is ToTensor; a rotation's degrees (lo, hi)
 are the recipe's `rotate = [lo, hi]`. A RandomChoice, a RandomApply of anything but one CenterCrop, or any
-transform the suite does not know is named in `unknown` (one line each), never dropped."""
+transform the suite does not know is named in `unknown` (one line each), never dropped. An Albumentations
+pipeline is read by albumentations_transforms.py."""
 from reproduce.notebook import transforms as static
 from reproduce.notebook.sites import Observed
+from reproduce.notebook.trace import albumentations_transforms
 from reproduce.notebook.transforms import Entry, Found
 
 NEUTRAL = static.NEUTRAL | {"ToImage", "ToDtype", "ToPureTensor", "ToImageTensor", "ConvertImageDtype",
@@ -53,6 +55,8 @@ def _random_apply(t, site, found: Found) -> None:
 
 def read(transform, site: Observed) -> Found:
     """Recipe entries of one loader's transform; `site` says where the loader was built."""
+    if albumentations_transforms.uses(transform):
+        return albumentations_transforms.read(transform, site)
     found = Found()
     for t in _flat(transform):
         name = t["type"]
