@@ -25,6 +25,9 @@ ADDED_WITH_RECIPES = {
     "normalize": MNIST_NORMALIZE, "l1": 0.0, "precision": "fp32", "ema_decay": None,
 }
 
+# Fields a report's config leaves out while they are at rest (from_dict restores them): [ema].
+WRITTEN_ONLY_WHEN_SET = {"ema_decay": None}
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -52,7 +55,10 @@ class TrainConfig:
     ema_decay: float | None = None      # [ema] decay: evaluate a moving average of the weights (optim.build_average)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Every field, as a report's config records it; but for WRITTEN_ONLY_WHEN_SET at rest, so a run without
+        them writes the config it wrote before they existed, byte for byte."""
+        d = asdict(self)
+        return {k: v for k, v in d.items() if k not in WRITTEN_ONLY_WHEN_SET or v != WRITTEN_ONLY_WHEN_SET[k]}
 
     def identity(self) -> dict:
         """What the fingerprint hashes: every field, but recipe-era fields only where they leave the seed

@@ -53,6 +53,14 @@ def test_without_the_key_every_recipe_keeps_its_fingerprint(path):
     assert run_fingerprint(with_ema, 0, "cpu") != run_fingerprint(cfg, 0, "cpu")
 
 
+def test_the_config_a_report_records_holds_the_key_only_when_it_is_set():
+    assert "ema_decay" not in TrainConfig().to_dict()     # a run without it writes the config it wrote before
+    with_ema = TrainConfig(ema_decay=0.999)
+    assert with_ema.to_dict()["ema_decay"] == 0.999
+    assert TrainConfig.from_dict(with_ema.to_dict()) == with_ema
+    assert TrainConfig.from_dict(TrainConfig().to_dict()) == TrainConfig()
+
+
 def test_a_report_written_before_the_key_keeps_its_fingerprint_and_reads_as_without():
     old = load(OLD_REPORT)
     cfg = TrainConfig.from_dict(old.config)
