@@ -6,7 +6,16 @@ import pytest
 import torch
 
 import reproduce.model as model
-from conftest import REPO, assert_recipe_refused, kill_after_epoch_1, numbers, run_cli, write_recipe
+from conftest import (
+    REPO,
+    assert_recipe_refused,
+    kill_after_epoch_1,
+    numbers,
+    record,
+    run_cli,
+    write_recipe,
+    write_report,
+)
 from reproduce.data.mnist import MNISTTensors
 from reproduce.record import checkpoint
 from reproduce.record.resume import run_fingerprint
@@ -67,6 +76,12 @@ def test_a_report_written_before_the_key_keeps_its_fingerprint_and_reads_as_with
     assert cfg.ema_decay is None
     assert run_fingerprint(cfg, old.seed, old.device) == old.fingerprint
     assert "EMA" not in trained_as(old)
+
+
+def test_the_report_says_the_runs_were_evaluated_as_an_average(tmp_path):
+    rec = record(0, [99.0, 99.5])
+    rec["config"].update(execution="fast", ema_decay=0.999)
+    assert trained_as(load(write_report(tmp_path, rec))) == "execution fast, precision fp32, EMA decay 0.999"
 
 
 @pytest.mark.parametrize(("text", "said"), [
