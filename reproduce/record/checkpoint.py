@@ -2,8 +2,9 @@
 
 It lives next to the run's report as `.<model>-seed<k>.ckpt` and holds the model and optimizer state, the
 learning-rate scheduler's state, every RNG the run draws from (torch CPU, CUDA when used, numpy, python
-`random`), the data-order generator, the augmentation generator, and the epoch records so far. Checkpoints
-written before schedules and augmentation existed have neither key; their runs had neither. Written atomically
+`random`), the data-order generator, the augmentation generator, the [ema] average of the weights, and the
+epoch records so far. Checkpoints written before schedules, augmentation and [ema] existed lack their keys; their
+runs had none of them. Written atomically
 after each epoch and *before* the report, so the checkpoint is never behind the report: when a crash falls
 between the two writes, resuming from the checkpoint rewrites the report.
 
@@ -68,6 +69,7 @@ def save(path: Path, state: RunState, fingerprint: str, device: torch.device, tr
         "order": state.order.get_state(),
         "schedule": state.schedule.state_dict() if state.schedule is not None else None,
         "augment": state.augment.state() if state.augment is not None else None,
+        **({"average": state.average.state_dict()} if state.average is not None else {}),
         "rng": rng_states(device),
     }, buf)
     atomic.write_bytes(Path(path), buf.getvalue())
@@ -95,6 +97,8 @@ def resume(ck: dict, cfg: TrainConfig, seed: int, device: torch.device, n_train:
         state.schedule.load_state_dict(ck["schedule"])
     if state.augment is not None:
         state.augment.restore(ck["augment"])
+    if state.average is not None:
+        state.average.load_state_dict(ck["average"])
     state.epochs = [EpochRecord(**e) for e in ck["epochs"]]
     restore_rng_states(ck["rng"])           # last: building the model above drew from the global RNGs
     return state

@@ -100,7 +100,9 @@ def trained_as(r: RunReport) -> str:
     if r.as_written is not None:   # check --as-written: the notebook's own loop, in its own kernel
         return "as written, the notebook's own code"
     # reports from before `execution` (or `precision`) existed were trained by the plain loop (in fp32)
-    return f"execution {r.config.get('execution', 'plain')}, precision {r.config.get('precision', 'fp32')}"
+    way = f"execution {r.config.get('execution', 'plain')}, precision {r.config.get('precision', 'fp32')}"
+    decay = r.config.get("ema_decay")   # reports from before [ema] existed have no such key: evaluated as trained
+    return way if decay is None else f"{way}, EMA decay {decay}"
 
 
 def notes(r: RunReport) -> list[str]:

@@ -22,8 +22,11 @@ PRECISIONS = ("fp32", "bf16")             # bf16: the training forward under bf1
 ADDED_WITH_RECIPES = {
     "model_sha256": None, "loss": "nll", "label_smoothing": 0.0, "optimizer": "sgd", "nesterov": False,
     "weight_decay": 0.0, "schedule": NO_SCHEDULE, "augment": NO_AUGMENT, "allow_nondeterministic": False,
-    "normalize": MNIST_NORMALIZE, "l1": 0.0, "precision": "fp32",
+    "normalize": MNIST_NORMALIZE, "l1": 0.0, "precision": "fp32", "ema_decay": None,
 }
+
+# Fields a report's config leaves out while they are at rest (from_dict restores them): [ema].
+WRITTEN_ONLY_WHEN_SET = {"ema_decay": None}
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,13 @@ class TrainConfig:
     normalize: list = field(default_factory=lambda: list(MNIST_NORMALIZE))   # [mean, std] on [0, 1] pixels
     l1: float = 0.0                     # loss += l1 * sum of |p| over every parameter of the model
     precision: str = "fp32"             # "fp32" | "bf16": the training forward under bf16 autocast (precision.py)
+    ema_decay: float | None = None      # [ema] decay: evaluate a moving average of the weights (optim.build_average)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Every field, as a report's config records it; but for WRITTEN_ONLY_WHEN_SET at rest, so a run without
+        them writes the config it wrote before they existed, byte for byte."""
+        d = asdict(self)
+        return {k: v for k, v in d.items() if k not in WRITTEN_ONLY_WHEN_SET or v != WRITTEN_ONLY_WHEN_SET[k]}
 
     def identity(self) -> dict:
         """What the fingerprint hashes: every field, but recipe-era fields only where they leave the seed
@@ -99,6 +106,8 @@ class TrainConfig:
                                             f"got {self.execution!r}"))
         if self.precision not in PRECISIONS:
             out.append(Problem("precision", f"must be {' or '.join(PRECISIONS)}, got {self.precision!r}"))
+        if self.ema_decay is not None and not (math.isfinite(self.ema_decay) and 0 < self.ema_decay < 1):
+            out.append(Problem("ema_decay", f"must be between 0 and 1 (both excluded), got {self.ema_decay}"))
         if not out:
             from reproduce.training import optim  # torch: only once the simple checks have passed
             out.extend(optim.problems(self))
@@ -116,4 +125,7 @@ class TrainConfig:
             return "--execution graph does not augment inside the captured step (use --execution fast)"
         if self.l1:
             return "--execution graph captures the data loss only, not an l1 term (use --execution fast)"
+        if self.ema_decay is not None:
+            return ("--execution graph replays the captured step only, not the update of the [ema] average "
+                    "(use --execution fast)")
         return None

@@ -5,6 +5,16 @@ what only it knows: OneCycleLR gets `epochs` and `steps_per_epoch` and steps aft
 step after every epoch; CosineAnnealingLR's T_max defaults to the run's epochs. ReduceLROnPlateau ("plateau")
 steps after every epoch on the validation loss when the run holds images out (--val-split), else on the
 training loss; never on the test loss, which would choose the learning rate by the test set.
+
+The [ema] key keeps an exponential moving average of the weights (torch.optim.swa_utils.AveragedModel with
+get_ema_multi_avg_fn), updated after each optimizer step: average = decay * average + (1 - decay) * weights. Its
+first update copies the network, so it starts from trained weights and needs no warm-up. Every evaluation (test,
+validation, and so the plateau schedule) measures the average; training itself is untouched, so its figures are
+the same bytes as without [ema]. BatchNorm's running statistics are averaged too (use_buffers=True): the averaged
+weights are normalised with statistics that follow them as the average follows the weights, where copying the
+live network's would pair one network's weights with another's statistics, and recomputing them would cost a pass
+over the training images every epoch. Integer buffers (BatchNorm's batch count) are copied: an average of counts
+is no count.
 """
 import inspect
 import math
@@ -14,6 +24,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from torch.optim import lr_scheduler
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from reproduce.training.problem import Problem
 
@@ -30,6 +41,28 @@ def build_optimizer(params, cfg, foreach: bool | None = None) -> torch.optim.Opt
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=bool(cfg.nesterov),
                                weight_decay=cfg.weight_decay, foreach=foreach)
     return OPTIMIZERS[cfg.optimizer](params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=foreach)
+
+
+def _ema_of_floats(decay: float):
+    """AveragedModel's multi_avg_fn: the EMA for floating-point tensors, a copy for the rest (AveragedModel hands
+    them over grouped by device and dtype, so one call holds one kind)."""
+    ema = get_ema_multi_avg_fn(decay)
+
+    @torch.no_grad()
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n_averaged: torch.Tensor) -> None:
+        if torch.is_floating_point(averaged[0]):
+            ema(averaged, current, n_averaged)
+        else:
+            for a, c in zip(averaged, current, strict=True):
+                a.copy_(c)
+    return update
+
+
+def build_average(net: torch.nn.Module, cfg) -> AveragedModel | None:
+    """The moving average of net's weights and buffers ([ema]; a copy of net until its first update), or None."""
+    if cfg.ema_decay is None:
+        return None
+    return AveragedModel(net, multi_avg_fn=_ema_of_floats(cfg.ema_decay), use_buffers=True)
 
 
 def schedule_kwargs(cfg) -> dict:

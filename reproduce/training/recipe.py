@@ -19,6 +19,8 @@
                               # ([lo, hi]: in [lo, hi])
     translate = 0.0           # fraction of the side: each image shifted by up to this much per axis
     scale = [1.0, 1.0]        # each image scaled by a uniform factor in this range
+    [ema]                     # off unless given: evaluate a moving average of the weights
+    decay = 0.999             # average = decay * average + (1 - decay) * weights, after every step
 
 and, off unless given (docs/recipe-keys.md): normalize = [mean, std] and l1 at the top, the plateau schedule,
 and [augment] shear, resized_crop, center_crop, color_jitter, perspective and erasing (augmentation/recipe.py).
@@ -37,13 +39,14 @@ from reproduce.training.config import NO_SCHEDULE, SCHEDULE_NAMES, Problem, Trai
 
 TOP = {"epochs": int, "batch_size": int, "loss": str, "label_smoothing": float, "normalize": list, "l1": float,
        "precision": str,
-       "optimizer": dict, "schedule": dict, "augment": dict}
+       "optimizer": dict, "schedule": dict, "augment": dict, "ema": dict}
 OPTIMIZER = {"name": str, "lr": float, "momentum": float, "nesterov": bool, "weight_decay": float}
 SGD_ONLY = ("momentum", "nesterov")
+EMA = {"decay": float}
 # A config field's name in a recipe, where it is not the field's own (a top-level key).
 KEY_OF_FIELD = {"lr": "[optimizer] lr", "momentum": "[optimizer] momentum", "nesterov": "[optimizer] nesterov",
                 "weight_decay": "[optimizer] weight_decay", "optimizer": "[optimizer]", "schedule": "[schedule]",
-                "augment": "[augment]"}
+                "augment": "[augment]", "ema_decay": "[ema] decay"}
 
 
 def key_of(field: str) -> str:
@@ -151,6 +154,16 @@ def _augment_field(top: dict, file: str) -> dict:
     return augment
 
 
+def _ema_field(top: dict, file: str) -> dict:
+    """[ema] as TrainConfig.ema_decay, where the recipe has the table (its range: TrainConfig.problems)."""
+    if "ema" not in top:
+        return {}
+    ema = _table(top["ema"], EMA, file, "ema")
+    if "decay" not in ema:
+        raise RecipeError(f"{file}: [ema] needs decay, a number between 0 and 1 (e.g. 0.999)")
+    return {"ema_decay": ema["decay"]}
+
+
 def load(path: Path) -> dict:
     """The TrainConfig fields that the recipe at `path` sets (validated), or RecipeError."""
     path = Path(path)
@@ -161,6 +174,7 @@ def load(path: Path) -> dict:
     fields.update(_optimizer_fields(top, file))
     fields["schedule"] = _schedule_field(top, file)
     fields["augment"] = _augment_field(top, file)
+    fields.update(_ema_field(top, file))
 
     problems = TrainConfig(**fields).problems()
     if problems:

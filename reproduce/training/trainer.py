@@ -2,8 +2,9 @@
 
 Every epoch: the training images reshuffled by a generator seeded with the run's seed, each batch gathered by
 index, augmented on the device if the recipe says so (augment.py), forward, the recipe's loss, backward,
-torch's optimizer step, and OneCycle's per-batch schedule step; then an evaluation on the 10,000 test images
-(and the held-out validation images, if any) and the per-epoch schedule step (plateau's on the validation
+torch's optimizer step, the [ema] average's update and OneCycle's per-batch schedule step; then an evaluation
+(of the [ema] average where the recipe keeps one, optim.py) on the 10,000 test images (and the held-out
+validation images, if any) and the per-epoch schedule step (plateau's on the validation
 loss, else the training loss; never the test loss). No DataLoader: the data set
 is already a tensor on the device, a batch is an index into it. No host synchronisation inside an epoch: the
 running loss and accuracy stay on the device until the epoch ends. The seed recipe (model/seed.toml) runs
@@ -19,6 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.optim.lr_scheduler import LRScheduler
+from torch.optim.swa_utils import AveragedModel
 
 import reproduce.model as models
 from reproduce.data.mnist import MNISTTensors, renormalised
@@ -31,13 +33,17 @@ from reproduce.training.epoch import EpochRecord
 from reproduce.training.graph_step import GraphedTraining
 
 
-def weights_sha256(net: nn.Module) -> str:
-    """sha256 over the state_dict in its (definition) order: names, dtypes, shapes and raw bytes."""
+def weights_sha256(net: nn.Module, average: AveragedModel | None = None) -> str:
+    """sha256 over the state_dict in its (definition) order: names, dtypes, shapes and raw bytes; then, for a
+    recipe with [ema], the average's state_dict under names starting 'average.' (without it: the same bytes as
+    before [ema] existed)."""
     h = hashlib.sha256()
-    for name, t in net.state_dict().items():
-        t = t.detach().cpu().contiguous()
-        h.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
-        h.update(t.numpy().tobytes())
+    states = [("", net.state_dict())] + ([("average.", average.state_dict())] if average is not None else [])
+    for prefix, state in states:
+        for name, t in state.items():
+            t = t.detach().cpu().contiguous()
+            h.update(f"{prefix}{name}:{t.dtype}:{tuple(t.shape)};".encode())
+            h.update(t.numpy().tobytes())
     return h.hexdigest()
 
 
@@ -62,6 +68,7 @@ class RunState:
     epochs: list[EpochRecord] = field(default_factory=list)
     schedule: LRScheduler | None = None  # the recipe's torch lr scheduler, if any
     augment: Augment | None = None       # the recipe's augmentation with its own generator, if any
+    average: AveragedModel | None = None  # the recipe's [ema] average of the weights, if any
 
 
 class Diverged(Exception):
@@ -94,7 +101,8 @@ def start_run(cfg: TrainConfig, seed: int, device: torch.device, n_train: int | 
     n_train = plan(cfg).n_train if n_train is None else n_train
     net, opt, order = make_model(cfg, seed, device)
     schedule = optim.build_schedule(opt, cfg, batches_per_epoch(cfg, n_train))
-    return RunState(net, opt, order, schedule=schedule, augment=Augment.from_config(cfg, seed, device))
+    return RunState(net, opt, order, schedule=schedule, augment=Augment.from_config(cfg, seed, device),
+                    average=optim.build_average(net, cfg))   # a copy: draws no random number
 
 
 def _no_batch_hook() -> None:
@@ -114,6 +122,8 @@ class EpochSteps:
     augment: Augment | None = None              # applied to each gathered batch
     batch_schedule: LRScheduler | None = None   # stepped after every optimizer step (OneCycle)
     on_batch: Callable[[], None] = _no_batch_hook
+    average: AveragedModel | None = None        # [ema]: updated from `net` after every optimizer step
+    net: nn.Module | None = None                # the network itself, where train_epoch gets a wrapper (bf16)
 
 
 def train_epoch(net, opt, x, y, steps: EpochSteps):
@@ -134,6 +144,8 @@ def train_epoch(net, opt, x, y, steps: EpochSteps):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if steps.average is not None:
+            steps.average.update_parameters(net if steps.net is None else steps.net)
         if batch_schedule is not None:
             batch_schedule.step()
         loss_sum += loss.detach() * idx.numel()
@@ -169,12 +181,14 @@ class TrainOptions:
 
 def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
           options: TrainOptions = TrainOptions()):
-    """Train one run; call options.on_epoch after each epoch. Returns (epochs, final weights sha256, model)."""
+    """Train one run; call options.on_epoch after each epoch. Returns (epochs, final weights sha256, the model
+    the epochs' test figures measure: the network, or its [ema] average)."""
     on_epoch, on_batch, start, stop_after = options.on_epoch, options.on_batch, options.start, options.stop_after
     split = plan(cfg, data.train_x.shape[0])
     data = renormalised(data, *cfg.normalize)
     state = start if start is not None else start_run(cfg, seed, device, split.n_train)
     net, opt, order, epochs = state.net, state.opt, state.order, state.epochs
+    measured = net if state.average is None else state.average.module   # what every evaluation measures
     loss_fn, eval_sum = optim.with_l1(optim.train_loss(cfg), net, cfg.l1), optim.eval_loss_sum(cfg)
     per_batch = state.schedule if optim.steps_per_batch(cfg) else None
     place = lambda images: execution.place_images(images, cfg.execution)
@@ -192,10 +206,11 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
                                                      loss_fn=loss_fn)
                 train_loss, train_acc = graphed.train_epoch(order, on_batch)
             else:
-                steps = EpochSteps(cfg.batch_size, order, loss_fn, state.augment, per_batch, on_batch)
+                steps = EpochSteps(cfg.batch_size, order, loss_fn, state.augment, per_batch, on_batch,
+                                   state.average, net)
                 train_loss, train_acc = train_epoch(forward, opt, x, y, steps)
-            test_loss, test_acc = evaluate(net, test_x, data.test_y, cfg.eval_batch_size, eval_sum)
-            val_loss, val_acc = (evaluate(net, val_x, val_y, cfg.eval_batch_size, eval_sum) if split.n_val
+            test_loss, test_acc = evaluate(measured, test_x, data.test_y, cfg.eval_batch_size, eval_sum)
+            val_loss, val_acc = (evaluate(measured, val_x, val_y, cfg.eval_batch_size, eval_sum) if split.n_val
                                  else (None, None))
             if state.schedule is not None and per_batch is None:
                 optim.step_epoch(state.schedule, cfg, train_loss, val_loss)   # never on the test loss
@@ -210,4 +225,4 @@ def train(cfg: TrainConfig, seed: int, data: MNISTTensors, device: torch.device,
         record = EpochRecord(epoch, *figures)
         epochs.append(record)
         on_epoch(record)
-    return epochs, weights_sha256(net), net
+    return epochs, weights_sha256(net, state.average), measured

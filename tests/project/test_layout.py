@@ -156,7 +156,8 @@ def test_nothing_below_the_command_line_imports_it():
 
 
 def test_the_suites_network_files_import_torch_only():
-    """model/*.py are loaded exactly as a user's network file is: nothing of the suite, only torch."""
-    for path in sorted((REPO / "model").glob("*.py")):
+    """model/*.py (and the candidates in model/candidates/) are loaded exactly as a user's network file is:
+    nothing of the suite, only torch."""
+    for path in sorted((REPO / "model").rglob("*.py")):
         roots = {name.split(".")[0] for name in imported_modules(path)}
         assert roots <= {"torch", "math", "__future__", "typing"}, f"{path.name} imports {sorted(roots)}"

@@ -24,6 +24,7 @@ BAD_CONFIGS = {
     "label_smoothing": TrainConfig(label_smoothing=0.1), "optimizer": TrainConfig(optimizer="lion", momentum=None),
     "weight_decay": TrainConfig(weight_decay=-1.0),
     "schedule": TrainConfig(schedule={"name": "step", "step_sise": 3}),
+    "ema_decay": TrainConfig(ema_decay=1.0),
 }
 
 
