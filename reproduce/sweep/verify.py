@@ -49,10 +49,6 @@ def _to_rerun(path: Path, report, epochs) -> tuple[TrainConfig, int, torch.devic
     if report.origin == "imported":
         raise ReportError(f"{path}: an imported run (read from a log by import-log) has no config to re-run; "
                           f"verify takes a run the suite trained")
-    if report.as_written is not None:
-        raise ReportError(f"{path}: a run of {report.as_written['notebook']['file']} as written (its own code) has "
-                          f"no config of the suite's to re-run; check --as-written with its seed into a new --out "
-                          f"runs it again")
     cfg = TrainConfig.from_dict(report.config)
     recorded = len(report.epochs)
     if recorded == 0:
@@ -112,6 +108,9 @@ def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Consol
     console = console or Console()
     say = lambda m: console.print(m, highlight=False, soft_wrap=True)
     report = load(path)
+    if report.as_written is not None:   # the notebook's own code: run again as written (verify_aswritten.py)
+        from reproduce.sweep.verify_aswritten import Asked, verify_as_written
+        return verify_as_written(path, report, Asked(epochs, data_dir, threads), say)
     cfg, k, device = _to_rerun(path, report, epochs)
     # The report's thread count, unless told otherwise: CPU kernels may split sums differently with another.
     torch.set_num_threads(threads or report.environment.get("torch_threads") or torch.get_num_threads())
