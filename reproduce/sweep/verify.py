@@ -4,7 +4,6 @@ Every per-epoch number except wall time must be equal bit for bit (JSON floats r
 full run the final weights sha256 too. On a mismatch the first differing epoch is shown, with the environment
 fields that differ from the report's: those (torch version, device, threads...) explain most mismatches.
 """
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -14,34 +13,10 @@ import reproduce.model as models
 from reproduce.data.mnist import default_root, ensure_mnist, load_tensors
 from reproduce.errors import UsageError
 from reproduce.record.schema import ReportError, load
+from reproduce.sweep.differences import environment_differences, epoch_differences
 from reproduce.training import environment, precision
 from reproduce.training.config import TrainConfig
 from reproduce.training.trainer import Diverged, TrainOptions, train, weights_sha256
-
-NOT_COMPARED = {"seconds"}  # wall time: differs on every run
-
-
-def flatten(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
-def environment_differences(recorded: dict, here: dict) -> list:
-    a, b = flatten(recorded), flatten(here)
-    return [f"{k} {a.get(k)!r} -> {b.get(k)!r}" for k in list(b) + [k for k in a if k not in b]
-            if a.get(k) != b.get(k)]
-
-
-def epoch_differences(recorded, rerun) -> list:
-    a = {k: v for k, v in asdict(recorded).items() if k not in NOT_COMPARED}
-    b = {k: v for k, v in asdict(rerun).items() if k not in NOT_COMPARED}
-    return [f"{k} {a.get(k)!r} (report) vs {b.get(k)!r} (here)" for k in list(a) + [k for k in b if k not in a]
-            if a.get(k) != b.get(k)]
 
 
 def _to_rerun(path: Path, report, epochs) -> tuple[TrainConfig, int, torch.device]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from reproduce.errors import UsageError
 from reproduce.record.schema import ReportError, RunReport
 from reproduce.sweep.aswritten import finished
+from reproduce.sweep.differences import environment_differences, epoch_differences
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,6 @@ def end_differences(recorded: RunReport, rerun: RunReport) -> list[str]:
 
 def first_difference(recorded: RunReport, rerun: RunReport, k: int, say) -> tuple[int, list] | None:
     """Epochs 1..k compared, each said; (the first differing epoch, its differences) or None."""
-    from reproduce.sweep.verify import epoch_differences
     first = None
     for n in range(1, k + 1):
         here = rerun.epochs[n - 1] if n <= len(rerun.epochs) else None
@@ -89,7 +89,6 @@ def verify_as_written(path: Path, report: RunReport, asked: Asked, say) -> int:
     import torch
 
     from reproduce.data.mnist import default_root, ensure_mnist
-    from reproduce.sweep.verify import environment_differences
     from reproduce.training import environment
     notebook = notebook_of(path, report)
     stop_after = epochs_to_rerun(path, report, asked.epochs)

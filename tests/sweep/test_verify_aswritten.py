@@ -30,6 +30,7 @@ def quiet():
 # --- refused in one line, before anything runs -------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_a_notebook_edited_after_the_run_is_refused_in_one_line(tmp_path):
     nb = f.seeded(tmp_path)
     path = as_written_report(tmp_path / "out", nb)
