@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reproduce.record.schema import find_reports, load
+from reproduce.report.groups import AS_WRITTEN, IMPORTED, SUITE, kind
 from reproduce.report.stats import mean_sd, welch
 
 
@@ -74,15 +75,15 @@ class Faithfulness:
 
 def of_folder(folder: Path, target: float, max_epochs: int) -> Faithfulness | None:
     """Both ways' complete runs in the folder; None unless each way has at least one."""
-    ways: dict[bool, list[float]] = {True: [], False: []}
+    ways: dict[str, list[float]] = {SUITE: [], AS_WRITTEN: [], IMPORTED: []}
     for path in find_reports([folder]) if folder.is_dir() else []:
         r = load(path)
         accs = r.test_accs[:max_epochs]
         if r.status == "complete" and accs:
-            ways[r.as_written is not None].append(accs[-1])
-    if not ways[True] or not ways[False]:
+            ways[kind(r)].append(accs[-1])
+    if not ways[SUITE] or not ways[AS_WRITTEN]:   # a log imported beside them is neither way
         return None
-    return Faithfulness(Way("translated", ways[False], target), Way("as written", ways[True], target))
+    return Faithfulness(Way("translated", ways[SUITE], target), Way("as written", ways[AS_WRITTEN], target))
 
 
 def of_notebooks(notebooks: list[Path], out: Path, target: float, max_epochs: int) -> dict[str, Faithfulness]:

@@ -97,14 +97,15 @@ def verify_as_written(path: Path, report: RunReport, asked: Asked, say) -> int:
     info = ensure_mnist(Path(asked.data_dir) if asked.data_dir else default_root(), log=say)
     k = len(report.epochs) if asked.epochs is None else asked.epochs
     full = asked.epochs is None   # --epochs K: a prefix, whose run ends where it was cut
-    say(f"verifying {path}: {notebook.name} as written (its own code), seed {report.seed}, epochs 1..{k} "
-        f"measured by the suite, in a kernel on the cpu")
+    measured = f"epochs 1..{k} measured by the suite" if k else "no epoch measured (the run failed before one)"
+    say(f"verifying {path}: {notebook.name} as written (its own code), seed {report.seed}, {measured}, in a kernel "
+        f"on the cpu")
     rerun = rerun_of(report, notebook, stop_after, asked, str(info.root))
     first = first_difference(report, rerun, k, say)
     ends = end_differences(report, rerun) if full else []
     if first is None and not ends:
-        say(f"match: the accuracies of epochs 1..{k} identical bit for bit"
-            + (f", and the run ends as the report says ({report.status})" if full else " (a prefix)"))
+        same = f"the accuracies of epochs 1..{k} identical bit for bit" if k else "no epoch measured, as in the report"
+        say(f"match: {same}" + (f", and the run ends as the report says ({report.status})" if full else " (a prefix)"))
         return 0
     if first is not None:
         say(f"MISMATCH: first differing epoch {first[0]}: {'; '.join(first[1])}")

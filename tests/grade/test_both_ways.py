@@ -92,3 +92,13 @@ def test_one_run_a_way_is_side_by_side_without_an_interval(tmp_path, capsys):
     both = json.loads(shown(tmp_path, "json", capsys))["notebooks"][0]["faithfulness"]
     assert (both["difference"], both["welch_95"], both["faithful"]) == (None, None, None)
     assert both["sentence"] == "needs at least 2 complete runs each way for its interval"
+
+
+def test_a_log_imported_into_the_folder_is_neither_way(tmp_path):
+    from reproduce.grade import faithful
+    folder = folder_of(tmp_path)
+    write_report(folder, {**record(0, [50.0, 60.0], model="theirs"), "origin": "imported", "device": "unknown",
+                          "source": {"file": "log.txt", "sha256": "cd" * 32}})
+    found = faithful.of_folder(folder, 99.4, 19)
+    assert found.translated.finals == list(TRANSLATED)
+    assert found.as_written.finals == list(AS_WRITTEN)
