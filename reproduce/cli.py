@@ -27,7 +27,7 @@ from reproduce.model.notebook import is_notebook
 from reproduce.plan.request import Overrides, RunRequest
 from reproduce.plan.seeds import parse_seeds
 from reproduce.record.schema import ReportError
-from reproduce.report.choices import FORMATS, MAX_EPOCHS, METRICS, TARGET
+from reproduce.report.choices import FORMATS, KIND_CHOICES, MAX_EPOCHS, METRICS, TARGET
 from reproduce.sweep.interrupt import Stopped
 from reproduce.training import recipe
 from reproduce.training.config import EXECUTIONS, PRECISIONS, Problem, TrainConfig
@@ -198,6 +198,10 @@ def build_parser() -> Parser:
     k.add_argument("--target", type=percent, default=TARGET, help="test accuracy to reach, in percent")
     k.add_argument("--max-epochs", type=at_least_one, default=MAX_EPOCHS, help="epochs allowed to reach it")
     k.add_argument("--format", choices=("table", "json"), default="table")
+    for side in ("a", "b"):
+        k.add_argument(f"--{side}-kind", choices=KIND_CHOICES, default=None,
+                       help=f"the runs of sweep {side.upper()} to take, where its folder holds several kinds: "
+                            f"as-written (the notebook's own code), suite (the suite's loop) or imported")
 
     v = sub.add_parser("verify", help="re-run a report's config and seed here; exit 0 when bit-identical")
     v.add_argument("report", type=Path, help="a run report <model>-seed<k>.json")
@@ -305,7 +309,7 @@ def cmd_import_log(args, console: Console) -> int:
 
 def cmd_compare(args, console: Console) -> int:
     from reproduce.report.compare import compare, compare_json, render_comparison
-    result = compare(args.a, args.b, args.metric, args.target, args.max_epochs)
+    result = compare(args.a, args.b, args.metric, args.target, args.max_epochs, (args.a_kind, args.b_kind))
     if args.format == "json":
         sys.stdout.write(compare_json(result))
     else:

@@ -293,3 +293,49 @@ for epoch in range(2):
         F.nll_loss(model(x), y).backward()
         optimizer.step()""",
 ]
+
+
+# A notebook seeding every generator itself, as answers do: what check --as-written must override.
+SEEDED_LOADERS = """SEED = 1
+torch.manual_seed(SEED)
+torch.cuda.manual_seed(SEED)
+np.random.seed(SEED)
+random.seed(SEED)
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+train_loader = torch.utils.data.DataLoader(datasets.MNIST('../data', train=True, download=True, transform=tf),
+                                           batch_size=64, shuffle=True, num_workers=2, pin_memory=True)
+test_loader = torch.utils.data.DataLoader(datasets.MNIST('../data', train=False, transform=tf), batch_size=1000)
+print("first draw", torch.rand(1).item(), np.random.rand(), random.random())"""
+
+SEEDED_TRAIN = """model = Net().to(device)
+optimizer = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+def test():
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for data, target in test_loader:
+            correct += model(data.to(device)).argmax(1).eq(target.to(device)).sum().item()
+    print(f"Test set: Average loss: 0.1000, Accuracy: {correct}/10000 ({100 * correct / 10000:.2f}%)")
+for epoch in range(1, EPOCHS + 1):
+    model.train()
+    for data, target in train_loader:
+        optimizer.zero_grad()
+        F.nll_loss(model(data.to(device)), target.to(device)).backward()
+        optimizer.step()
+    FAIL_AT(epoch)
+    test()"""
+
+
+def seeded(tmp_path, epochs=2, fail_at=None, save=None):
+    """answer/answer.ipynb: a tiny network trained with its own seeding (SEED = 1), its loop failing at `fail_at`
+    where given, its weights saved to `save` where given."""
+    fail = (f"def FAIL_AT(epoch):\n    if epoch == {fail_at}:\n        raise ValueError('loss is nan')"
+            if fail_at else "def FAIL_AT(epoch):\n    pass")
+    cells = [IMPORTS + "\nimport random\nimport numpy as np", TINY_NET, SEEDED_LOADERS, f"EPOCHS = {epochs}\n" + fail,
+             SEEDED_TRAIN]
+    if save:
+        cells.append(f"torch.save(model.state_dict(), {str(save)!r})")
+    folder = tmp_path / "answer"
+    folder.mkdir(exist_ok=True)
+    return write(folder / "answer.ipynb", notebook(*cells))

@@ -137,15 +137,6 @@ def _plans(args, base: RunRequest, flag_terms):
         raise
 
 
-def both_ways(args, console) -> None:
-    """Where a notebook's folder holds its as-written runs beside the translated ones: the two side by side."""
-    from reproduce.grade import faithful
-    for path in args.notebooks:
-        found = faithful.of_folder(args.out / path.stem, args.target, args.max_epochs)
-        if found is not None:
-            faithful.render(found, path.name, console)
-
-
 def cmd_check(args, base: RunRequest, flag_terms, console) -> int:
     """Every notebook planned, then trained and set beside its claim. `base` holds the sweep's flags; each
     notebook gives its own network, recipe and folder."""
@@ -198,13 +189,16 @@ def cmd_check(args, base: RunRequest, flag_terms, console) -> int:
 def show(args, verdicts, reports, console) -> int:
     """The verdicts in --format's form (a table: after the runs' own report where there is one notebook, and with
     the two ways side by side where both were run); 0 when every notebook passes, 1 when not."""
-    from reproduce.grade import view
+    from reproduce.grade import faithful, view
     from reproduce.report import view as report_view
+    both = faithful.of_notebooks(args.notebooks, args.out, args.target, args.max_epochs)
     if args.format == "table":
         if len(reports) == 1:
             report_view.render(reports[0], console)
         view.render(verdicts, console)
-        both_ways(args, console)
+        for name, found in both.items():
+            faithful.render(found, name, console)
     else:
-        sys.stdout.write(view.to_markdown(verdicts) if args.format == "markdown" else view.to_json(verdicts))
+        sys.stdout.write(view.to_markdown(verdicts, both) if args.format == "markdown" else
+                         view.to_json(verdicts, both))
     return 0 if all(v.ok for v in verdicts) else 1

@@ -1,11 +1,14 @@
 """`check`'s verdict as a rich table (a row per notebook), markdown or json. One notebook also gets the usual
-per-seed report (reproduce/report/view.py) above it."""
+per-seed report (reproduce/report/view.py) above it. Where a notebook's folder holds its runs both ways (as
+written and translated), each format carries them side by side with the faithfulness row (faithful.py)."""
 import json
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from reproduce.grade import faithful
+from reproduce.grade.faithful import Faithfulness
 from reproduce.grade.standing import sentence as standing_sentence
 from reproduce.grade.verdict import NotebookVerdict
 from reproduce.report.view import decision_rows, decision_sentence, final_epoch, mark, pct, shown_mean_sd
@@ -123,7 +126,8 @@ def render(verdicts: list[NotebookVerdict], console: Console) -> None:
                       markup=False)
 
 
-def to_markdown(verdicts: list[NotebookVerdict]) -> str:
+def to_markdown(verdicts: list[NotebookVerdict], both: dict[str, Faithfulness] | None = None) -> str:
+    """The verdicts; with `both` (by notebook name), the two ways side by side under them."""
     target = verdicts[0].target
 
     def md(items):
@@ -137,10 +141,15 @@ def to_markdown(verdicts: list[NotebookVerdict]) -> str:
         out += [f"- {v.notebook}: {label}: {value}" for label, value in decision_rows(v.decision)[1:] + budget_rows(v)]
         out.append(f"- {v.notebook}: {CLAIM_STANDING}: {standing_line(v)}")
         out.append(f"- {v.notebook}: {v.standing()}; {v.sentence()}")
-    return "\n".join(out) + "\n"
+    for name, found in (both or {}).items():
+        out += ["", *faithful.to_markdown(found, name)]
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
-def to_json(verdicts: list[NotebookVerdict]) -> str:
+def to_json(verdicts: list[NotebookVerdict], both: dict[str, Faithfulness] | None = None) -> str:
+    """The verdicts; each notebook's "faithfulness" is the two ways side by side, null unless `both` holds it."""
+    both = both or {}
+    notebooks = [{**v.to_dict(), "faithfulness": both[v.notebook].to_dict() if v.notebook in both else None}
+                 for v in verdicts]
     return json.dumps({"decisions": {v.notebook: v.decision.word for v in verdicts},
-                       "ok": all(v.ok for v in verdicts), "notebooks": [v.to_dict() for v in verdicts]},
-                      indent=2) + "\n"
+                       "ok": all(v.ok for v in verdicts), "notebooks": notebooks}, indent=2) + "\n"

@@ -65,9 +65,10 @@ class RunReport:
     # every other run.
     notebook: dict | None = None
     reason: str | None = None           # "failed" only: the exception that stopped the run, in one line
-    # A notebook's own code run as written (check --as-written): {"notebook": {"file", "sha256"}, "versions": the
-    # kernel's packages, "recipe": the dry run's drafted recipe (TOML text), "epochs_limit", "train_limit",
-    # "printed": the notebook's own printed test accuracies, "cell": where it failed}. None for every other run.
+    # A notebook's own code run as written (check --as-written): {"notebook": {"file", "sha256", "path": where verify
+    # finds it}, "versions": the kernel's packages, "recipe": the dry run's drafted recipe (TOML text),
+    # "epochs_limit", "train_limit", "printed": the notebook's own printed test accuracies, "cell": where it
+    # failed}. None for every other run.
     as_written: dict | None = None
 
     def to_json(self) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from reproduce.model.audit import MAX_PARAMS
 from reproduce.record.schema import RunReport
 from reproduce.report.choices import MAX_EPOCHS, TARGET  # noqa: F401  (their home is choices.py)
-from reproduce.report.groups import group
+from reproduce.report.groups import SUITE, group
 
 MAX_EPOCHS_RULE = 20
 
@@ -51,6 +51,7 @@ class ModelCheck:
     runs: list[RunCheck] = field(default_factory=list)
     passing: int = 0
     label: str = ""    # what tells these runs apart from other runs of the model shown beside them (groups.py)
+    kind: str = SUITE   # as-written, suite or imported (groups.kind)
 
     @property
     def title(self) -> str:
@@ -144,6 +145,6 @@ def check(reports: list[tuple[Path, RunReport]], target: float = TARGET, max_epo
         epochs_trained = max(int(r.config.get("epochs", len(r.epochs))) for _, r in pairs)
         runs = [check_run(str(p), r, target, max_epochs) for p, r in pairs]
         m = ModelCheck(g.model, pairs[0][1].params, rules(pairs[0][1], epochs_trained), runs,
-                       passing=sum(run.passed for run in runs), label=g.label)
+                       passing=sum(run.passed for run in runs), label=g.label, kind=g.identity["kind"])
         models.append(m)  # means and spreads: summary.py, from these runs
     return Verdict(target, max_epochs, models)

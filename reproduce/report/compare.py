@@ -13,10 +13,11 @@ from rich.console import Console
 from rich.table import Table
 
 from reproduce.files.shown import tail
-from reproduce.record.schema import ReportError, find_reports, load
+from reproduce.record.schema import ReportError, RunReport, find_reports, load
 from reproduce.report import stats
 from reproduce.report.check import RunCheck, check
 from reproduce.report.choices import METRICS  # noqa: F401  (defined there for the command line; used here too)
+from reproduce.report.groups import KINDS, SUITE, kind
 from reproduce.report.summary import summarise_model
 from reproduce.report.view import some_epoch
 
@@ -44,6 +45,7 @@ class Side:
     mean: float | None
     sd: float | None
     min: float | None
+    kind: str = SUITE                    # as-written, suite or imported (report/groups.kind)
 
 
 @dataclass
@@ -59,11 +61,34 @@ class Comparison:
     paired: tuple[float, float, float] | None  # (mean difference, low, high), 95%
 
 
-def load_side(path: Path, metric: str, target: float, max_epochs: int) -> Side:
+@dataclass(frozen=True)
+class Pick:
+    """Which runs of a folder make one side: --a-kind / --b-kind, where a folder holds runs of several kinds."""
+    flag: str                            # "--a-kind" or "--b-kind", for the messages
+    kind: str | None = None              # None: every run in the folder
+
+
+def reports_of(path: Path, pick: Pick) -> list[tuple[Path, RunReport]]:
+    """The folder's reports of the kind picked; CompareError for a folder holding none, or several kinds unpicked."""
     paths = find_reports([path])
     if not paths:
         raise CompareError(f"{path}: no run reports (<model>-seed<k>.json) found")
-    verdict = check([(p, load(p)) for p in paths], target, max_epochs)
+    reports = [(p, load(p)) for p in paths]
+    kinds = sorted({kind(r) for _, r in reports})
+    if pick.kind is not None:
+        reports = [(p, r) for p, r in reports if kind(r) == pick.kind]
+        if not reports:
+            raise CompareError(f"{path}: holds no run of kind {pick.kind} ({pick.flag}); its runs are "
+                               f"{', '.join(kinds)}")
+    elif len(kinds) > 1:
+        said = "; ".join(f"{k}: {KINDS[k]}" for k in kinds)
+        raise CompareError(f"{path}: holds runs of {len(kinds)} kinds ({said}); pick one with "
+                           f"{pick.flag} {' or '.join(kinds)}")
+    return reports
+
+
+def load_side(path: Path, metric: str, target: float, max_epochs: int, pick: Pick) -> Side:
+    verdict = check(reports_of(path, pick), target, max_epochs)
     models = sorted({m.model for m in verdict.models})
     if len(models) > 1:
         raise CompareError(f"{path}: holds runs of {len(models)} models ({', '.join(models)}); a sweep is one model")
@@ -79,11 +104,14 @@ def load_side(path: Path, metric: str, target: float, max_epochs: int) -> Side:
     values = [(r.seed, v) for r in m.runs if (v := metric_of(r, metric)) is not None]
     mean, sd = stats.mean_sd([v for _, v in values])
     return Side(str(path), m.model, s.runs, s.passing, s.pass_low, s.pass_high, values, mean, sd,
-                min((v for _, v in values), default=None))
+                min((v for _, v in values), default=None), m.kind)
 
 
-def compare(a: Path, b: Path, metric: str = "final", target: float = 99.4, max_epochs: int = 19) -> Comparison:
-    sa, sb = (load_side(p, metric, target, max_epochs) for p in (a, b))
+def compare(a: Path, b: Path, metric: str = "final", target: float = 99.4, max_epochs: int = 19,
+            kinds: tuple[str | None, str | None] = (None, None)) -> Comparison:
+    """A against B; `kinds` picks the runs of one kind from a folder that holds several (--a-kind, --b-kind)."""
+    sa, sb = (load_side(p, metric, target, max_epochs, Pick(flag, k))
+              for p, flag, k in zip((a, b), ("--a-kind", "--b-kind"), kinds))
     for side in (sa, sb):
         if not side.values:
             why = " (no run has --val-split)" if metric == "val-pick" else " (no run has an epoch)"
@@ -108,6 +136,19 @@ def signed(x: float) -> str:
     return f"{x:+.3f}"
 
 
+def shows_kinds(c: Comparison) -> bool:
+    """Whether the kinds of run are worth a line under the table: where they differ, or a side is not the suite's
+    loop (the table's sweep column may show one folder twice: check keeps both kinds in a notebook's folder)."""
+    return c.a.kind != c.b.kind or c.a.kind != SUITE
+
+
+def kinds_line(c: Comparison) -> str:
+    """Which side is which kind, in words: a notebook as written against its translation, say."""
+    if c.a.kind == c.b.kind:
+        return f"A and B are both {KINDS[c.a.kind]}"
+    return f"A is {KINDS[c.a.kind]}; B is {KINDS[c.b.kind]}"
+
+
 def comparison_table(c: Comparison, sweep_width: int) -> Table:
     t = Table(title=f"{METRIC_NAMES[c.metric]}: A vs B", title_justify="left", box=box.SIMPLE_HEAD,
               pad_edge=False, collapse_padding=True,
@@ -129,6 +170,8 @@ def render_comparison(c: Comparison, console: Console) -> None:
     room = console.width - console.measure(comparison_table(c, narrow)).maximum + narrow
     t = comparison_table(c, max(narrow, room))
     console.print(t, highlight=False)
+    if shows_kinds(c):
+        console.print(kinds_line(c), highlight=False, soft_wrap=True)
     line = f"difference B − A in mean: {signed(c.diff)} points"
     if c.welch:
         low, high, df = c.welch

@@ -1,5 +1,6 @@
 """Which runs belong together in a summary: those whose numbers are decided by the same things (the model, the
-config's identity without the seed, the device kind), so a pass rate or a mean ± sd never mixes two sweeps.
+config's identity without the seed, the device kind, the kind of run: as written, the suite's loop or imported),
+so a pass rate or a mean ± sd never mixes two sweeps.
 
 The same run reached twice (a folder given twice, a folder and a file in it, a copy elsewhere: same fingerprint,
 seed and content) counts once; two different reports for one configuration and seed are an error naming both.
@@ -10,19 +11,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reproduce.record.schema import ReportError, RunReport
+from reproduce.report.choices import KIND_CHOICES
 from reproduce.training.config import TrainConfig
+
+AS_WRITTEN, SUITE, IMPORTED = KIND_CHOICES
+KINDS = {AS_WRITTEN: "as written (the notebook's own code)",
+         SUITE: "the suite's loop (for a notebook, its translation)",
+         IMPORTED: "imported (read from a training log)"}
+
+
+def kind(r: RunReport) -> str:
+    """Which loop made the run's numbers: the notebook's own code as written, the suite's loop, or someone's log."""
+    if r.as_written is not None:
+        return AS_WRITTEN
+    return IMPORTED if r.origin == "imported" else SUITE
 
 
 def identity(r: RunReport) -> dict:
     """What decides the run's numbers, but for its seed: TrainConfig's identity (as in the fingerprint), the
-    device kind."""
-    return {**TrainConfig.from_dict(r.config).identity(), "device": r.device}
+    device kind, and the kind of run (a notebook as written and its translation are never one sweep)."""
+    return {**TrainConfig.from_dict(r.config).identity(), "device": r.device, "kind": kind(r)}
 
 
 @dataclass
 class Group:
     model: str
-    identity: dict
+    identity: dict   # holds the runs' kind (kind())
     runs: list[tuple[Path, RunReport]] = field(default_factory=list)
     label: str = ""           # what tells it apart from the other groups of its model; "" when it is alone
 

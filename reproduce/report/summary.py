@@ -40,6 +40,7 @@ class ModelSummary:
     diverged: int = 0                    # runs whose loss became NaN or infinite (final, not passing)
     failed: int = 0                      # runs an exception stopped (retried by rerunning the sweep)
     label: str = ""                      # what tells this group from other runs of the model (report/groups.py)
+    kind: str = "suite"                  # as-written, suite or imported (report/groups.kind)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -74,7 +75,7 @@ def summarise_model(m: ModelCheck) -> ModelSummary:
         val_pick_min=min(picks) if picks else None,
         imported=sum(r.origin == "imported" for r in runs),
         diverged=sum(r.status == "diverged" for r in runs), failed=sum(r.status == "failed" for r in runs),
-        label=m.label,
+        label=m.label, kind=m.kind,
     )
 
 

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from reproduce.report.check import ModelCheck, Verdict
+from reproduce.report.groups import AS_WRITTEN, KINDS
 from reproduce.report.sequential import HOLDS, UNDECIDED, Decision, Settings
 from reproduce.report.summary import ModelSummary, decision, summarise, title
 
@@ -99,6 +100,8 @@ def summary_rows(s: ModelSummary, target: float) -> list[tuple]:
                                        f"see the report's reason)"))
     if s.imported:
         rows.append(("imported from logs", f"{s.imported}/{s.runs} runs (no environment, no weights hash)"))
+    if s.kind == AS_WRITTEN:   # beside its translation, the one way to tell the two summaries apart at a glance
+        rows.insert(0, ("kind", KINDS[s.kind] + ", measured by the suite after each training pass"))
     return rows
 
 

@@ -53,7 +53,9 @@ def _base(sweep: AsWrittenSweep, seed: int, sha: str, environment: dict) -> RunR
         data={"source": sweep.data["source"], "sha256": sweep.data["sha256"],
               "train_images": sweep.train_limit or 60_000, "test_images": 10_000},
         notebook={"file": sweep.notebook.name, "sha256": sha},
-        as_written={"notebook": {"file": sweep.notebook.name, "sha256": sha}, "recipe": sweep.recipe,
+        # the notebook's path: `verify` runs it again from there
+        as_written={"notebook": {"file": sweep.notebook.name, "sha256": sha, "path": str(sweep.notebook)},
+                    "recipe": sweep.recipe,
                     "epochs_limit": sweep.epochs, "train_limit": sweep.train_limit, "versions": {}})
 
 

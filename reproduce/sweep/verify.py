@@ -4,7 +4,6 @@ Every per-epoch number except wall time must be equal bit for bit (JSON floats r
 full run the final weights sha256 too. On a mismatch the first differing epoch is shown, with the environment
 fields that differ from the report's: those (torch version, device, threads...) explain most mismatches.
 """
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -14,34 +13,10 @@ import reproduce.model as models
 from reproduce.data.mnist import default_root, ensure_mnist, load_tensors
 from reproduce.errors import UsageError
 from reproduce.record.schema import ReportError, load
+from reproduce.sweep.differences import environment_differences, epoch_differences
 from reproduce.training import environment, execution
 from reproduce.training.config import TrainConfig
 from reproduce.training.trainer import Diverged, TrainOptions, train, weights_sha256
-
-NOT_COMPARED = {"seconds"}  # wall time: differs on every run
-
-
-def flatten(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
-def environment_differences(recorded: dict, here: dict) -> list:
-    a, b = flatten(recorded), flatten(here)
-    return [f"{k} {a.get(k)!r} -> {b.get(k)!r}" for k in list(b) + [k for k in a if k not in b]
-            if a.get(k) != b.get(k)]
-
-
-def epoch_differences(recorded, rerun) -> list:
-    a = {k: v for k, v in asdict(recorded).items() if k not in NOT_COMPARED}
-    b = {k: v for k, v in asdict(rerun).items() if k not in NOT_COMPARED}
-    return [f"{k} {a.get(k)!r} (report) vs {b.get(k)!r} (here)" for k in list(a) + [k for k in b if k not in a]
-            if a.get(k) != b.get(k)]
 
 
 def _to_rerun(path: Path, report, epochs) -> tuple[TrainConfig, int, torch.device]:
@@ -49,10 +24,6 @@ def _to_rerun(path: Path, report, epochs) -> tuple[TrainConfig, int, torch.devic
     if report.origin == "imported":
         raise ReportError(f"{path}: an imported run (read from a log by import-log) has no config to re-run; "
                           f"verify takes a run the suite trained")
-    if report.as_written is not None:
-        raise ReportError(f"{path}: a run of {report.as_written['notebook']['file']} as written (its own code) has "
-                          f"no config of the suite's to re-run; check --as-written with its seed into a new --out "
-                          f"runs it again")
     cfg = TrainConfig.from_dict(report.config)
     recorded = len(report.epochs)
     if recorded == 0:
@@ -121,6 +92,9 @@ def verify(path: Path, epochs=None, data_dir=None, threads=None, console: Consol
     console = console or Console()
     say = lambda m: console.print(m, highlight=False, soft_wrap=True)
     report = load(path)
+    if report.as_written is not None:   # the notebook's own code: run again as written (verify_aswritten.py)
+        from reproduce.sweep.verify_aswritten import Asked, verify_as_written
+        return verify_as_written(path, report, Asked(epochs, data_dir, threads), say)
     cfg, k, device = _to_rerun(path, report, epochs)
     # The report's thread count, unless told otherwise: CPU kernels may split sums differently with another.
     torch.set_num_threads(threads or report.environment.get("torch_threads") or torch.get_num_threads())

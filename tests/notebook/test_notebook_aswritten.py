@@ -21,48 +21,6 @@ from reproduce.notebook.aswritten import measure, runner, seeding
 from reproduce.record.schema import load
 from tests import nbfactory as f
 
-LOADERS = """SEED = 1
-torch.manual_seed(SEED)
-torch.cuda.manual_seed(SEED)
-np.random.seed(SEED)
-random.seed(SEED)
-device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
-train_loader = torch.utils.data.DataLoader(datasets.MNIST('../data', train=True, download=True, transform=tf),
-                                           batch_size=64, shuffle=True, num_workers=2, pin_memory=True)
-test_loader = torch.utils.data.DataLoader(datasets.MNIST('../data', train=False, transform=tf), batch_size=1000)
-print("first draw", torch.rand(1).item(), np.random.rand(), random.random())"""
-
-TRAIN = """model = Net().to(device)
-optimizer = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-def test():
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for data, target in test_loader:
-            correct += model(data.to(device)).argmax(1).eq(target.to(device)).sum().item()
-    print(f"Test set: Average loss: 0.1000, Accuracy: {correct}/10000 ({100 * correct / 10000:.2f}%)")
-for epoch in range(1, EPOCHS + 1):
-    model.train()
-    for data, target in train_loader:
-        optimizer.zero_grad()
-        F.nll_loss(model(data.to(device)), target.to(device)).backward()
-        optimizer.step()
-    FAIL_AT(epoch)
-    test()"""
-
-
-def notebook(tmp_path, epochs=2, fail_at=None, save=None):
-    fail = (f"def FAIL_AT(epoch):\n    if epoch == {fail_at}:\n        raise ValueError('loss is nan')"
-            if fail_at else "def FAIL_AT(epoch):\n    pass")
-    cells = [f.IMPORTS + "\nimport random\nimport numpy as np", f.TINY_NET, LOADERS, f"EPOCHS = {epochs}\n" + fail,
-             TRAIN]
-    if save:
-        cells.append(f"torch.save(model.state_dict(), {str(save)!r})")
-    folder = tmp_path / "answer"
-    folder.mkdir(exist_ok=True)
-    return f.write(folder / "answer.ipynb", f.notebook(*cells))
-
 
 def as_written(path, mnist_root, seed=0, **kw):
     kw.setdefault("train_limit", 512)
@@ -123,7 +81,7 @@ def test_measuring_restores_each_modules_mode_and_the_random_generators():
 @pytest.mark.slow
 def test_seed_injected_twice_the_same_and_the_measure_is_the_saved_weights(tmp_path, mnist_root):
     weights = tmp_path / "weights.pt"
-    nb = notebook(tmp_path, epochs=2, save=weights)
+    nb = f.seeded(tmp_path, epochs=2, save=weights)
     first = as_written(nb, mnist_root, seed=3)
     assert first.failure is None
     assert not first.stopped
@@ -156,7 +114,7 @@ def test_seed_injected_twice_the_same_and_the_measure_is_the_saved_weights(tmp_p
 
 @pytest.mark.slow
 def test_epochs_stop_the_loop_after_its_passes_with_the_last_test_printed(tmp_path, mnist_root):
-    nb = notebook(tmp_path, epochs=3)
+    nb = f.seeded(tmp_path, epochs=3)
     got = as_written(nb, mnist_root, epochs=1)
     assert got.stopped
     assert got.failure is None
@@ -166,7 +124,7 @@ def test_epochs_stop_the_loop_after_its_passes_with_the_last_test_printed(tmp_pa
 
 @pytest.mark.slow
 def test_a_loop_that_errors_at_epoch_2_is_a_failure_with_its_cell(tmp_path, mnist_root):
-    nb = notebook(tmp_path, epochs=3, fail_at=2)
+    nb = f.seeded(tmp_path, epochs=3, fail_at=2)
     got = as_written(nb, mnist_root)
     assert got.failure is not None
     assert got.failure.cell == 6
@@ -224,7 +182,7 @@ def with_claim(path, accs=(97.5, 99.46)):
 
 @pytest.mark.slow
 def test_a_seed_whose_loop_errors_is_a_failed_run_and_the_sweep_goes_on(tmp_path, mnist_root):
-    nb = with_claim(notebook(tmp_path, epochs=3, fail_at=2))
+    nb = with_claim(f.seeded(tmp_path, epochs=3, fail_at=2))
     out = tmp_path / "out"
     got = run_cli("check", nb, "--as-written", "--seeds", "0-1", "--train-limit", "512", "--threads", "1",
                   "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})
@@ -245,7 +203,7 @@ def test_a_seed_whose_loop_errors_is_a_failed_run_and_the_sweep_goes_on(tmp_path
 
 @pytest.mark.slow
 def test_a_killed_run_is_run_again_from_its_start_and_nothing_half_written_remains(tmp_path, mnist_root):
-    nb = notebook(tmp_path, epochs=1)
+    nb = f.seeded(tmp_path, epochs=1)
     nbk = nbformat.read(str(nb), as_version=4)
     nbk.cells.append(nbformat.v4.new_code_cell(
         "import os, time\n"   # the dry run, before the runs, sees all 60,000 images: it does not wait
@@ -276,14 +234,3 @@ def test_a_killed_run_is_run_again_from_its_start_and_nothing_half_written_remai
     assert "stopped in the middle of its run; run again from its start" in again.stdout, again.stderr
     assert load(report).status == "complete"
     assert sorted(p.name for p in report.parent.iterdir()) == [report.name]
-
-
-@pytest.mark.integration   # starts a process
-def test_verify_refuses_an_as_written_run_in_one_line(tmp_path):
-    path = write_report(tmp_path, {**record(0, [97.0, 98.0], model="answer.as-written"),
-                                   "as_written": {"notebook": {"file": "answer.ipynb", "sha256": "ab" * 32}}})
-    got = run_cli("verify", path)
-    assert got.returncode == 2
-    assert got.stderr.strip().splitlines() == [
-        f"error: {path}: a run of answer.ipynb as written (its own code) has no config of the suite's to re-run; "
-        f"check --as-written with its seed into a new --out runs it again"]
