@@ -84,6 +84,17 @@ TINY_NET = """class Net(nn.Module):
         x = F.adaptive_avg_pool2d(x, 1).flatten(1)
         return F.log_softmax(self.fc(x), dim=-1)"""
 
+# The training loop cell of the tiny notebooks: TINY_NET trained on `train_loader` for two passes, SGD with
+# momentum, the loss on log-probabilities.
+TRAIN_TWO_EPOCHS = """model = Net()
+optimizer = optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+for epoch in range(2):
+    model.train()
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        F.nll_loss(model(x), y).backward()
+        optimizer.step()"""
+
 # Values through helpers, a dict, arguments and a parameter's default; an inline Compose without Normalize;
 # CUDA-only code; an L1 helper; an early break on test accuracy.
 HELPERS = [
@@ -284,14 +295,7 @@ ASYMMETRIC_ROTATION = [
 ])
 train_loader = torch.utils.data.DataLoader(datasets.MNIST('data', train=True, download=True,
                                                           transform=train_transforms), batch_size=32, shuffle=True)""",
-    """model = Net()
-optimizer = optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
-for epoch in range(2):
-    model.train()
-    for x, y in train_loader:
-        optimizer.zero_grad()
-        F.nll_loss(model(x), y).backward()
-        optimizer.step()""",
+    TRAIN_TWO_EPOCHS,
 ]
 
 

@@ -19,13 +19,7 @@ UNREADABLE = [
 train_loader = torch.utils.data.DataLoader(
     datasets.MNIST('./data', train=True, download=True, transform=transforms.Compose([transforms.ToTensor()])),
     batch_size=16, shuffle=True)""",
-    """model = Net()
-optimizer = optim.SGD(model.parameters(), lr=0.05)
-for epoch in range(2):
-    for x, y in train_loader:
-        optimizer.zero_grad()
-        F.nll_loss(model(x), y).backward()
-        optimizer.step()""",
+    f.TRAIN_TWO_EPOCHS,
 ]
 
 

@@ -5,7 +5,11 @@ Mapped: Rotate -> rotate; ShiftScaleRotate and Affine -> translate, scale, rotat
 one CoarseDropout hole of a fixed size -> the erasing table; ToTensorV2 changes nothing, ToFloat(max_value=255)
 scales as ToTensor does. Each of these only where it is what the suite does:
 - applied to every image (p = 1): the suite's rotate, translate and scale have no probability;
-- symmetric ranges about 0 (rotation, shift), black from outside the image (constant border, fill 0), no shear;
+- a rotation range (-d, d) is rotate = d; any other (lo, hi) is rotate = [lo, hi]: Albumentations 2 draws the
+  angle uniformly in it and turns a positive angle counter-clockwise, as torchvision and the suite do (a pixel
+  test holds the three together). Albumentations 1 (its arguments carry always_apply) built its turns
+  another way, not checked here: only its symmetric ranges, where the sign changes nothing, are mapped;
+- symmetric shift ranges about 0, black from outside the image (constant border, fill 0), no shear;
 - one zoom for both axes (Affine's keep_ratio=True; Albumentations 2's ShiftScaleRotate zooms the axes apart);
 - the geometry before Normalize (after it, the border is filled with the normalised 0, not black) and the
   dropout after the geometry (the suite erases last).
@@ -21,6 +25,7 @@ from reproduce.notebook.transforms import Entry, Found
 
 SIDE = 28                       # MNIST's side in pixels: CoarseDropout's holes are in pixels
 CONSTANT = 0                    # cv2.BORDER_CONSTANT
+MAX_DEGREES = 180               # the recipe's rotate = [lo, hi] bounds
 WHOLE = ("Compose",)            # containers applied in order, all of them (with their own p)
 NEUTRAL = ("ToTensorV2",)
 WHY_NORMALIZE = ("Albumentations' Normalize divides by max_pixel_value=255: torchvision's after ToTensor, for the "
@@ -113,19 +118,37 @@ def _geometry_ok(t: dict, pipe: Pipeline) -> bool:
     return False
 
 
-def _rotation(name: str, pair, pipe: Pipeline) -> None:
+def _angle_range(pair) -> list[float] | None:
+    """[lo, hi] of a range of degrees the recipe takes (-180 <= lo <= hi <= 180); None for anything else."""
+    if not (isinstance(pair, list) and len(pair) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)):
+        return None
+    low, high = (float(v) for v in pair)
+    return [low, high] if -MAX_DEGREES <= low <= high <= MAX_DEGREES else None
+
+
+def _rotation(t: dict, pair, pipe: Pipeline) -> None:
+    """A symmetric range keeps the mapping it always had (rotate = d, the same fingerprint); another range is
+    rotate = [lo, hi] where the library's sign is known to be torchvision's."""
     if pair is None or pair == [0, 0] or pair == 0:
         return
     degrees = _symmetric(pair)
-    if degrees is None:
-        pipe.unknown(f"{name} with rotation {pair} (not symmetric about 0)")
-    else:
+    if degrees is not None:
         pipe.entry("rotate", degrees)
+        return
+    angles = _angle_range(pair)
+    if angles is None:
+        pipe.unknown(f"{t['type']} with rotation {pair} (not a range of degrees in [-180, 180])")
+    elif "always_apply" in t["args"]:
+        pipe.unknown(f"{t['type']} with rotation {pair} from Albumentations 1 (not symmetric about 0: that "
+                     f"version's direction of turning is not checked; Albumentations 2's is)")
+    else:
+        pipe.entry("rotate", angles)
 
 
 def _rotate(t: dict, pipe: Pipeline) -> None:
     if _geometry_ok(t, pipe):
-        _rotation("Rotate", t["args"].get("limit"), pipe)
+        _rotation(t, t["args"].get("limit"), pipe)
 
 
 def _shift(name: str, x, y, pipe: Pipeline) -> None:
@@ -153,7 +176,7 @@ def _shift_scale_rotate(t: dict, pipe: Pipeline) -> None:
             pipe.entry("scale", [1 + float(limit[0]), 1 + float(limit[1])])
     elif limit not in (None, [0, 0]):
         pipe.unknown(f"{t['type']} with scale_limit={limit!r}")
-    _rotation(t["type"], args.get("rotate_limit"), pipe)
+    _rotation(t, args.get("rotate_limit"), pipe)
 
 
 def _affine_scale(args: dict, pipe: Pipeline) -> None:
@@ -186,7 +209,7 @@ def _affine(t: dict, pipe: Pipeline) -> None:
     elif percent is not None:
         pipe.unknown(f"Affine with translate_percent={percent!r}")
     _affine_scale(args, pipe)
-    _rotation("Affine", args.get("rotate"), pipe)
+    _rotation(t, args.get("rotate"), pipe)
 
 
 def _one(v):
