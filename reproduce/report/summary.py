@@ -31,7 +31,7 @@ class ModelSummary:
     peak_sd: float | None
     stay_last3: int                      # runs whose last three epochs are all >= target
     spread_at_mean: float | None      # sqrt(p(1-p)/n) in points at p = final_mean, n = test images
-    test_images: int
+    test_images: int                     # on the validation split (--on validation): its images; 0 if unknown
     val_runs: int                        # runs with a held-out validation split
     val_pick_mean: float | None       # test accuracy at the epoch chosen by validation accuracy
     val_pick_sd: float | None
@@ -69,7 +69,7 @@ def summarise_model(m: ModelCheck) -> ModelSummary:
         final_mean=final_mean, final_sd=final_sd, final_min=min(finals) if finals else None,
         peak_mean=peak_mean, peak_sd=peak_sd,
         stay_last3=sum(bool(r.stays_last3) for r in runs),
-        spread_at_mean=stats.binomial_spread(final_mean, n_test) if final_mean is not None else None,
+        spread_at_mean=stats.binomial_spread(final_mean, n_test) if final_mean is not None and n_test else None,
         test_images=n_test,
         val_runs=len(picks), val_pick_mean=pick_mean, val_pick_sd=pick_sd,
         val_pick_min=min(picks) if picks else None,
