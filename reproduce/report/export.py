@@ -6,13 +6,23 @@ import json
 from dataclasses import asdict, fields
 
 from reproduce.report.check import Verdict
-from reproduce.report.ranking import ranking
 from reproduce.report.choices import FORMATS  # noqa: F401  (defined there for the command line)
+from reproduce.report.ranking import ranking
 from reproduce.report.sequential import DEFAULT, Settings
 from reproduce.report.splits import TEST, VALIDATION, named_for
 from reproduce.report.summary import ModelSummary, decision, summarise
-from reproduce.report.view import (RANKING_HEAD, RANKING_TITLE, REACHED, decision_rows, notes, on_split, pct,
-                                   ranking_cells, summary_rows)
+from reproduce.report.view import (
+    RANKING_HEAD,
+    RANKING_TITLE,
+    REACHED,
+    decision_rows,
+    notes,
+    on_split,
+    pct,
+    ranking_cells,
+    ranking_legend,
+    summary_rows,
+)
 
 # On the validation split, json and csv lead with "on": "validation" (test-set output keeps the bytes it had).
 ON = "on"
@@ -71,8 +81,10 @@ def to_markdown(v: Verdict, settings: Settings = DEFAULT) -> str:
                                 ("✓" if r.passed else "✗") + ("" if r.complete else f" {r.status}")]))
         out.append("")
     if v.on == VALIDATION and len(summaries) > 1:
-        out += [f"### {RANKING_TITLE}\n", _md_row(RANKING_HEAD), _md_row(["---:", ":---"] + ["---:"] * 5)]
-        out += [_md_row(ranking_cells(st)) for st in ranking(v)] + [""]
+        out += [f"### {RANKING_TITLE}\n", _md_row(RANKING_HEAD), _md_row(["---:"] * 6 + [":---"])]
+        standings = ranking(v)
+        out += [_md_row(ranking_cells(st)) for st in standings] + [""]
+        out.append(ranking_legend(standings) + "\n")
     out.append(" ".join(notes(v, summaries)))
     return "\n".join(out) + "\n"
 

@@ -1,5 +1,6 @@
-"""`report --plot FILE.png`: test (or with --on validation, validation) accuracy per epoch for every run with the target line, and a histogram of
-final accuracies. matplotlib is an optional extra (pip install '.[plot]'), imported only here and only then."""
+"""`report --plot FILE.png`: accuracy per epoch for every run with the target line, and a histogram of final
+accuracies, on the test set (or with --on validation, the validation split). matplotlib is an optional extra
+(pip install '.[plot]'), imported only here and only then."""
 import io
 import os
 from pathlib import Path

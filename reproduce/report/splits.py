@@ -27,16 +27,14 @@ def accuracies(r: RunReport, on: str) -> list[float]:
 def images(r: RunReport, on: str) -> int:
     """How many images each accuracy is measured on; 0 where a validation split's size is not recorded."""
     if on == TEST:
-        n = r.data.get("test_images")   # written by import-log from the log's "k/N"; MNIST's test set otherwise
-        return n if counted(n) else 10_000
-    for n in (r.data.get("val_images"), r.config.get("val_split")):
-        if counted(n):
-            return n
-    return 0
+        # written by import-log from the log's "k/N"; MNIST's test set otherwise
+        return counted(r.data.get("test_images")) or 10_000
+    return counted(r.data.get("val_images")) or counted(r.config.get("val_split"))
 
 
-def counted(n) -> bool:
-    return isinstance(n, int) and not isinstance(n, bool) and n > 0
+def counted(n) -> int:
+    """n when it is a count of images (a positive int), else 0."""
+    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 0
 
 
 def require_validation(reports: list[tuple[Path, RunReport]]) -> None:

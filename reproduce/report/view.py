@@ -176,28 +176,38 @@ def render(v: Verdict, console: Console, settings: Settings | None = None) -> No
         console.print(summary_table(s, v, decided), highlight=False)
         console.print()
     if v.on == VALIDATION and len(summaries) > 1:
-        console.print(ranking_table(ranking(v)), highlight=False)
+        standings = ranking(v)
+        console.print(ranking_table(standings), highlight=False)
+        console.print(ranking_legend(standings), style="dim", highlight=False)
         console.print()
     for note in notes(v, summaries):
         console.print(note, style="dim")
 
 
 RANKING_TITLE = "ranked by the worst seed's final validation accuracy"
-RANKING_HEAD = ("rank", "network", "params", "complete", "final ≥ target", "worst final", "final mean ± sd")
+RANKING_HEAD = ("rank", "worst", "mean ± sd", "final≥", "done", "params", "network")
+RANKING_LEGEND = ("worst: the worst seed's final accuracy; mean ± sd: of the finals; final≥: runs whose final epoch "
+                  "reaches the target; done: runs complete.")
+UNRANKED = "—: not ranked until every run of the network has finished."
 
 
 def ranking_cells(st: Standing) -> list[str]:
-    """One row of the ranking, as the terminal and markdown show it."""
+    """One row of the ranking, as the terminal and markdown show it; the network last, where it may wrap."""
     s = st.summary
-    rank = str(st.rank) if st.rank is not None else f"— ({st.unfinished} not finished)"
-    return [rank, st.title, f"{s.params:,}", f"{st.complete}/{s.runs}", f"{s.final_passing}/{s.runs}",
-            pct(s.final_min), shown_mean_sd(s.final_mean, s.final_sd)]
+    return [str(st.rank) if st.rank is not None else "—", pct(s.final_min), shown_mean_sd(s.final_mean, s.final_sd),
+            f"{s.final_passing}/{s.runs}", f"{st.complete}/{s.runs}", f"{s.params:,}", st.title]
+
+
+def ranking_legend(standings: list[Standing]) -> str:
+    return RANKING_LEGEND + (" " + UNRANKED if any(st.rank is None for st in standings) else "")
 
 
 def ranking_table(standings: list[Standing]) -> Table:
     t = Table(title=RANKING_TITLE, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in RANKING_HEAD:
-        t.add_column(col, justify="left" if col == "network" else "right")
+        wraps = col == "network"
+        t.add_column(col, justify="left" if wraps else "right", no_wrap=not wraps, overflow="fold",
+                     min_width=16 if wraps else None)
     for st in standings:
         t.add_row(*ranking_cells(st))
     return t
