@@ -7,10 +7,9 @@ from dataclasses import asdict, fields
 
 from reproduce.report.check import Verdict
 from reproduce.report.choices import FORMATS  # noqa: F401  (defined there for the command line)
-from reproduce.report.ranking import ranking
 from reproduce.report.sequential import DEFAULT, Settings
 from reproduce.report.splits import TEST, VALIDATION, named_for
-from reproduce.report.summary import ModelSummary, decision, summarise
+from reproduce.report.summary import ModelSummary, decision, ranking, summarise
 from reproduce.report.view import (
     RANKING_HEAD,
     RANKING_TITLE,

@@ -8,10 +8,9 @@ from rich.table import Table
 
 from reproduce.report.check import ModelCheck, Verdict
 from reproduce.report.groups import AS_WRITTEN, KINDS
-from reproduce.report.ranking import Standing, ranking
 from reproduce.report.sequential import HOLDS, UNDECIDED, Decision, Settings
 from reproduce.report.splits import TEST, VALIDATION
-from reproduce.report.summary import ModelSummary, decision, summarise, title
+from reproduce.report.summary import ModelSummary, Standing, decision, ranking, summarise, title
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 NOTE = ('"validation" in the challenge is MNIST\'s 10,000-image test set; "peak" picks the best epoch on that '
