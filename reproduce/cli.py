@@ -27,7 +27,7 @@ from reproduce.model.notebook import is_notebook
 from reproduce.plan.request import Overrides, RunRequest
 from reproduce.plan.seeds import parse_seeds
 from reproduce.record.schema import ReportError
-from reproduce.report.choices import FORMATS, KIND_CHOICES, MAX_EPOCHS, METRICS, TARGET
+from reproduce.report.choices import FORMATS, KIND_CHOICES, MAX_EPOCHS, METRICS, ON_CHOICES, TARGET
 from reproduce.sweep.interrupt import Stopped
 from reproduce.training import recipe
 from reproduce.training.config import EXECUTIONS, PRECISIONS, Problem, TrainConfig
@@ -130,6 +130,9 @@ def build_parser() -> Parser:
     c.add_argument("paths", nargs="+", type=Path, help="report files or folders holding them")
     c.add_argument("--target", type=percent, default=TARGET, help="test accuracy to reach, in percent")
     c.add_argument("--max-epochs", type=at_least_one, default=MAX_EPOCHS, help="epochs allowed to reach it")
+    c.add_argument("--on", choices=ON_CHOICES, default=ON_CHOICES[0],
+                   help="the accuracies every figure is computed from: test (default), or validation (runs made "
+                        "with run --val-split; several networks are then ranked by their worst seed)")
     c.add_argument("--format", choices=FORMATS, default="table",
                    help="table (rich, default), markdown, csv or json (the summary as data)")
     c.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
@@ -277,6 +280,7 @@ def cmd_report(args, console: Console) -> int:
     from reproduce.record.schema import find_reports, load
     from reproduce.report import export, plot
     from reproduce.report.check import check
+    from reproduce.report.splits import VALIDATION, require_validation
     from reproduce.report.view import render
 
     settings = decision_settings(args)
@@ -286,7 +290,10 @@ def cmd_report(args, console: Console) -> int:
     if args.plot is not None:
         plot.require_matplotlib()   # before any output: a missing extra is bad input, not a half-done report
         plot.check_writable(args.plot)
-    verdict = check([(p, load(p)) for p in paths], args.target, args.max_epochs)
+    reports = [(p, load(p)) for p in paths]
+    if args.on == VALIDATION:
+        require_validation(reports)   # before any output: one line naming the folders
+    verdict = check(reports, args.target, args.max_epochs, args.on)
     if args.format == "table":
         render(verdict, console, settings)
     else:

@@ -9,12 +9,15 @@ from reproduce.model.audit import MAX_PARAMS
 from reproduce.record.schema import RunReport
 from reproduce.report.choices import MAX_EPOCHS, TARGET  # noqa: F401  (their home is choices.py)
 from reproduce.report.groups import SUITE, group
+from reproduce.report.splits import TEST, accuracies, images
 
 MAX_EPOCHS_RULE = 20
 
 
 @dataclass
 class RunCheck:
+    """The run's figures on one split (Verdict.on): the test set's, or with `report --on validation` the
+    validation split's, in the same fields (test_accs then holds the validation accuracies)."""
     path: str
     seed: int
     params: int
@@ -29,7 +32,8 @@ class RunCheck:
     passed: bool                    # complete and reached the target
     stays_last3: bool | None = None   # each of the last three epochs within max_epochs >= target
     # Epoch selection without the test set (runs with --val-split): the epoch of best validation accuracy
-    # (earliest on ties) and the test accuracy at that epoch. None when the run has no validation figures.
+    # (earliest on ties) and the test accuracy at that epoch. None when the run has no validation figures, and on
+    # the validation split (there the peak is that epoch, and the test set is not read).
     val_epoch: int | None = None
     val_best: float | None = None
     test_at_val: float | None = None
@@ -63,18 +67,19 @@ class Verdict:
     target: float
     max_epochs: int
     models: list[ModelCheck]
+    on: str = TEST   # the split every figure is computed from (report/splits.py)
 
     @property
     def ok(self) -> bool:
         return all(r.passed for m in self.models for r in m.runs)
 
 
-def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunCheck:
-    accs = r.test_accs[:max_epochs]
+def check_run(path: str, r: RunReport, target: float, max_epochs: int, on: str = TEST) -> RunCheck:
+    accs = accuracies(r, on)[:max_epochs]
     first = next((i + 1 for i, a in enumerate(accs) if a >= target), None)
     peak = max(accs, default=None)
     complete = r.status == "complete"
-    vals = [e.val_acc for e in r.epochs[:max_epochs]]
+    vals = [e.val_acc for e in r.epochs[:max_epochs]] if on == TEST else []
     known = [v for v in vals if v is not None]
     val_epoch = None
     if vals and len(known) == len(vals):
@@ -88,7 +93,7 @@ def check_run(path: str, r: RunReport, target: float, max_epochs: int) -> RunChe
         stays_last3=low_last3 >= target if low_last3 is not None else None,   # None: no epoch
         val_epoch=val_epoch, val_best=vals[val_epoch - 1] if val_epoch else None,
         test_at_val=accs[val_epoch - 1] if val_epoch else None,
-        origin=r.origin, test_images=test_images(r),
+        origin=r.origin, test_images=images(r, on),
         final_passed=complete and bool(accs) and accs[-1] >= target,
         nondeterministic=bool(r.config.get("allow_nondeterministic", False)), notes=notes(r),
         trained_as=trained_as(r),
@@ -115,11 +120,6 @@ def notes(r: RunReport) -> list[str]:
     return out + [f"{nb['file']}: {item}" for item in nb.get("steered") or []]
 
 
-def test_images(r: RunReport) -> int:
-    n = r.data.get("test_images")   # written by import-log from the log's "k/N"; MNIST's test set otherwise
-    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 10_000
-
-
 def rules(r: RunReport, epochs_trained: int) -> dict[str, bool | None]:
     """The constraints; None where the audit does not say (an imported log of a model the suite cannot build)."""
     a = r.audit
@@ -136,15 +136,16 @@ def rules(r: RunReport, epochs_trained: int) -> dict[str, bool | None]:
     }
 
 
-def check(reports: list[tuple[Path, RunReport]], target: float = TARGET, max_epochs: int = MAX_EPOCHS) -> Verdict:
-    """One ModelCheck per configuration (groups.py): runs that differ only by their seed. ReportError for two
-    different reports of one run."""
+def check(reports: list[tuple[Path, RunReport]], target: float = TARGET, max_epochs: int = MAX_EPOCHS,
+          on: str = TEST) -> Verdict:
+    """One ModelCheck per configuration (groups.py): runs that differ only by their seed, their figures on the
+    split `on`. ReportError for two different reports of one run."""
     models = []
     for g in group(reports):
         pairs = sorted(g.runs, key=lambda pr: (pr[1].seed, str(pr[0])))
         epochs_trained = max(int(r.config.get("epochs", len(r.epochs))) for _, r in pairs)
-        runs = [check_run(str(p), r, target, max_epochs) for p, r in pairs]
+        runs = [check_run(str(p), r, target, max_epochs, on) for p, r in pairs]
         m = ModelCheck(g.model, pairs[0][1].params, rules(pairs[0][1], epochs_trained), runs,
                        passing=sum(run.passed for run in runs), label=g.label, kind=g.identity["kind"])
         models.append(m)  # means and spreads: summary.py, from these runs
-    return Verdict(target, max_epochs, models)
+    return Verdict(target, max_epochs, models, on)

@@ -6,3 +6,4 @@ MAX_EPOCHS = 19  # "fewer than 20 epochs"
 METRICS = ("final", "peak", "val-pick")
 FORMATS = ("table", "markdown", "csv", "json")
 KIND_CHOICES = ("as-written", "suite", "imported")   # the kinds of run (report/groups.py: kind)
+ON_CHOICES = ("test", "validation")   # which split's accuracies `report --on` reads (report/splits.py)

@@ -1,5 +1,6 @@
-"""`report --plot FILE.png`: test accuracy per epoch for every run with the target line, and a histogram of
-final accuracies. matplotlib is an optional extra (pip install '.[plot]'), imported only here and only then."""
+"""`report --plot FILE.png`: accuracy per epoch for every run with the target line, and a histogram of final
+accuracies, on the test set (or with --on validation, the validation split). matplotlib is an optional extra
+(pip install '.[plot]'), imported only here and only then."""
 import io
 import os
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 from reproduce.files.atomic import write_bytes
 from reproduce.record.schema import ReportError
 from reproduce.report.check import Verdict
+from reproduce.report.splits import VALIDATION
 
 
 def require_matplotlib():
@@ -47,6 +49,7 @@ def draw(v: Verdict):
     require_matplotlib()
     import matplotlib.pyplot as plt
 
+    split = "validation" if v.on == VALIDATION else "test"
     fig, (curves, hist) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 2]})
     finals = []
     for m in v.models:
@@ -56,7 +59,7 @@ def draw(v: Verdict):
                         label=m.title if i == 0 else None)
         finals.append((m.title, [r.final for r in m.runs if r.final is not None]))
     curves.axhline(v.target, color="black", ls="--", lw=1, label=f"target {v.target}%")
-    curves.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy per epoch, every run")
+    curves.set(xlabel="epoch", ylabel=f"{split} accuracy (%)", title=f"{split} accuracy per epoch, every run")
     every = [a for m in v.models for r in m.runs for a in r.test_accs]
     if every:   # the early epochs would squash the interesting part near the target
         curves.set_ylim(max(min(every), v.target - 1.0) - 0.05, max(every + [v.target]) + 0.1)
@@ -65,7 +68,7 @@ def draw(v: Verdict):
         if values:
             hist.hist(values, bins=min(20, max(5, len(values))), alpha=0.6, color=f"C{k % 10}", label=name)
     hist.axvline(v.target, color="black", ls="--", lw=1)
-    hist.set(xlabel="final test accuracy (%)", ylabel="runs", title="final accuracy (last epoch)")
+    hist.set(xlabel=f"final {split} accuracy (%)", ylabel="runs", title="final accuracy (last epoch)")
     hist.yaxis.get_major_locator().set_params(integer=True)   # counts of runs
     hist.legend(fontsize=8)
     fig.tight_layout()

@@ -2,6 +2,7 @@
 
 Every figure here is a plain number or None, so the terminal view, the exports and the plot share one source.
 """
+import math
 from dataclasses import asdict, dataclass
 
 from reproduce.report import stats
@@ -31,7 +32,7 @@ class ModelSummary:
     peak_sd: float | None
     stay_last3: int                      # runs whose last three epochs are all >= target
     spread_at_mean: float | None      # sqrt(p(1-p)/n) in points at p = final_mean, n = test images
-    test_images: int
+    test_images: int                     # on the validation split (--on validation): its images; 0 if unknown
     val_runs: int                        # runs with a held-out validation split
     val_pick_mean: float | None       # test accuracy at the epoch chosen by validation accuracy
     val_pick_sd: float | None
@@ -69,7 +70,7 @@ def summarise_model(m: ModelCheck) -> ModelSummary:
         final_mean=final_mean, final_sd=final_sd, final_min=min(finals) if finals else None,
         peak_mean=peak_mean, peak_sd=peak_sd,
         stay_last3=sum(bool(r.stays_last3) for r in runs),
-        spread_at_mean=stats.binomial_spread(final_mean, n_test) if final_mean is not None else None,
+        spread_at_mean=stats.binomial_spread(final_mean, n_test) if final_mean is not None and n_test else None,
         test_images=n_test,
         val_runs=len(picks), val_pick_mean=pick_mean, val_pick_sd=pick_sd,
         val_pick_min=min(picks) if picks else None,
@@ -96,3 +97,45 @@ def decision(m: ModelCheck, target: float, settings: Settings) -> Decision:
     done = [r for r in m.runs if r.status in FINAL_STATUSES]
     return decide([r.seed for r in done], [r.final_passed for r in done], [r.final for r in done], target,
                   settings)
+
+
+# --- several networks side by side --------------------------------------------------------------------------
+# Ranked by their worst seed's final accuracy: a network is chosen for the run it gives on a bad seed, not for its
+# mean. `report --on validation` ranks them; on the test set nothing is ranked, since a choice made there would be
+# a choice made on the test set.
+
+
+@dataclass
+class Standing:
+    rank: int | None          # 1 is best; None while some of the group's runs are not finished
+    summary: ModelSummary
+    complete: int             # runs complete (the others diverged, failed or are still training)
+    unfinished: int           # runs still training or stopped by an error: not yet a result
+
+    @property
+    def title(self) -> str:
+        return title(self.summary)
+
+    def to_dict(self) -> dict:
+        s = self.summary
+        return {"rank": self.rank, "group": self.title, "params": s.params, "runs": s.runs,
+                "complete": self.complete, "final_passing": s.final_passing, "final_min": s.final_min,
+                "final_mean": s.final_mean, "final_sd": s.final_sd}
+
+
+def worst_first_key(st: Standing) -> tuple:
+    """A diverged run is the worst a seed can do: such a group ranks below every group without one."""
+    s = st.summary
+    return s.diverged > 0, -(s.final_min if s.final_min is not None else -math.inf)
+
+
+def ranking(v: Verdict) -> list[Standing]:
+    """Every group, best worst-seed final first; groups with unfinished runs follow, unranked, in their order."""
+    standings = []
+    for m, s in zip(v.models, summarise(v)):
+        unfinished = sum(r.status not in FINAL_STATUSES for r in m.runs)
+        standings.append(Standing(None, s, sum(r.complete for r in m.runs), unfinished))
+    done = sorted((st for st in standings if not st.unfinished), key=worst_first_key)
+    for i, st in enumerate(done):
+        st.rank = i + 1
+    return done + [st for st in standings if st.unfinished]

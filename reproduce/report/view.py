@@ -9,13 +9,18 @@ from rich.table import Table
 from reproduce.report.check import ModelCheck, Verdict
 from reproduce.report.groups import AS_WRITTEN, KINDS
 from reproduce.report.sequential import HOLDS, UNDECIDED, Decision, Settings
-from reproduce.report.summary import ModelSummary, decision, summarise, title
+from reproduce.report.splits import TEST, VALIDATION
+from reproduce.report.summary import ModelSummary, Standing, decision, ranking, summarise, title
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 NOTE = ('"validation" in the challenge is MNIST\'s 10,000-image test set; "peak" picks the best epoch on that '
         'same set, so it is an optimistic figure. "final" is the last epoch within the limit.')
 
 
+# With `report --on validation` this takes NOTE's place: every figure is then on the held-out split.
+ON_VALIDATION_NOTE = ("Every figure here is on the validation split: the training images that run --val-split N held "
+                      "out and never trained on; the test set is not read. \"peak\" picks the best epoch on that "
+                      "split; \"final\" is the last epoch within the limit.")
 VAL_NOTE = ('val@ep / "test at val-picked epoch": the epoch with the best accuracy on the held-out validation '
             'images (run --val-split N), and the test accuracy at that epoch: no selection on the test set.')
 
@@ -25,6 +30,22 @@ VAL_NOTE = ('val@ep / "test at val-picked epoch": the epoch with the best accura
 REACHED = "reached"   # the per-run column: ✓ when some epoch within the limit reaches the target
 LEGEND = (f"first≥: first epoch reaching the target; peak@ep: best epoch; min3: lowest of the last three epochs; "
           f"{REACHED}: the target reached at some epoch, not necessarily the final one.")
+
+
+def on_split(on: str) -> str:
+    """What a title adds to say which split its figures are on: nothing for the test set, as always."""
+    return " — on the validation split" if on == VALIDATION else ""
+
+
+def per_epoch_column(on: str) -> str:
+    return "val acc per epoch" if on == VALIDATION else "test acc per epoch"
+
+
+def notes(v: Verdict, summaries: list[ModelSummary]) -> list[str]:
+    """The notes under the report: the legend, then what its accuracies are measured on."""
+    if v.on == VALIDATION:
+        return [LEGEND, ON_VALIDATION_NOTE]
+    return [LEGEND, NOTE] + ([VAL_NOTE] if any(s.val_runs for s in summaries) else [])
 
 
 def some_epoch(target: float | str) -> str:
@@ -57,14 +78,16 @@ def mark(ok: bool | None) -> str:
 
 
 def model_table(m: ModelCheck, v: Verdict) -> Table:
-    t = Table(title=f"{m.title}: {m.params:,} parameters — target {v.target}% within {v.max_epochs} epochs",
+    t = Table(title=f"{m.title}: {m.params:,} parameters — target {v.target}% within {v.max_epochs} epochs"
+                    f"{on_split(v.on)}",
               title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     with_val = any(r.val_epoch is not None for r in m.runs)
     # With validation the val@ep column takes the place of params (already in the title), to fit 80 columns.
     cols = ["seed", "first≥", "peak@ep", "final", "min3", "val@ep"] if with_val else \
         ["seed", "params", "first≥", "peak@ep", "final", "min3"]
-    for col in cols + ["test acc per epoch", REACHED]:
-        t.add_column(col, justify="left" if col in ("test acc per epoch", REACHED) else "right", no_wrap=True)
+    per_epoch = per_epoch_column(v.on)
+    for col in cols + [per_epoch, REACHED]:
+        t.add_column(col, justify="left" if col in (per_epoch, REACHED) else "right", no_wrap=True)
     every = [a for r in m.runs for a in r.test_accs]
     low = min(every + [v.target]) if every else 0.0
     high = max(every + [v.target]) if every else 1.0
@@ -77,8 +100,22 @@ def model_table(m: ModelCheck, v: Verdict) -> Table:
     return t
 
 
-def summary_rows(s: ModelSummary, target: float) -> list[tuple]:
-    """(label, value) pairs: the summary figures as the terminal and markdown show them."""
+def spread_row(s: ModelSummary, on: str) -> tuple:
+    if s.spread_at_mean is None:
+        return "one run's sampling spread", "—"
+    images = f"{s.test_images:,} validation images" if on == VALIDATION else f"{s.test_images:,}"
+    return "one run's sampling spread", f"±{s.spread_at_mean:.2f} points  (binomial, n = {images})"
+
+
+def peak_row(s: ModelSummary, on: str) -> tuple:
+    if on == VALIDATION:
+        return "peak on validation: mean ± sd", shown_mean_sd(s.peak_mean, s.peak_sd) + "  (picked on the split)"
+    return "peak on test: mean ± sd", shown_mean_sd(s.peak_mean, s.peak_sd) + "  (picked on the test set)"
+
+
+def summary_rows(s: ModelSummary, target: float, on: str = TEST) -> list[tuple]:
+    """(label, value) pairs: the summary figures as the terminal and markdown show them. On the validation split
+    the test accuracy at the validation-picked epoch is left out: the test set is not read."""
     first = "—" if s.first_median is None else f"median {s.first_median:g}, worst {s.first_worst}"
     if s.never_reaching:
         first += f" ({s.never_reaching} never)"
@@ -88,13 +125,14 @@ def summary_rows(s: ModelSummary, target: float) -> list[tuple]:
                               f"{100 * s.final_pass_high:.0f}%)"),
         (f"first epoch ≥ {target}", first),
         ("final: mean ± sd, min", f"{shown_mean_sd(s.final_mean, s.final_sd)}, min {pct(s.final_min)}"),
-        ("peak on test: mean ± sd", shown_mean_sd(s.peak_mean, s.peak_sd) + "  (picked on the test set)"),
+        peak_row(s, on),
         (f"last 3 epochs all ≥ {target}", f"{s.stay_last3}/{s.runs} runs"),
-        ("one run's sampling spread", "—" if s.spread_at_mean is None else
-         f"±{s.spread_at_mean:.2f} points  (binomial, n = {s.test_images:,})"),
-        ("test at val-picked epoch", "—  (no run has --val-split)" if not s.val_runs else
-         f"{shown_mean_sd(s.val_pick_mean, s.val_pick_sd)}, min {pct(s.val_pick_min)}  ({s.val_runs} runs)"),
+        spread_row(s, on),
     ]
+    if on == TEST:
+        rows.append(("test at val-picked epoch", "—  (no run has --val-split)" if not s.val_runs else
+                     f"{shown_mean_sd(s.val_pick_mean, s.val_pick_sd)}, min {pct(s.val_pick_min)}  "
+                     f"({s.val_runs} runs)"))
     if s.diverged or s.failed:
         rows.append(("did not finish", f"{s.diverged} diverged (loss not finite), {s.failed} failed (an error: "
                                        f"see the report's reason)"))
@@ -105,13 +143,14 @@ def summary_rows(s: ModelSummary, target: float) -> list[tuple]:
     return rows
 
 
-def summary_table(s: ModelSummary, target: float, decided: Decision | None = None) -> Table:
+def summary_table(s: ModelSummary, v: Verdict, decided: Decision | None = None) -> Table:
     """The summary figures; with a decision, its rows lead them."""
-    t = Table(title=f"{title(s)}: summary over {s.runs} run(s)", title_justify="left", box=box.SIMPLE_HEAD,
+    t = Table(title=f"{title(s)}: summary over {s.runs} run(s){on_split(v.on)}", title_justify="left",
+              box=box.SIMPLE_HEAD,
               pad_edge=False, show_header=False)
     t.add_column("figure", style="bold", no_wrap=True)
     t.add_column("value")
-    for label, value in (decision_rows(decided) if decided else []) + summary_rows(s, target):
+    for label, value in (decision_rows(decided) if decided else []) + summary_rows(s, v.target, v.on):
         t.add_row(label, value)
     return t
 
@@ -133,12 +172,44 @@ def render(v: Verdict, console: Console, settings: Settings | None = None) -> No
         for note in dict.fromkeys(n for r in m.runs for n in r.notes):   # once each, in order
             console.print(note, style="yellow", highlight=False, markup=False)
         decided = decision(m, v.target, settings) if settings else None
-        console.print(summary_table(s, v.target, decided), highlight=False)
+        console.print(summary_table(s, v, decided), highlight=False)
         console.print()
-    console.print(LEGEND, style="dim")
-    console.print(NOTE, style="dim")
-    if any(s.val_runs for s in summaries):
-        console.print(VAL_NOTE, style="dim")
+    if v.on == VALIDATION and len(summaries) > 1:
+        standings = ranking(v)
+        console.print(ranking_table(standings), highlight=False)
+        console.print(ranking_legend(standings), style="dim", highlight=False)
+        console.print()
+    for note in notes(v, summaries):
+        console.print(note, style="dim")
+
+
+RANKING_TITLE = "ranked by the worst seed's final validation accuracy"
+RANKING_HEAD = ("rank", "worst", "mean ± sd", "final≥", "done", "params", "network")
+RANKING_LEGEND = ("worst: the worst seed's final accuracy; mean ± sd: of the finals; final≥: runs whose final epoch "
+                  "reaches the target; done: runs complete.")
+UNRANKED = "—: not ranked until every run of the network has finished."
+
+
+def ranking_cells(st: Standing) -> list[str]:
+    """One row of the ranking, as the terminal and markdown show it; the network last, where it may wrap."""
+    s = st.summary
+    return [str(st.rank) if st.rank is not None else "—", pct(s.final_min), shown_mean_sd(s.final_mean, s.final_sd),
+            f"{s.final_passing}/{s.runs}", f"{st.complete}/{s.runs}", f"{s.params:,}", st.title]
+
+
+def ranking_legend(standings: list[Standing]) -> str:
+    return RANKING_LEGEND + (" " + UNRANKED if any(st.rank is None for st in standings) else "")
+
+
+def ranking_table(standings: list[Standing]) -> Table:
+    t = Table(title=RANKING_TITLE, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in RANKING_HEAD:
+        wraps = col == "network"
+        t.add_column(col, justify="left" if wraps else "right", no_wrap=not wraps, overflow="fold",
+                     min_width=16 if wraps else None)
+    for st in standings:
+        t.add_row(*ranking_cells(st))
+    return t
 
 
 def share(level: float) -> str:
