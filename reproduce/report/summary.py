@@ -9,6 +9,8 @@ from reproduce.report import stats
 from reproduce.report.check import ModelCheck, Verdict
 from reproduce.report.sequential import Decision, Settings, decide
 
+FINAL_STATUSES = ("complete", "diverged")   # a diverged run is a result: it counts as failing
+
 
 @dataclass
 class ModelSummary:
@@ -42,17 +44,26 @@ class ModelSummary:
     failed: int = 0                      # runs an exception stopped (retried by rerunning the sweep)
     label: str = ""                      # what tells this group from other runs of the model (report/groups.py)
     kind: str = "suite"                  # as-written, suite or imported (report/groups.kind)
+    unfinished: int = 0                  # runs still training, or stopped by an error: not in any figure above
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    return stats.wilson(k, n) if n else (0.0, 1.0)   # no finished run yet: nothing is known
+
+
 def summarise_model(m: ModelCheck) -> ModelSummary:
-    runs = m.runs
+    """The figures over the model's finished runs (complete or diverged). A run still training has no final
+    epoch yet, and one stopped by an error runs again when the sweep is resumed: counting their latest epochs as
+    final would report figures no run has; they are counted apart (`unfinished`)."""
+    runs = [r for r in m.runs if r.status in FINAL_STATUSES]
     n = len(runs)
-    low, high = stats.wilson(m.passing, n)
+    passing = sum(r.passed for r in runs)
+    low, high = _wilson(passing, n)
     final_passing = sum(r.final_passed for r in runs)
-    final_low, final_high = stats.wilson(final_passing, n)
+    final_low, final_high = _wilson(final_passing, n)
     firsts = [r.first_reaching for r in runs if r.first_reaching is not None]
     finals = [r.final for r in runs if r.final is not None]
     peaks = [r.peak for r in runs if r.peak is not None]
@@ -60,9 +71,9 @@ def summarise_model(m: ModelCheck) -> ModelSummary:
     final_mean, final_sd = stats.mean_sd(finals)
     peak_mean, peak_sd = stats.mean_sd(peaks)
     pick_mean, pick_sd = stats.mean_sd(picks)
-    n_test = min(r.test_images for r in runs)
+    n_test = min(r.test_images for r in runs or m.runs)
     return ModelSummary(
-        model=m.model, params=m.params, runs=n, passing=m.passing, pass_rate=m.passing / n,
+        model=m.model, params=m.params, runs=n, passing=passing, pass_rate=passing / n if n else 0.0,
         pass_low=low, pass_high=high,
         final_passing=final_passing, final_pass_low=final_low, final_pass_high=final_high,
         first_median=stats.median(firsts), first_worst=max(firsts) if firsts else None,
@@ -75,8 +86,8 @@ def summarise_model(m: ModelCheck) -> ModelSummary:
         val_runs=len(picks), val_pick_mean=pick_mean, val_pick_sd=pick_sd,
         val_pick_min=min(picks) if picks else None,
         imported=sum(r.origin == "imported" for r in runs),
-        diverged=sum(r.status == "diverged" for r in runs), failed=sum(r.status == "failed" for r in runs),
-        label=m.label, kind=m.kind,
+        diverged=sum(r.status == "diverged" for r in runs), failed=sum(r.status == "failed" for r in m.runs),
+        label=m.label, kind=m.kind, unfinished=len(m.runs) - n,
     )
 
 
@@ -88,7 +99,6 @@ def title(s: ModelSummary) -> str:
     return f"{s.model} ({s.label})" if s.label else s.model
 
 
-FINAL_STATUSES = ("complete", "diverged")   # a diverged run is a result: it counts as failing
 
 
 def decision(m: ModelCheck, target: float, settings: Settings) -> Decision:
@@ -133,8 +143,7 @@ def ranking(v: Verdict) -> list[Standing]:
     """Every group, best worst-seed final first; groups with unfinished runs follow, unranked, in their order."""
     standings = []
     for m, s in zip(v.models, summarise(v)):
-        unfinished = sum(r.status not in FINAL_STATUSES for r in m.runs)
-        standings.append(Standing(None, s, sum(r.complete for r in m.runs), unfinished))
+        standings.append(Standing(None, s, sum(r.complete for r in m.runs), s.unfinished))
     done = sorted((st for st in standings if not st.unfinished), key=worst_first_key)
     for i, st in enumerate(done):
         st.rank = i + 1

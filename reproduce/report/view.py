@@ -133,9 +133,12 @@ def summary_rows(s: ModelSummary, target: float, on: str = TEST) -> list[tuple]:
         rows.append(("test at val-picked epoch", "—  (no run has --val-split)" if not s.val_runs else
                      f"{shown_mean_sd(s.val_pick_mean, s.val_pick_sd)}, min {pct(s.val_pick_min)}  "
                      f"({s.val_runs} runs)"))
-    if s.diverged or s.failed:
-        rows.append(("did not finish", f"{s.diverged} diverged (loss not finite), {s.failed} failed (an error: "
-                                       f"see the report's reason)"))
+    if s.diverged:
+        rows.append(("diverged", f"{s.diverged}/{s.runs} runs (loss not finite): counted as not passing"))
+    if s.unfinished:
+        failed = f", {s.failed} stopped by an error (see the report's reason)" if s.failed else ""
+        rows.append(("not counted", f"{s.unfinished} run(s) not finished{failed}: no final epoch yet; the same "
+                                    f"command resumes them"))
     if s.imported:
         rows.append(("imported from logs", f"{s.imported}/{s.runs} runs (no environment, no weights hash)"))
     if s.kind == AS_WRITTEN:   # beside its translation, the one way to tell the two summaries apart at a glance
@@ -143,9 +146,13 @@ def summary_rows(s: ModelSummary, target: float, on: str = TEST) -> list[tuple]:
     return rows
 
 
+def unfinished(s: ModelSummary) -> str:
+    return f" finished ({s.unfinished} more not finished)" if s.unfinished else ""
+
+
 def summary_table(s: ModelSummary, v: Verdict, decided: Decision | None = None) -> Table:
     """The summary figures; with a decision, its rows lead them."""
-    t = Table(title=f"{title(s)}: summary over {s.runs} run(s){on_split(v.on)}", title_justify="left",
+    t = Table(title=f"{title(s)}: summary over {s.runs} run(s){unfinished(s)}{on_split(v.on)}", title_justify="left",
               box=box.SIMPLE_HEAD,
               pad_edge=False, show_header=False)
     t.add_column("figure", style="bold", no_wrap=True)

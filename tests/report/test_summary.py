@@ -108,3 +108,26 @@ def test_the_table_with_validation_fits_80_columns_at_19_epochs(capsys, monkeypa
     assert "…" not in out
     assert "99.59@19" in out
     assert max(len(l.rstrip()) for l in out.splitlines()) <= 80
+
+
+def test_a_run_not_finished_is_in_no_figure_but_counted_apart():
+    """A growing sweep: a run still training (its latest epoch 98.0 or 99.5) has no final epoch;
+    its figures would be ones no run has. The summary is over the finished runs, the rest counted apart."""
+    recs = [record(0, ACCS[0]), record(1, [98.0, 98.0], status="running", epochs=5),
+            record(2, [99.5], status="running", epochs=5)]
+    (s,) = summarise(verdict(recs))
+    assert (s.runs, s.final_passing, s.passing, s.unfinished) == (1, 1, 1, 2)
+    assert (s.final_mean, s.final_min, s.stay_last3) == (99.50, 99.50, 1)
+    (alone,) = summarise(verdict([record(1, [98.0], status="running")]))
+    assert (alone.runs, alone.final_passing, alone.final_mean, alone.unfinished) == (0, 0, None, 1)
+    assert (alone.final_pass_low, alone.final_pass_high) == (0.0, 1.0)   # nothing known yet
+
+
+def test_the_terminal_names_the_runs_not_counted(cli, tmp_path):
+    write(tmp_path, record(0, [99.5]))
+    write(tmp_path, record(1, [98.0], status="running", epochs=1))
+    done = cli("report", tmp_path)
+    assert done.returncode == 1    # a sweep with a run not finished has not passed yet
+    assert "summary over 1 run(s) finished (1 more not finished)" in done.stdout
+    assert "final epoch ≥ 99.4          1/1" in done.stdout
+    assert "not counted" in done.stdout
