@@ -109,7 +109,7 @@ def build_parser() -> Parser:
     d.add_argument("--data-dir", type=folder, default=None, help=DATA_DIR_HELP)
 
     r = sub.add_parser("run", help="train a model over seeds, one JSON report per run")
-    r.add_argument("--model", default=TrainConfig().model,
+    r.add_argument("--model", default=TrainConfig().model, type=flags.name,
                    help=f"a registered model ({', '.join(NAMES)}), FILE.py:NAME, "
                         f"package.module:NAME (an nn.Module class or a function returning one) or NB.ipynb[:NAME] "
                         f"(the network from a notebook's code cells)")
@@ -161,7 +161,7 @@ def build_parser() -> Parser:
 
     c = sub.add_parser("check", help="a notebook's claim against honest runs of its network and recipe over seeds")
     c.add_argument("notebooks", nargs="+", type=Path, help="Jupyter notebooks (.ipynb); several give a row each")
-    c.add_argument("--model", default=None,
+    c.add_argument("--model", default=None, type=flags.name,
                    help="the network, where it is not in the notebook's cells: FILE.py:NAME, package.module:NAME, "
                         "or NB.ipynb:NAME to pick one of several classes")
     c.add_argument("--seeds", nargs="+", default=None,

@@ -231,6 +231,9 @@ def _exec_source(source: bytes, path: Path, spec: str):
 
 
 def _import_module(name: str, spec: str):
+    if name.split(".")[0] == "reproduce":   # its functions are the suite's commands: `cli:main` would run it again
+        raise SpecError(f"--model {spec}: {name} is the suite's own code, not a network; give a registered name, "
+                        f"FILE.py:NAME or a module of your own")
     try:
         module = importlib.import_module(name)
     except ModuleNotFoundError as e:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from reproduce.errors import BadInput
+from reproduce.errors import BadInput, cannot_read
 from reproduce.files.atomic import write_text
 from reproduce.record.seal import seal, seal_problem
 from reproduce.training.epoch import EpochRecord  # the trainer's per-epoch figures, stored as they are
@@ -232,8 +232,10 @@ def load(path: Path) -> RunReport:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ReportError(f"{path}: cannot read ({e.__class__.__name__}: {e})") from None
+    except OSError as e:
+        raise ReportError(cannot_read(path, e)) from None
+    except UnicodeDecodeError:
+        raise ReportError(f"{path}: not a text file (a run report is UTF-8 JSON)") from None
     try:
         d = json.loads(text)
     except json.JSONDecodeError as e:

@@ -12,6 +12,7 @@ MNIST_NORMALIZE = [MEAN, STD]   # what the data is normalised with unless a reci
 
 EXECUTIONS = ("plain", "fast", "graph")   # graph: fast, with the whole step captured as a CUDA graph (graph_step.py)
 SCHEDULE_NAMES = ("step", "multistep", "exponential", "cosine", "onecycle", "plateau", "none")   # optim.SCHEDULES
+OPTIMIZER_NAMES = ("sgd", "adam", "adamw")   # optim.OPTIMIZERS
 PRECISIONS = ("fp32", "bf16")             # bf16: the training forward under bf16 autocast (precision.py)
 
 
@@ -95,8 +96,7 @@ class TrainConfig:
             out.append(Problem("lr", f"must be a positive number, got {self.lr}"))
         if self.momentum is not None and not (math.isfinite(self.momentum) and 0 <= self.momentum < 1):
             out.append(Problem("momentum", f"must be in [0, 1), got {self.momentum}"))
-        if self.optimizer != "sgd" and self.momentum is not None:
-            out.append(Problem("momentum", f"applies to sgd only; the optimizer is {self.optimizer}"))
+        out.extend(self._optimizer_problems())
         if self.train_limit is not None and self.train_limit < 1:
             out.append(Problem("train_limit", f"must be at least 1, got {self.train_limit}"))
         if self.val_split < 0:
@@ -112,6 +112,14 @@ class TrainConfig:
             from reproduce.training import optim  # torch: only once the simple checks have passed
             out.extend(optim.problems(self))
         return out
+
+    def _optimizer_problems(self) -> list:
+        """An unknown optimizer name, said before the SGD-only rule (which assumes a known name)."""
+        if self.optimizer not in OPTIMIZER_NAMES:
+            return [Problem("optimizer", f"name must be one of {', '.join(OPTIMIZER_NAMES)}, got {self.optimizer!r}")]
+        if self.optimizer != "sgd" and self.momentum is not None:
+            return [Problem("momentum", f"applies to sgd only; the optimizer is {self.optimizer}")]
+        return []
 
     def graph_problem(self) -> str | None:
         """Why --execution graph cannot run this recipe, or None. The captured step replays fixed kernels: an

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from reproduce.errors import BadInput
 from reproduce.training.augmentation import recipe as augment_keys
-from reproduce.training.config import NO_SCHEDULE, SCHEDULE_NAMES, Problem, TrainConfig
+from reproduce.training.config import NO_SCHEDULE, OPTIMIZER_NAMES, SCHEDULE_NAMES, Problem, TrainConfig
 
 TOP = {"epochs": int, "batch_size": int, "loss": str, "label_smoothing": float, "normalize": list, "l1": float,
        "precision": str,
@@ -126,7 +126,7 @@ def _optimizer_fields(top: dict, file: str) -> dict:
     opt = _table(top.get("optimizer", {}), OPTIMIZER, file, "optimizer")
     name = opt.get("name", "sgd")
     fields = {"optimizer": name}
-    if name != "sgd":
+    if name != "sgd" and name in OPTIMIZER_NAMES:   # an unknown name is TrainConfig.problems' to say
         given = [k for k in SGD_ONLY if k in opt]
         if given:
             raise RecipeError(f"{file}: [optimizer] {given[0]}: sgd only (the optimizer is {name})")

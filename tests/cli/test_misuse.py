@@ -31,6 +31,23 @@ def test_an_empty_out_is_refused_not_taken_as_the_current_folder(command, tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", [["run"], ["check", "nb.ipynb"]])
+def test_an_empty_model_is_refused_not_taken_as_the_default(command, tmp_path, capsys):
+    refused([*command, "--model", "", "--out", tmp_path / "o"], capsys, "--model: is empty")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("spec", ["reproduce.cli:main", "reproduce:main", "reproduce.model.spec:check"])
+def test_the_suites_own_code_is_refused_as_a_network(spec, tmp_path, capsys):
+    refused(["run", "--model", spec, "--out", tmp_path / "o"], capsys, "is the suite's own code, not a network")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_missing_report_is_said_in_the_suites_one_wording(tmp_path, capsys):
+    err = refused(["verify", tmp_path / "gone-seed0.json"], capsys, "gone-seed0.json: cannot read (No such file")
+    assert "Errno" not in err
+
+
 def test_a_data_dir_that_is_a_file_is_refused_before_any_download(tmp_path, capsys):
     file = tmp_path / "mnist.bin"
     file.write_text("")

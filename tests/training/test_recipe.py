@@ -107,6 +107,9 @@ BAD = {
     "torch rejects pct_start": ("[schedule]\nname = \"onecycle\"\nmax_lr = 0.1\npct_start = 2.0\n", "pct_start"),
     "set by the run": ("[schedule]\nname = \"onecycle\"\nmax_lr = 0.1\ntotal_steps = 5\n", "'total_steps' is set by the run"),
     "momentum with adam": ("[optimizer]\nname = \"adam\"\nmomentum = 0.9\n", "[optimizer] momentum: sgd only"),
+    # the seed recipe's momentum beside an unknown name: the name is what is wrong
+    "unknown optimizer with momentum": ("[optimizer]\nname = \"bogus\"\nmomentum = 0.9\n",
+                                        "[optimizer] name must be one of sgd, adam, adamw, got 'bogus'"),
     "smoothing with nll": ("label_smoothing = 0.1\n", "label_smoothing applies to loss = \"cross_entropy\" only"),
     "negative lr": ("[optimizer]\nlr = -0.1\n", "[optimizer] lr must be a positive number"),
     "nan lr": ("[optimizer]\nlr = nan\n", "[optimizer] lr must be a positive number"),
@@ -124,9 +127,10 @@ BAD = {
 }
 
 
-def test_the_schedule_names_are_the_ones_the_trainer_builds():
-    from reproduce.training.config import SCHEDULE_NAMES
+def test_the_schedule_and_optimizer_names_are_the_ones_the_trainer_builds():
+    from reproduce.training.config import OPTIMIZER_NAMES, SCHEDULE_NAMES
     assert set(SCHEDULE_NAMES) == set(optim.SCHEDULES)
+    assert set(OPTIMIZER_NAMES) == set(optim.OPTIMIZERS)
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
