@@ -74,9 +74,9 @@ class NotebookVerdict:
 
     @property
     def ok(self) -> bool:
-        """Every seed's final epoch reaches the target, and no constraint is broken."""
+        """Every seed finished and its final epoch reaches the target, and no constraint is broken."""
         s = self.summary
-        return self.rules_ok and s.final_passing == s.runs
+        return self.rules_ok and not s.unfinished and s.runs > 0 and s.final_passing == s.runs
 
     def standing(self) -> str:
         """Where the claimed final accuracy falls among the honest runs' finals."""
@@ -103,6 +103,8 @@ class NotebookVerdict:
                 f"{'s' if s.runs != 1 else ''}")
         if s.passing != s.final_passing:   # the other reading, named, where it says something else
             said += f" (the target is reached at some epoch on {s.passing} of {s.runs})"
+        if s.unfinished:   # still training, or stopped by an error: in no figure, and not a pass
+            said += f"; {s.unfinished} more not finished"
         broken = [name for name, ok in self.model.rules.items() if ok is False]
         if broken:
             said += f", and the network breaks {', '.join(broken)}"

@@ -134,7 +134,7 @@ def summary_rows(s: ModelSummary, target: float, on: str = TEST) -> list[tuple]:
                      f"{shown_mean_sd(s.val_pick_mean, s.val_pick_sd)}, min {pct(s.val_pick_min)}  "
                      f"({s.val_runs} runs)"))
     if s.diverged:
-        rows.append(("diverged", f"{s.diverged}/{s.runs} runs (loss not finite): counted as not passing"))
+        rows.append(("diverged", f"{s.diverged} diverged (loss not finite): counted as not passing"))
     if s.unfinished:
         failed = f", {s.failed} stopped by an error (see the report's reason)" if s.failed else ""
         rows.append(("not counted", f"{s.unfinished} run(s) not finished{failed}: no final epoch yet; the same "

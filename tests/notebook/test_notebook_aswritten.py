@@ -187,6 +187,7 @@ def test_a_seed_whose_loop_errors_is_a_failed_run_and_the_sweep_goes_on(tmp_path
     got = run_cli("check", nb, "--as-written", "--seeds", "0-1", "--train-limit", "512", "--threads", "1",
                   "--out", out, env_extra={"MNIST_DATA_DIR": str(mnist_root)})
     assert got.returncode == 1, got.stderr
+    assert "the claim holds at the final epoch on 0 of 0 seeds; 2 more not finished." in " ".join(got.stdout.split())
     for seed in (0, 1):
         report = load(out / "answer" / f"answer.as-written-seed{seed}.json")
         assert report.status == "failed"
