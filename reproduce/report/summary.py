@@ -50,6 +50,11 @@ class ModelSummary:
         return asdict(self)
 
 
+def finished(m: ModelCheck) -> list:
+    """The model's runs that have a result: complete, or diverged (which counts as not passing)."""
+    return [r for r in m.runs if r.status in FINAL_STATUSES]
+
+
 def _wilson(k: int, n: int) -> tuple[float, float]:
     return stats.wilson(k, n) if n else (0.0, 1.0)   # no finished run yet: nothing is known
 
@@ -58,7 +63,7 @@ def summarise_model(m: ModelCheck) -> ModelSummary:
     """The figures over the model's finished runs (complete or diverged). A run still training has no final
     epoch yet, and one stopped by an error runs again when the sweep is resumed: counting their latest epochs as
     final would report figures no run has; they are counted apart (`unfinished`)."""
-    runs = [r for r in m.runs if r.status in FINAL_STATUSES]
+    runs = finished(m)
     n = len(runs)
     passing = sum(r.passed for r in runs)
     low, high = _wilson(passing, n)
@@ -104,7 +109,7 @@ def title(s: ModelSummary) -> str:
 def decision(m: ModelCheck, target: float, settings: Settings) -> Decision:
     """The anytime-valid decision on the model's final runs, in seed order (reproduce/report/sequential.py);
     runs still training, or stopped by an error, are not yet observations."""
-    done = [r for r in m.runs if r.status in FINAL_STATUSES]
+    done = finished(m)
     return decide([r.seed for r in done], [r.final_passed for r in done], [r.final for r in done], target,
                   settings)
 
