@@ -7,7 +7,7 @@ import pytest
 
 from conftest import run_cli
 from reproduce.notebook.sites import Observed
-from reproduce.notebook.trace import albumentations_transforms, transforms
+from reproduce.notebook.trace import transforms
 from reproduce.notebook.trace.loaders import pixel_range
 from reproduce.notebook.trace.transforms_seen import describe_transform
 from tests import nbfactory as f
@@ -139,7 +139,7 @@ def test_the_loader_records_the_range_of_the_images_it_handed_out():
 ])
 def test_the_images_handed_out_must_be_what_the_drafted_normalize_gives(pixels, refused):
     found = transforms.read(json.loads(json.dumps(describe_transform(A.Compose([norm(), ToTensorV2()])))), SITE)
-    albumentations_transforms.check_pixels(pixels, found, SITE)
+    transforms.check_pixels(pixels, found, SITE, albumentations=True)
     assert bool(found.unknown) is refused
     if refused:
         assert found.unknown[0].startswith("the training images came out of the Albumentations pipeline in "
@@ -187,7 +187,7 @@ def test_a_dataset_wrapper_with_an_albumentations_compose_drafts_the_mapped_keys
                  "(Albumentations' Normalize divides by max_pixel_value=255",
                  "erasing = { p = 0.5, scale = [0.0625, 0.0625], ratio = [1.0, 1.0], value = 0.0 }  # observed: "
                  "the training transform, cell 4 (CoarseDropout: one hole of a fixed size)",
-                 "batch_size = 32  # observed: DataLoader(batch_size=32, shuffle=True) over Digits, cell 4"):
+                 "batch_size = 32  # observed: DataLoader(batch_size=32, shuffle=True) over Digits/MNIST, cell 4"):
         assert line in done.stdout, line
     f.write(tmp_path / "half.ipynb", albumentations_notebook(
         "A.Rotate(limit=7), A.Normalize(mean=(0.1307,), std=(0.3081,)), ToTensorV2()"))

@@ -17,7 +17,7 @@ Normalize divides the pixels by max_pixel_value (255) before taking mean and std
 Dataset wrapper hands it (np.array of an MNIST image), that is torchvision's Normalize after ToTensor, and the
 draft says so beside the value. A pipeline that leaves pixels in [0, 255] (no Normalize, no ToFloat) is
 named: what the network then sees depends on code the dry run does not describe. That Normalize reading is
-then checked against the images the loader handed out (check_pixels)."""
+then checked against the images the loader handed out (transforms.check_pixels)."""
 from dataclasses import dataclass, field
 
 from reproduce.notebook.sites import Observed
@@ -317,23 +317,3 @@ def read(transform, site: Observed) -> Found:
         pipe.unknown("an Albumentations pipeline with neither Normalize nor ToFloat (its pixels stay in [0, 255]: "
                      "what the network sees depends on code the dry run does not describe)")
     return pipe.found
-
-
-SLACK = 0.02   # of the [0, 1] scale: bilinear resampling and float rounding
-
-
-def check_pixels(pixels: list[float] | None, found: Found, site: Observed) -> None:
-    """The images the training loader handed out, taken back through the drafted normalize ([0, 1] where there
-    is none), must be images in [0, 1] with bright strokes: else the pipeline was given other pixels than the
-    0-255 ones its Normalize (or ToFloat) was read for, and the drafted normalize is not what the network saw."""
-    if pixels is None or found.unknown:
-        return
-    given = [e.value for e in found.entries if e.key == "normalize"]
-    mean, std = (float(v) for v in given[0]) if given and isinstance(given[0], list) else (0.0, 1.0)
-    low, high = (v * std + mean for v in pixels)
-    if low < -SLACK or high > 1 + SLACK or high < 0.5:
-        found.unknown.append(
-            f"the training images came out of the Albumentations pipeline in [{pixels[0]:.4g}, {pixels[1]:.4g}], "
-            f"which normalize = [{mean:g}, {std:g}] gives from pixels in [{low:.4g}, {high:.4g}], not from "
-            f"images in [0, 1] (does the Dataset hand the pipeline other than np.array's 0-255 pixels?) "
-            f"({site.short})")

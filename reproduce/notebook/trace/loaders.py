@@ -40,17 +40,60 @@ class CutIterator:
         return getattr(self.inner, name)
 
 
+TRANSFORM_LIBRARIES = ("torchvision.transforms", "albumentations")
+
+
+def _is_transform(value) -> bool:
+    """A torchvision or Albumentations transform, or a class of the notebook's built on one."""
+    return any(k.__module__.startswith(TRANSFORM_LIBRARIES) for k in type(value).__mro__)
+
+
+def _own_transform(dataset):
+    """The transform a dataset holds itself: under `transform` or `transforms`, else under any other name (a
+    wrapper's `self.tf`, `self.aug`) where exactly one attribute holds a transform; a target transform never."""
+    for name in ("transform", "transforms"):
+        t = getattr(dataset, name, None)
+        if t is not None and not isinstance(t, (list, tuple)):
+            return t
+    try:
+        fields = vars(dataset)
+    except TypeError:   # no __dict__
+        return None
+    held = [v for k, v in fields.items() if "target" not in k.lower() and _is_transform(v)]
+    return held[0] if len(held) == 1 else None
+
+
+def _inner(dataset):
+    """The dataset a wrapper reads from: `.dataset` (Subset, ConcatDataset's kin), else the one attribute
+    holding a Dataset (a notebook's class keeping MNIST as `self.mnist`, `self.ds`)."""
+    inner = getattr(dataset, "dataset", None)
+    if inner is not None:
+        return inner
+    from torch.utils.data import Dataset
+    try:
+        held = [v for v in vars(dataset).values() if isinstance(v, Dataset)]
+    except TypeError:
+        return None
+    return held[0] if len(held) == 1 else None
+
+
+def _chain(dataset) -> list:
+    """The dataset and the ones it wraps, outermost first (five deep at most)."""
+    out: list = []
+    while dataset is not None and len(out) < 5:
+        out.append(dataset)
+        dataset = _inner(dataset)
+    return out
+
+
 def _transform_of(dataset):
-    """The dataset's transform, through wrappers (Subset, a dataset class of the notebook's holding MNIST)."""
-    for _ in range(5):
-        for name in ("transform", "transforms"):
-            t = getattr(dataset, name, None)
-            if t is not None and not isinstance(t, (list, tuple)):
-                return t
-        dataset = getattr(dataset, "dataset", None)
-        if dataset is None:
-            return None
-    return None
+    """The transform the images go through, through wrappers. Where a wrapper applies its own transform to what
+    the dataset it wraps returns, both are found and described as one Compose, the inner one first."""
+    found = [t for t in (_own_transform(d) for d in _chain(dataset)) if t is not None]
+    if len(found) < 2:
+        return found[0] if found else None
+    from torchvision.transforms import Compose
+    return Compose(found[::-1])
 
 
 def pixel_range(loader: dict, batch) -> None:
@@ -69,13 +112,7 @@ def pixel_range(loader: dict, batch) -> None:
 
 
 def _dataset_name(dataset) -> str:
-    names = []
-    for _ in range(5):
-        if dataset is None:
-            break
-        names.append(type(dataset).__name__)
-        dataset = getattr(dataset, "dataset", None)
-    return "/".join(names)
+    return "/".join(type(d).__name__ for d in _chain(dataset))
 
 
 def make_loader_class(state: State, batches: int):

@@ -156,13 +156,14 @@ def _data(record: Record, run: Run, traced: Traced) -> None:
             loader.cell)))
     if not loader.shuffle:
         traced.notes.append(f"the training DataLoader does not shuffle (cell {loader.cell}); the suite's runs do")
-    if loader.transform is None and loader.dataset.split("/")[-1] != "MNIST":
+    # a wrapper without a transform seen converts the images in its own code, which the dry run cannot read
+    if loader.transform is None and loader.dataset != "MNIST":
         traced.found.unknown.append(f"the training dataset {loader.dataset} with no transform the dry run could see "
                                     f"(cell {loader.cell})")
     site = Observed("the training transform", loader.cell)
     seen = transforms.read(loader.transform, site)
-    if albumentations_transforms.uses(loader.transform):   # its reading assumed 0-255 pixels: the batches say
-        albumentations_transforms.check_pixels(loader.pixels, seen, site)
+    # what the images handed out were, seen, against what the drafted normalize says they were
+    transforms.check_pixels(loader.pixels, seen, site, albumentations_transforms.uses(loader.transform))
     traced.found.entries += seen.entries
     traced.found.unknown += seen.unknown
     if not any(e.key == "normalize" for e in seen.entries):

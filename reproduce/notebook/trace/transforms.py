@@ -75,3 +75,26 @@ def read(transform, site: Observed) -> Found:
         else:
             found.unknown.append(f"the transform {name}, which the suite cannot reproduce ({site.short})")
     return found
+
+
+SLACK = 0.02   # of the [0, 1] scale: bilinear resampling and float rounding
+
+
+def check_pixels(pixels: list[float] | None, found: Found, site: Observed, albumentations: bool) -> None:
+    """The images the training loader handed out, taken back through the drafted normalize ([0, 1] where there
+    is none), must be images in [0, 1] with bright strokes: else something the transform does not show changed
+    them (a Dataset's own arithmetic; an Albumentations pipeline handed other than the 0-255 pixels its
+    Normalize was read for), and the drafted normalize is not what the network saw."""
+    if pixels is None or found.unknown:
+        return
+    given = [e.value for e in found.entries if e.key == "normalize"]
+    mean, std = (float(v) for v in given[0]) if given and isinstance(given[0], list) else (0.0, 1.0)
+    low, high = (v * std + mean for v in pixels)
+    if low < -SLACK or high > 1 + SLACK or high < 0.5:
+        source, hint = ("the Albumentations pipeline", "does the Dataset hand the pipeline other than np.array's "
+                        "0-255 pixels?") if albumentations else ("the training transform", "does the Dataset change "
+                                                                 "the images in its own code?")
+        found.unknown.append(
+            f"the training images came out of {source} in [{pixels[0]:.4g}, {pixels[1]:.4g}], which normalize = "
+            f"[{mean:g}, {std:g}] gives from pixels in [{low:.4g}, {high:.4g}], not from images in [0, 1] "
+            f"({hint}) ({site.short})")
