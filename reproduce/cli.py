@@ -206,6 +206,11 @@ def build_parser() -> Parser:
                        help=f"the runs of sweep {side.upper()} to take, where its folder holds several kinds: "
                             f"as-written (the notebook's own code), suite (the suite's loop) or imported")
 
+    u = sub.add_parser("publish", help="copy a sweep's finished run reports into a folder kept as evidence")
+    u.add_argument("sweep", type=Path, help="the sweep's folder of run reports (its checkpoints are never copied)")
+    u.add_argument("dest", type=Path, help="the folder to publish into, e.g. reports/published/<sweep>")
+    u.add_argument("--target", type=percent, default=TARGET, help="test accuracy to reach, in percent")
+
     v = sub.add_parser("verify", help="re-run a report's config and seed here; exit 0 when bit-identical")
     v.add_argument("report", type=Path, help="a run report <model>-seed<k>.json")
     v.add_argument("--epochs", type=int, default=None, help="re-run only the first K epochs (default: all recorded)")
@@ -325,6 +330,27 @@ def cmd_compare(args, console: Console) -> int:
 
 
 
+def cmd_publish(args, console: Console) -> int:
+    from reproduce.record.schema import find_reports, load
+    from reproduce.report.check import check
+    from reproduce.report.summary import quotable, summarise
+    from reproduce.sweep.publish import publish
+
+    done = publish(args.sweep, args.dest)
+    left = ", ".join(f"seed {r.seed} ({r.status})" for r in done.left_out)
+    console.print(f"published {len(done.copied)} run(s) of {done.model} into {done.dest} ({done.already} there "
+                  f"already){'; not finished, left out: ' + left if left else ''}", highlight=False, soft_wrap=True)
+    reports = [(p, load(p)) for p in find_reports([done.dest])]
+    if reports:
+        epochs = max(int(r.config["epochs"]) for _, r in reports)
+        for s in summarise(check(reports, args.target, epochs)):
+            console.print(f"{done.dest}: {quotable(s, args.target)}", highlight=False, soft_wrap=True)
+    if not (done.dest / "README.md").is_file():
+        print(f"note: {done.dest} has no README.md: say there the command that made the sweep, the machine and "
+              f"the date (docs/sweeps.md)", file=sys.stderr)
+    return 0
+
+
 def cmd_verify(args, console: Console) -> int:
     from reproduce.sweep.verify import verify
 
@@ -335,7 +361,7 @@ def cmd_verify(args, console: Console) -> int:
 
 COMMANDS = {"data": cmd_data, "run": cmd_run, "report": cmd_report, "import-log": cmd_import_log,
             "compare": cmd_compare, "verify": cmd_verify, "recipe": notebook_commands.cmd_recipe,
-            "check": cmd_check}
+            "check": cmd_check, "publish": cmd_publish}
 
 
 # The checks of a command's flags that need neither rich nor torch, run before either is loaded.

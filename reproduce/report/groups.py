@@ -10,27 +10,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reproduce.record.identity import AS_WRITTEN, IMPORTED, SUITE, identity, kind
 from reproduce.record.schema import ReportError, RunReport
-from reproduce.report.choices import KIND_CHOICES
-from reproduce.training.config import TrainConfig
 
-AS_WRITTEN, SUITE, IMPORTED = KIND_CHOICES
+__all__ = ["AS_WRITTEN", "IMPORTED", "KINDS", "SUITE", "Group", "group", "identity", "kind"]
+
 KINDS = {AS_WRITTEN: "as written (the notebook's own code)",
          SUITE: "the suite's loop (for a notebook, its translation)",
          IMPORTED: "imported (read from a training log)"}
-
-
-def kind(r: RunReport) -> str:
-    """Which loop made the run's numbers: the notebook's own code as written, the suite's loop, or someone's log."""
-    if r.as_written is not None:
-        return AS_WRITTEN
-    return IMPORTED if r.origin == "imported" else SUITE
-
-
-def identity(r: RunReport) -> dict:
-    """What decides the run's numbers, but for its seed: TrainConfig's identity (as in the fingerprint), the
-    device kind, and the kind of run (a notebook as written and its translation are never one sweep)."""
-    return {**TrainConfig.from_dict(r.config).identity(), "device": r.device, "kind": kind(r)}
 
 
 @dataclass

@@ -153,3 +153,15 @@ def ranking(v: Verdict) -> list[Standing]:
     for i, st in enumerate(done):
         st.rank = i + 1
     return done + [st for st in standings if st.unfinished]
+
+
+def quotable(s: ModelSummary, target: float) -> str:
+    """The sweep's figures in the words the docs quote them (and tests/project/test_published.py checks them)."""
+    if s.final_mean is None:
+        return "no run finished yet"
+    spread = f" ± {s.final_sd:.2f}" if s.final_sd is not None else ""
+    line = (f"final epoch ≥ {target:g} % on {s.final_passing}/{s.runs} (Wilson 95 %: {100 * s.final_pass_low:.0f}–"
+            f"{100 * s.final_pass_high:.0f} %), final accuracy {s.final_mean:.2f}{spread} %, min {s.final_min:.2f} %")
+    if s.first_median is not None:
+        line += f"; first epoch ≥ {target:g} %: median {s.first_median:g}, worst {s.first_worst}"
+    return line

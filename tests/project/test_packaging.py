@@ -85,7 +85,7 @@ def test_every_subcommand_works_from_a_folder_holding_their_model_py(tmp_path, m
     folder = their_folder(tmp_path)
     env = {"MNIST_DATA_DIR": str(mnist_root)}
     go = lambda *args: cli(*args, cwd=folder, env_extra=env)   # noqa: E731
-    for sub in ("data", "run", "report", "import-log", "recipe", "check", "compare", "verify"):
+    for sub in ("data", "run", "report", "import-log", "recipe", "check", "compare", "verify", "publish"):
         done = go(sub, "--help")
         assert done.returncode == 0, (sub, done.stderr)
     assert go("data").returncode == 0
@@ -96,6 +96,8 @@ def test_every_subcommand_works_from_a_folder_holding_their_model_py(tmp_path, m
     assert report.exists()
     assert go("report", "runs").returncode in (0, 1)
     assert go("compare", "runs", "runs").returncode in (0, 1)
+    assert go("publish", "runs", "kept").returncode == 0
+    assert (folder / "kept" / "seed-seed0.json").read_bytes() == report.read_bytes()
     done = go("verify", report)
     assert done.returncode == 0, done.stderr
     (folder / "log.txt").write_text("Test set: Average loss: 0.0400, Accuracy: 9877/10000 (98.77%)\n")
