@@ -4,8 +4,8 @@ one folder, and nothing copied when anything is refused."""
 import json
 
 import pytest
-from conftest import record, write_report
 
+from conftest import record, write_report
 from reproduce.cli import main
 from tests.project.test_published import figures
 
@@ -39,7 +39,8 @@ def test_finished_reports_are_copied_byte_for_byte_and_running_ones_left_out(tmp
     assert f"note: {dest} has no README.md" in err
     again = published(capsys, src, dest)
     assert again[0] == 0
-    assert "published 0 run(s) of seed" in again[1] and "(3 there already)" in again[1]
+    assert "published 0 run(s) of seed" in again[1]
+    assert "(3 there already)" in again[1]
 
 
 def test_a_run_of_another_sweep_or_a_different_report_of_a_published_seed_is_refused_and_nothing_copied(
@@ -59,7 +60,8 @@ def test_a_run_of_another_sweep_or_a_different_report_of_a_published_seed_is_ref
     sweep(tmp_path / "c", finals=(99.5, 99.6), model="frontier")
     code, _, err = published(capsys, tmp_path / "c", dest)
     assert code == 2
-    assert "is a run of another sweep than" in err and "(its model differs)" in err
+    assert "is a run of another sweep than" in err
+    assert "(its model differs)" in err
     assert sorted(p.name for p in dest.iterdir()) == ["seed-seed0.json"]
 
 
@@ -77,8 +79,11 @@ def test_folders_that_cannot_be_a_sweep_and_its_publication_are_one_line(tmp_pat
     }[case]
     code, out, err = published(capsys, src_arg, dest_arg)
     assert code == 2
-    assert err.count("\n") == 1 and err.startswith("error: ") and said in err, err
-    assert not (tmp_path / "d").exists() and not (src / "published").exists()
+    assert err.count("\n") == 1, err
+    assert err.startswith("error: "), err
+    assert said in err, err
+    assert not (tmp_path / "d").exists()
+    assert not (src / "published").exists()
 
 
 def test_a_report_whose_seal_is_broken_is_refused_before_anything_is_copied(tmp_path, capsys):
@@ -89,5 +94,6 @@ def test_a_report_whose_seal_is_broken_is_refused_before_anything_is_copied(tmp_
     path.write_text(json.dumps(rec))
     code, _, err = published(capsys, src, tmp_path / "d")
     assert code == 2
-    assert err.startswith(f"error: {path}") and err.count("\n") == 1, err
+    assert err.startswith(f"error: {path}"), err
+    assert err.count("\n") == 1, err
     assert not (tmp_path / "d").exists()
