@@ -54,7 +54,8 @@ def publish(source: Path, dest: Path) -> Published:
     held = [(p, load(p)) for p in find_reports([dest])] if dest.is_dir() else []
     finished = [(p, r) for p, r in runs if r.status in FINAL]
     _same_sweep(held + finished)
-    out = Published(dest, model=runs[0][1].model, left_out=[r for _, r in runs if r.status not in FINAL])
+    unfinished = sorted((r for _, r in runs if r.status not in FINAL), key=lambda r: r.seed)
+    out = Published(dest, model=runs[0][1].model, left_out=unfinished)
     to_copy: dict[Path, Path] = {}
     for path, r in finished:
         target = dest / path.name
