@@ -13,7 +13,8 @@ from pathlib import Path
 
 from reproduce.model.spec import ModelSource, Registered, SpecError, instantiate, load_file, resolve as _resolve
 
-NAMES = ("frontier", "frontier-8k", "seed", "seed-fc")   # MODELS' keys (tests/model/test_model.py keeps them equal)
+# MODELS' keys (tests/model/test_model.py keeps them equal)
+NAMES = ("frontier", "frontier-4k", "frontier-8k", "seed", "seed-fc")
 
 UnknownModel = SpecError   # the name older callers catch
 
@@ -46,6 +47,8 @@ def _registry() -> dict[str, Registered]:
         "frontier": Registered(_network("frontier.py", "FrontierNet"), here / "frontier.toml"),
         # under 8k: RESULTS.md
         "frontier-8k": Registered(_network("frontier8k.py", "Frontier8kNet"), here / "frontier-8k.toml"),
+        # under 4k, the screen's winner: RESULTS.md
+        "frontier-4k": Registered(_network("frontier4k.py", "Frontier4kNet"), here / "frontier-4k.toml"),
     }
 
 

@@ -50,7 +50,7 @@ def test_run_writes_a_complete_report_and_the_report_tool_reads_it(cli, mnist_ro
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (["run", "--model", "resnet"], "not a registered model (frontier, frontier-8k, seed, seed-fc)"),
+    (["run", "--model", "resnet"], "not a registered model (frontier, frontier-4k, frontier-8k, seed, seed-fc)"),
     (["run", "--seeds", "5-2"], "range '5-2' is empty"),
     (["run", "--epochs", "-1"], "--epochs must be at least 1"),
     (["run", "--epochs", "0"], "--epochs must be at least 1"),

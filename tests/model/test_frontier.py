@@ -85,3 +85,37 @@ def test_frontier_8k_files_are_those_its_sweep_uses():
     written = re.search(r"frontier-8k seed 0 fingerprint \(cpu\): `([0-9a-f]{64})`", results)
     assert written, "RESULTS.md: the frontier-8k section must name its sweep's seed-0 fingerprint"
     assert run_fingerprint(frontier_8k_config(), 0, "cpu") == written.group(1)
+
+
+def frontier_4k_config() -> TrainConfig:
+    source = model.resolve("frontier-4k")
+    return TrainConfig(model="frontier-4k", model_sha256=source.sha256, **load(source.recipe))
+
+
+def test_frontier_4k_meets_every_rule_under_4000_parameters():
+    a = audit(model.build("frontier-4k"))
+    assert a.params == 3_886
+    assert a.params < 4_000
+    assert a.batchnorm
+    assert a.dropout
+    assert a.fully_connected
+    assert a.global_avg_pool
+
+
+def test_frontier_4k_is_the_screened_candidate_at_batch_32_unchanged_otherwise():
+    """The screen (RESULTS.md, "Under 4,000 parameters") ran model/candidates/separable.py with its recipe and
+    `--batch-size 32`: the registered network has the candidate's layers and the recipe is that, and nothing else."""
+    screened = load(REPO / "model" / "candidates" / "separable.toml")
+    registered = load(model.resolve("frontier-4k").recipe)
+    assert registered == {**screened, "batch_size": 32}
+    candidate = model.build(f"{REPO / 'model' / 'candidates' / 'separable.py'}:SeparableNet")
+    assert repr(model.build("frontier-4k")).split("\n", 1)[1] == repr(candidate).split("\n", 1)[1]
+    assert frontier_4k_config().problems() == []
+
+
+def test_frontier_4k_files_are_those_its_sweep_uses():
+    """RESULTS.md names the fingerprint of frontier-4k's seed-0 run on the CPU (as for frontier-8k above)."""
+    results = (REPO / "RESULTS.md").read_text()
+    written = re.search(r"frontier-4k seed 0 fingerprint \(cpu\): `([0-9a-f]{64})`", results)
+    assert written, "RESULTS.md: the frontier-4k section must name its sweep's seed-0 fingerprint"
+    assert run_fingerprint(frontier_4k_config(), 0, "cpu") == written.group(1)
