@@ -331,7 +331,6 @@ def cmd_compare(args, console: Console) -> int:
 
 
 def cmd_publish(args, console: Console) -> int:
-    from reproduce.record.schema import find_reports, load
     from reproduce.report.check import check
     from reproduce.report.summary import quotable, summarise
     from reproduce.sweep.publish import publish
@@ -340,10 +339,9 @@ def cmd_publish(args, console: Console) -> int:
     left = ", ".join(f"seed {r.seed} ({r.status})" for r in done.left_out)
     console.print(f"published {len(done.copied)} run(s) of {done.model} into {done.dest} ({done.already} there "
                   f"already){'; not finished, left out: ' + left if left else ''}", highlight=False, soft_wrap=True)
-    reports = [(p, load(p)) for p in find_reports([done.dest])]
-    if reports:
-        epochs = max(int(r.config["epochs"]) for _, r in reports)
-        for s in summarise(check(reports, args.target, epochs)):
+    if done.reports:   # loaded by publish, seals checked: not read again
+        epochs = max(int(r.config["epochs"]) for _, r in done.reports)
+        for s in summarise(check(done.reports, args.target, epochs)):
             console.print(f"{done.dest}: {quotable(s, args.target)}", highlight=False, soft_wrap=True)
     if not (done.dest / "README.md").is_file():
         print(f"note: {done.dest} has no README.md: say there the command that made the sweep, the machine and "

@@ -22,6 +22,7 @@ class Published:
     copied: list[Path] = field(default_factory=list)       # the new files in dest
     already: int = 0                                        # finished runs dest held already, byte for byte
     left_out: list[RunReport] = field(default_factory=list)  # runs not finished: still training, or failed
+    reports: list[tuple[Path, RunReport]] = field(default_factory=list)   # everything dest holds now, loaded
 
 
 def _same_sweep(runs: list[tuple[Path, RunReport]]) -> None:
@@ -55,7 +56,7 @@ def publish(source: Path, dest: Path) -> Published:
     finished = [(p, r) for p, r in runs if r.status in FINAL]
     _same_sweep(held + finished)
     unfinished = sorted((r for _, r in runs if r.status not in FINAL), key=lambda r: r.seed)
-    out = Published(dest, model=runs[0][1].model, left_out=unfinished)
+    out = Published(dest, model=runs[0][1].model, left_out=unfinished, reports=list(held))
     to_copy: dict[Path, Path] = {}
     for path, r in finished:
         target = dest / path.name
@@ -69,7 +70,9 @@ def publish(source: Path, dest: Path) -> Published:
             continue
         to_copy[target] = path
     dest.mkdir(parents=True, exist_ok=True)
+    loaded = dict(finished)
     for target, path in sorted(to_copy.items()):
         write_bytes(target, path.read_bytes())
         out.copied.append(target)
+        out.reports.append((target, loaded[path]))
     return out
