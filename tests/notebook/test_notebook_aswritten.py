@@ -216,7 +216,9 @@ def test_a_killed_run_is_run_again_from_its_start_and_nothing_half_written_remai
     report = out / "answer" / "answer.as-written-seed0.json"
     args = [sys.executable, "-m", "reproduce", "check", str(nb), "--as-written", "--seeds", "0", "--train-limit",
             "512", "--threads", "1", "--out", str(out)]
-    env = dict(os.environ, MNIST_DATA_DIR=str(mnist_root), AS_WRITTEN_TEST_SLEEP="300")
+    scratch = tmp_path / "tmp"   # a SIGKILL leaves the run's scratch folder: here, not in the system's /tmp
+    scratch.mkdir()
+    env = dict(os.environ, MNIST_DATA_DIR=str(mnist_root), AS_WRITTEN_TEST_SLEEP="300", TMPDIR=str(scratch))
     proc = subprocess.Popen(args, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
@@ -235,3 +237,4 @@ def test_a_killed_run_is_run_again_from_its_start_and_nothing_half_written_remai
     assert "stopped in the middle of its run; run again from its start" in again.stdout, again.stderr
     assert load(report).status == "complete"
     assert sorted(p.name for p in report.parent.iterdir()) == [report.name]
+    assert any(p.name.startswith("as-written-") for p in scratch.iterdir())   # the killed run's, where it was put
