@@ -41,6 +41,8 @@ def test_finished_reports_are_copied_byte_for_byte_and_running_ones_left_out(tmp
     assert again[0] == 0
     assert "published 0 run(s) of seed" in again[1]
     assert "(3 there already)" in again[1]
+    for quoted in got.values():   # nothing new copied: the figures are still the whole folder's
+        assert quoted in again[1]
 
 
 def test_a_run_of_another_sweep_or_a_different_report_of_a_published_seed_is_refused_and_nothing_copied(
